@@ -1,0 +1,21 @@
+"""geoplots: plot pins and household records on Thailand's administrative units.
+
+Data enters through :mod:`geoplots.boundaries` and :mod:`geoplots.readers`, is joined
+in :mod:`geoplots.locate`, counted in :mod:`geoplots.coverage`, drawn by
+:mod:`geoplots.layers` and served by :mod:`geoplots.server`.
+"""
+
+from geoplots.boundaries import boundaries, boundaries_info, import_boundaries
+from geoplots.errors import GeoplotsError
+from geoplots.groups import inspection_zones, load_scheme
+
+__all__ = [
+    "GeoplotsError",
+    "boundaries",
+    "boundaries_info",
+    "import_boundaries",
+    "inspection_zones",
+    "load_scheme",
+]
+
+__version__ = "0.1.0"
