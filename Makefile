@@ -14,5 +14,6 @@ boundaries: setup
 demo: boundaries
 	.venv/bin/geoplots boundaries info
 
+# scripts/postgres brings up a throwaway PostGIS on loopback for the PostGIS store tests.
 test: setup
-	.venv/bin/python -m pytest -q -p no:cacheprovider
+	./scripts/postgres run .venv/bin/python -m pytest -q -p no:cacheprovider
