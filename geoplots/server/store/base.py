@@ -1,0 +1,259 @@
+"""The store interface every backend implements (embedded SQLite, PostGIS).
+
+The server only talks to a :class:`Store`. A backend keeps located field records
+(pins โคก หนอง นา, plots, households ปลูกผักสวนครัว) and API keys, and keeps a change
+counter (:meth:`Store.version`) that every committed batch bumps, so cached coverage
+can be invalidated without reading the data.
+
+Contract for implementers (the shared test suite, ``tests/test_server_store.py``, runs
+against every backend):
+
+- :meth:`Store.add_records` stores a whole batch in ONE transaction: either every row
+  is durable when it returns, or none is. A row whose ``(kind, record_id)`` is already
+  stored replaces the stored row (a resend corrects a pin, it never double-counts).
+  Rows without ``record_id`` are always new.
+- The version increases by one per committed batch, in the same transaction.
+- :meth:`Store.query` filters by bounding box (intersects), zone, province and kind,
+  orders by ``id`` and returns the page with the total number matched.
+- API keys are stored hashed (:func:`hash_key`); the secret is shown once.
+- :meth:`Store.migrate` is idempotent, creates the schema on first start and records
+  each applied migration (number, name, time) in a migrations table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+
+Role = Literal["editor", "inspector", "admin"]
+ROLES: tuple[Role, ...] = ("editor", "inspector", "admin")
+
+Kind = Literal["pins", "plots", "households"]
+KINDS: tuple[Kind, ...] = ("pins", "plots", "households")
+
+#: Columns stored as typed columns. Everything else a located record carries (the
+#: original spreadsheet fields, yes/no participation columns...) is kept as JSON in
+#: ``properties`` and comes back as columns from :meth:`Store.all_records`.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "id",  # assigned by the store, stable, the OGC feature id
+    "kind",
+    "record_id",
+    "name",
+    "row",  # row number in the batch it arrived in
+    "lat",
+    "lon",
+    "subdistrict_code",
+    "district_code",
+    "province_code",
+    "inspection_zone",
+    "match",
+    "distance_m",
+    "address_mismatch",
+    "declared_subdistrict_code",
+    "warnings",  # list of "kind: message"
+    "batch_id",
+    "key_id",
+    "received_at",  # UTC ISO 8601
+)
+
+#: Columns a located frame must have to be stored.
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "lat",
+    "lon",
+    "subdistrict_code",
+    "district_code",
+    "province_code",
+    "inspection_zone",
+    "geometry",
+)
+
+KEY_PREFIX = "gp_"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key as stored (never the secret itself).
+
+    Attributes
+    ----------
+    id : int
+    name : str
+        Who holds it, e.g. ``"สนง.พช.ขอนแก่น / Khon Kaen office"``.
+    role : str
+        ``editor`` (sends pins), ``inspector`` (reads), ``admin`` (everything).
+    zone : str or None
+        Inspection zone (เขตตรวจราชการ) the key is limited to; None = all.
+    prefix : str
+        First characters of the secret, to tell keys apart in listings.
+    created_at : str
+        UTC ISO 8601.
+    revoked : bool
+    """
+
+    id: int
+    name: str
+    role: Role
+    zone: str | None
+    prefix: str
+    created_at: str
+    revoked: bool = False
+
+
+@dataclass
+class Page:
+    """One page of a query: the records and how many matched in total."""
+
+    records: gpd.GeoDataFrame
+    total: int
+
+
+@dataclass
+class BatchResult:
+    """What :meth:`Store.add_records` did: ids in input order, and the new version."""
+
+    ids: list[int]
+    replaced: list[bool]
+    version: int
+    batch_id: str
+
+
+def new_key_secret() -> str:
+    """Return a new random API key secret (shown to its holder once).
+
+    Examples
+    --------
+    >>> new_key_secret().startswith("gp_")
+    True
+    """
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(secret: str) -> str:
+    """Return the stored form of a key secret (SHA-256 hex).
+
+    A fast hash is right here: secrets are 256 random bits, so there is nothing to
+    brute-force, and every request must look its key up.
+    """
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class Store(ABC):
+    """Where the server keeps located records and API keys.
+
+    Open one with :func:`geoplots.server.store.open_store`; a backend is created from a
+    URL (``sqlite:///path/to/geoplots.db`` or ``postgresql://...``). Methods are
+    synchronous and thread-safe; the app calls them from a thread pool.
+    """
+
+    #: The URL the store was opened from (secrets masked when shown).
+    url: str
+
+    # -- schema -----------------------------------------------------------------
+    @abstractmethod
+    def migrate(self) -> int:
+        """Create or upgrade the schema; return the schema version now in place."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections. The store is unusable afterwards."""
+
+    # -- records ----------------------------------------------------------------
+    @abstractmethod
+    def add_records(
+        self,
+        records: gpd.GeoDataFrame,
+        *,
+        kind: Kind = "pins",
+        key_id: int | None = None,
+    ) -> BatchResult:
+        """Store located records atomically (all rows or none).
+
+        Parameters
+        ----------
+        records : geopandas.GeoDataFrame
+            ``Records.accepted`` from :func:`geoplots.locate` (EPSG:4326), with at least
+            :data:`REQUIRED_COLUMNS`. Other columns go to ``properties``.
+        kind : str
+            ``pins``, ``plots`` or ``households``.
+        key_id : int, optional
+            The API key that sent the batch, for the audit trail.
+        """
+
+    @abstractmethod
+    def query(
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        zone: str | None = None,
+        province: str | None = None,
+        kind: Kind | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Page:
+        """Return records intersecting ``bbox`` (minx, miny, maxx, maxy; lon/lat) and in
+        ``zone``/``province``/``kind`` when given, ordered by id, one page of them.
+        ``limit=None`` returns all from ``offset``."""
+
+    @abstractmethod
+    def get(self, record_id: int) -> gpd.GeoDataFrame:
+        """Return the record with store id ``record_id`` as a one-row frame (empty if none)."""
+
+    @abstractmethod
+    def count(self, *, zone: str | None = None, kind: Kind | None = None) -> int:
+        """Return how many records are stored (in ``zone``, of ``kind``)."""
+
+    def all_records(self, *, kind: Kind | None = None, zone: str | None = None) -> gpd.GeoDataFrame:
+        """Return every stored record (of ``kind``, in ``zone``) with properties as columns."""
+        return self.query(kind=kind, zone=zone).records
+
+    @abstractmethod
+    def version(self) -> int:
+        """Return the change counter: bumped by every committed batch."""
+
+    # -- API keys ---------------------------------------------------------------
+    def create_key(self, role: Role, *, zone: str | None = None, name: str = "") -> tuple[ApiKey, str]:
+        """Create a key; return it and its secret (the only time the secret is seen)."""
+        if role not in ROLES:
+            from geoplots.errors import GeoplotsError
+
+            raise GeoplotsError(f"Unknown role {role!r}. Use one of: {', '.join(ROLES)}.")
+        secret = new_key_secret()
+        key = self._insert_key(
+            name=name, role=role, zone=None if zone is None else str(zone), key_hash=hash_key(secret),
+            prefix=secret[: len(KEY_PREFIX) + 6],
+        )
+        return key, secret
+
+    def find_key(self, secret: str) -> ApiKey | None:
+        """Return the (not revoked) key with this secret, or None."""
+        key = self._key_by_hash(hash_key(secret))
+        if key is None or key.revoked:
+            return None
+        return key
+
+    @abstractmethod
+    def list_keys(self) -> list[ApiKey]:
+        """Return every key, revoked ones included, by id."""
+
+    @abstractmethod
+    def revoke_key(self, key_id: int) -> bool:
+        """Revoke a key; return whether it existed."""
+
+    @abstractmethod
+    def _insert_key(self, *, name: str, role: Role, zone: str | None, key_hash: str, prefix: str) -> ApiKey:
+        """Insert a key row and return it."""
+
+    @abstractmethod
+    def _key_by_hash(self, key_hash: str) -> ApiKey | None:
+        """Return the key with this hash (revoked or not), or None."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
