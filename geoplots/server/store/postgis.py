@@ -1,0 +1,411 @@
+"""PostGIS store: one PostgreSQL database shared by several server processes.
+
+The embedded SQLite store serves one office; the national war room runs several
+uvicorn workers (or servers) with many writers against one PostgreSQL + PostGIS
+database. Same :class:`~geoplots.server.store.base.Store` contract, plus:
+
+- versioned migrations from ``migrations/postgis/NNNN_name.sql``, applied under an
+  advisory lock so workers starting together migrate once, recorded in
+  ``schema_migrations``;
+- a GiST index on the geometry for bbox queries;
+- one transaction per batch; the version row is locked first, so concurrent batches
+  queue instead of deadlocking and each gets its own version;
+- every committed batch sends ``NOTIFY geoplots_events`` in its transaction, so each
+  worker can pass it to its own SSE clients (:meth:`PostGISStore.listen`).
+
+Examples
+--------
+>>> from geoplots.server.store import open_store
+>>> store = open_store("postgresql://geoplots@127.0.0.1/geoplots")  # doctest: +SKIP
+>>> store.count(zone="12")  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from geoplots.errors import GeoplotsError
+from geoplots.server.store.sqlite import _jsonable_rows
+from geoplots.server.store.base import (
+    RECORD_COLUMNS,
+    REQUIRED_COLUMNS,
+    ApiKey,
+    BatchResult,
+    Kind,
+    KINDS,
+    Page,
+    Role,
+    Store,
+)
+
+__all__ = ["PostGISStore", "CHANNEL"]
+
+#: The LISTEN/NOTIFY channel every committed batch is announced on.
+CHANNEL = "geoplots_events"
+
+# Typed columns the caller supplies (the store sets id, kind, batch_id, key_id, received_at).
+_INPUT_COLUMNS = tuple(
+    c for c in RECORD_COLUMNS if c not in ("id", "kind", "batch_id", "key_id", "received_at")
+)
+_TEXT_COLUMNS = (
+    "record_id", "name", "subdistrict_code", "district_code", "province_code",
+    "inspection_zone", "match", "declared_subdistrict_code",
+)
+_MIGRATION = re.compile(r"^(\d{4})_(\w+)\.sql$")
+
+
+def _conninfo(url: str) -> str:
+    """Return a libpq URL for ``url`` (``postgis://`` is accepted as an alias)."""
+    scheme, rest = url.split("://", 1)
+    if scheme.lower() not in ("postgresql", "postgres", "postgis"):
+        raise GeoplotsError(f"Not a PostgreSQL URL: {url!r}. Use postgresql://user@host/dbname.")
+    return "postgresql://" + rest
+
+
+def _masked(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***`` (for logs and errors)."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    """Return the packaged migrations as (number, name, sql), in order."""
+    folder = resources.files("geoplots.server.store") / "migrations" / "postgis"
+    found = []
+    for entry in folder.iterdir():
+        m = _MIGRATION.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _plain(value: Any) -> Any:
+    """Return ``value`` as a JSON-able Python value (missing values become None)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _iso(value: datetime | None) -> str | None:
+    # Same spelling as the embedded store: UTC, milliseconds.
+    return None if value is None else value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class PostGISStore(Store):
+    """Located records and API keys in PostgreSQL + PostGIS.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user:password@host:port/dbname`` (libpq URL; query parameters
+        such as ``options=-csearch_path%3Dwarroom,public`` pass through).
+    max_connections : int
+        Size of the connection pool (the app calls the store from a thread pool).
+
+    Examples
+    --------
+    >>> store = PostGISStore("postgresql://geoplots@127.0.0.1/geoplots")  # doctest: +SKIP
+    >>> store.migrate()  # doctest: +SKIP
+    1
+    """
+
+    def __init__(self, url: str, *, max_connections: int = 8) -> None:
+        self.url = _masked(url)
+        self._conninfo = _conninfo(url)
+        try:
+            # Fail now, with the URL, rather than on the first request.
+            psycopg.connect(self._conninfo, connect_timeout=10).close()
+        except psycopg.OperationalError as exc:
+            raise GeoplotsError(
+                f"Cannot connect to the PostGIS database {self.url}: {str(exc).strip()}. "
+                "Check the host, port, user, password and database name."
+            ) from exc
+        self._pool = ConnectionPool(
+            self._conninfo, min_size=1, max_size=max_connections, open=True, timeout=30,
+        )
+        self._closed = threading.Event()
+
+    # -- schema -----------------------------------------------------------------
+    def migrate(self) -> int:
+        with self._pool.connection() as conn:
+            # Workers that start together wait here; the first one migrates.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.geoplots_migrate'))")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for number, name, sql in _migrations():
+                if number in applied:
+                    continue
+                conn.execute(sql)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (number, name)
+                )
+            row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def schema_migrations(self) -> list[tuple[int, str, str]]:
+        """Return the applied migrations as (version, name, applied_at ISO 8601)."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
+            ).fetchall()
+        return [(v, n, _iso(t)) for v, n, t in rows]
+
+    def close(self) -> None:
+        self._closed.set()
+        self._pool.close()
+
+    # -- records ----------------------------------------------------------------
+    def add_records(
+        self,
+        records: gpd.GeoDataFrame,
+        *,
+        kind: Kind = "pins",
+        key_id: int | None = None,
+    ) -> BatchResult:
+        if kind not in KINDS:
+            raise GeoplotsError(f"Unknown record kind {kind!r}. Use one of: {', '.join(KINDS)}.")
+        missing = [c for c in REQUIRED_COLUMNS if c not in records.columns]
+        if missing:
+            raise GeoplotsError(
+                f"These records are not located yet (missing {', '.join(missing)}); "
+                "run geoplots.locate on them first."
+            )
+        if records.crs is not None and not records.crs.equals("EPSG:4326"):
+            records = records.to_crs(4326)
+        batch_id = uuid.uuid4().hex
+        rows = list(self._batch_rows(records, kind, key_id, batch_id))
+        with self._pool.connection() as conn:
+            # Lock the version row first: batches queue here, so two batches resending
+            # the same record_ids cannot deadlock on the unique index.
+            version = conn.execute(
+                "UPDATE store_version SET version = version + 1 RETURNING version"
+            ).fetchone()[0]
+            ids: list[int] = []
+            replaced: list[bool] = []
+            if rows:
+                with conn.cursor() as cur:
+                    cur.executemany(_UPSERT, rows, returning=True)
+                    while True:
+                        rid, was_update = cur.fetchone()
+                        ids.append(rid)
+                        replaced.append(bool(was_update))
+                        if not cur.nextset():
+                            break
+            zones = sorted({str(z) for z in records["inspection_zone"].dropna().unique()})
+            payload = {
+                "version": int(version), "batch_id": batch_id, "kind": kind,
+                "count": len(ids), "zones": zones,
+            }
+            # Delivered to every LISTENing worker when (and only if) this commits.
+            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, json.dumps(payload)))
+        return BatchResult(ids=ids, replaced=replaced, version=int(version), batch_id=batch_id)
+
+    def _batch_rows(
+        self, records: gpd.GeoDataFrame, kind: str, key_id: int | None, batch_id: str
+    ) -> Iterator[dict[str, Any]]:
+        extra = [c for c in records.columns if c not in RECORD_COLUMNS and c != records.geometry.name]
+        wkb = shapely.to_wkb(records.geometry.values, output_dimension=2)
+        frame = records.drop(columns=records.geometry.name)
+        # The embedded store's serialisation, so both backends return the same properties.
+        properties = _jsonable_rows(pd.DataFrame(records[extra]))
+        for i, rec in enumerate(frame.to_dict("records")):
+            row: dict[str, Any] = {c: _plain(rec.get(c)) for c in _INPUT_COLUMNS}
+            for c in _TEXT_COLUMNS:
+                if row[c] is not None:
+                    row[c] = str(row[c])
+            if row["row"] is not None:
+                row["row"] = int(row["row"])
+            if row["address_mismatch"] is not None:
+                row["address_mismatch"] = bool(row["address_mismatch"])
+            warnings = rec.get("warnings")
+            if isinstance(warnings, str):
+                warnings = [warnings] if warnings else []
+            elif not isinstance(warnings, (list, tuple, np.ndarray)):
+                warnings = []
+            row["warnings"] = Jsonb([str(w) for w in warnings])
+            row["properties"] = properties[i]
+            row["geom"] = wkb[i]
+            row.update(kind=kind, key_id=key_id, batch_id=batch_id)
+            yield row
+
+    def query(
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        zone: str | None = None,
+        province: str | None = None,
+        kind: Kind | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Page:
+        where, params = [], []
+        if bbox is not None:
+            where.append("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
+                         "AND ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
+            params += [*map(float, bbox), *map(float, bbox)]
+        for column, value in (("inspection_zone", zone), ("province_code", province), ("kind", kind)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(str(value))
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        page = " LIMIT %s OFFSET %s" if limit is not None else " OFFSET %s"
+        page_params = [int(limit), int(offset)] if limit is not None else [int(offset)]
+        with self._pool.connection() as conn:
+            # One snapshot for the page and its total.
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            total = conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT {_SELECT} FROM records {clause} ORDER BY id{page}", params + page_params
+            ).fetchall()
+        return Page(records=_frame(rows), total=int(total))
+
+    def get(self, record_id: int) -> gpd.GeoDataFrame:
+        with self._pool.connection() as conn:
+            rows = conn.execute(f"SELECT {_SELECT} FROM records WHERE id = %s", (int(record_id),)).fetchall()
+        return _frame(rows)
+
+    def count(self, *, zone: str | None = None, kind: Kind | None = None) -> int:
+        where, params = [], []
+        for column, value in (("inspection_zone", zone), ("kind", kind)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(str(value))
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        with self._pool.connection() as conn:
+            return int(conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone()[0])
+
+    def version(self) -> int:
+        with self._pool.connection() as conn:
+            return int(conn.execute("SELECT version FROM store_version").fetchone()[0])
+
+    # -- live events across workers -------------------------------------------
+    def listen(self, callback: Callable[[dict[str, Any]], None], *, stop: threading.Event | None = None) -> None:
+        """Call ``callback(event)`` for every batch committed by ANY process, until ``stop``
+        is set or the store is closed. Blocks: run it in a thread (one per worker).
+
+        ``event`` is the batch summary: ``version``, ``batch_id``, ``kind``, ``count``,
+        ``zones``. Reconnects after a dropped connection.
+        """
+        stop = stop or self._closed
+        while not (stop.is_set() or self._closed.is_set()):
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    while not (stop.is_set() or self._closed.is_set()):
+                        for note in conn.notifies(timeout=0.5):
+                            try:
+                                callback(json.loads(note.payload))
+                            except Exception:  # noqa: BLE001 - one bad client must not stop the feed
+                                pass
+            except psycopg.OperationalError:
+                if stop.wait(1.0) or self._closed.is_set():
+                    return
+
+    # -- API keys ---------------------------------------------------------------
+    def _insert_key(self, *, name: str, role: Role, zone: str | None, key_hash: str, prefix: str) -> ApiKey:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "INSERT INTO api_keys (name, role, zone, key_hash, prefix) VALUES (%s, %s, %s, %s, %s) "
+                f"RETURNING {_KEY_COLUMNS}",
+                (name, role, zone, key_hash, prefix),
+            ).fetchone()
+        return _key(row)
+
+    def _key_by_hash(self, key_hash: str) -> ApiKey | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = %s", (key_hash,)).fetchone()
+        return None if row is None else _key(row)
+
+    def list_keys(self) -> list[ApiKey]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id").fetchall()
+        return [_key(r) for r in rows]
+
+    def revoke_key(self, key_id: int) -> bool:
+        with self._pool.connection() as conn:
+            cur = conn.execute("UPDATE api_keys SET revoked = true WHERE id = %s", (int(key_id),))
+            return cur.rowcount > 0
+
+
+_PLACEHOLDER = {"geom": "ST_GeomFromWKB(%(geom)s, 4326)", "properties": "coalesce(%(properties)s::jsonb, '{}')"}
+_STORED = (*_INPUT_COLUMNS, "properties", "geom", "kind", "key_id", "batch_id")
+_UPSERT = (
+    "INSERT INTO records ("
+    + ", ".join(f'"{c}"' for c in _STORED)
+    + ") VALUES ("
+    + ", ".join(_PLACEHOLDER.get(c, f"%({c})s") for c in _STORED)
+    + ") ON CONFLICT (kind, record_id) WHERE record_id IS NOT NULL DO UPDATE SET "
+    + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in _STORED if c not in ("kind", "record_id"))
+    + ", received_at = now()"
+    # xmax is non-zero on a row this statement updated rather than inserted.
+    + " RETURNING id, (xmax <> 0)"
+)
+_SELECT = (
+    ", ".join(f'"{c}"' for c in RECORD_COLUMNS) + ", properties, ST_AsBinary(geom)"
+)
+_KEY_COLUMNS = "id, name, role, zone, prefix, created_at, revoked"
+
+
+def _key(row: tuple) -> ApiKey:
+    id_, name, role, zone, prefix, created_at, revoked = row
+    return ApiKey(id=int(id_), name=name, role=role, zone=zone, prefix=prefix,
+                  created_at=_iso(created_at), revoked=bool(revoked))
+
+
+def _frame(rows: list[tuple]) -> gpd.GeoDataFrame:
+    """Return stored rows as a GeoDataFrame: typed columns, then properties as columns
+    (the same dtypes as the embedded store)."""
+    n = len(RECORD_COLUMNS)
+    typed = pd.DataFrame([r[:n] for r in rows], columns=list(RECORD_COLUMNS))
+    typed["received_at"] = [_iso(t) for t in typed["received_at"]]
+    for column in _TEXT_COLUMNS + ("kind", "batch_id", "received_at"):
+        typed[column] = typed[column].astype("string")
+    for column in ("lat", "lon", "distance_m"):
+        typed[column] = pd.to_numeric(typed[column], errors="coerce").astype("float64")
+    typed["id"] = typed["id"].astype("int64")
+    for column in ("row", "key_id"):
+        typed[column] = typed[column].astype("Int64")
+    typed["address_mismatch"] = typed["address_mismatch"].astype("boolean")
+    props = [{k: v for k, v in r[n].items() if v is not None} for r in rows]
+    extra = pd.DataFrame.from_records(props, index=typed.index) if props else pd.DataFrame(index=typed.index)
+    extra = extra[[c for c in extra.columns if c not in RECORD_COLUMNS and c != "geometry"]]
+    geometry = shapely.from_wkb(np.array([r[n + 1] for r in rows], dtype=object))
+    frame = pd.concat([typed, extra], axis=1)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=typed.index, crs=4326), crs=4326)
