@@ -10,8 +10,8 @@ database. Same :class:`~geoplots.server.store.base.Store` contract, plus:
 - a GiST index on the geometry for bbox queries;
 - one transaction per batch; the version row is locked first, so concurrent batches
   queue instead of deadlocking and each gets its own version;
-- every committed batch sends ``NOTIFY geoplots_events`` in its transaction, so each
-  worker can pass it to its own SSE clients (:meth:`PostGISStore.listen`).
+- live events go through PostgreSQL ``NOTIFY``, so every worker passes them to its own
+  SSE clients (:meth:`PostGISStore.event_bus`, :mod:`.postgis_events`).
 
 Examples
 --------
@@ -23,12 +23,10 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
@@ -42,6 +40,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from geoplots.errors import GeoplotsError
+from geoplots.server.store.postgis_events import PostgresEventBus
 from geoplots.server.store.sqlite import _jsonable_rows
 from geoplots.server.store.base import (
     RECORD_COLUMNS,
@@ -55,10 +54,7 @@ from geoplots.server.store.base import (
     Store,
 )
 
-__all__ = ["PostGISStore", "CHANNEL"]
-
-#: The LISTEN/NOTIFY channel every committed batch is announced on.
-CHANNEL = "geoplots_events"
+__all__ = ["PostGISStore"]
 
 # Typed columns the caller supplies (the store sets id, kind, batch_id, key_id, received_at).
 _INPUT_COLUMNS = tuple(
@@ -156,7 +152,6 @@ class PostGISStore(Store):
         self._pool = ConnectionPool(
             self._conninfo, min_size=1, max_size=max_connections, open=True, timeout=30,
         )
-        self._closed = threading.Event()
 
     # -- schema -----------------------------------------------------------------
     def migrate(self) -> int:
@@ -188,7 +183,6 @@ class PostGISStore(Store):
         return [(v, n, _iso(t)) for v, n, t in rows]
 
     def close(self) -> None:
-        self._closed.set()
         self._pool.close()
 
     # -- records ----------------------------------------------------------------
@@ -228,13 +222,6 @@ class PostGISStore(Store):
                         replaced.append(bool(was_update))
                         if not cur.nextset():
                             break
-            zones = sorted({str(z) for z in records["inspection_zone"].dropna().unique()})
-            payload = {
-                "version": int(version), "batch_id": batch_id, "kind": kind,
-                "count": len(ids), "zones": zones,
-            }
-            # Delivered to every LISTENing worker when (and only if) this commits.
-            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, json.dumps(payload)))
         return BatchResult(ids=ids, replaced=replaced, version=int(version), batch_id=batch_id)
 
     def _batch_rows(
@@ -316,27 +303,10 @@ class PostGISStore(Store):
             return int(conn.execute("SELECT version FROM store_version").fetchone()[0])
 
     # -- live events across workers -------------------------------------------
-    def listen(self, callback: Callable[[dict[str, Any]], None], *, stop: threading.Event | None = None) -> None:
-        """Call ``callback(event)`` for every batch committed by ANY process, until ``stop``
-        is set or the store is closed. Blocks: run it in a thread (one per worker).
-
-        ``event`` is the batch summary: ``version``, ``batch_id``, ``kind``, ``count``,
-        ``zones``. Reconnects after a dropped connection.
-        """
-        stop = stop or self._closed
-        while not (stop.is_set() or self._closed.is_set()):
-            try:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                    while not (stop.is_set() or self._closed.is_set()):
-                        for note in conn.notifies(timeout=0.5):
-                            try:
-                                callback(json.loads(note.payload))
-                            except Exception:  # noqa: BLE001 - one bad client must not stop the feed
-                                pass
-            except psycopg.OperationalError:
-                if stop.wait(1.0) or self._closed.is_set():
-                    return
+    def event_bus(self) -> PostgresEventBus:
+        """Return an event bus that reaches the SSE clients of every server process on
+        this database (PostgreSQL LISTEN/NOTIFY)."""
+        return PostgresEventBus(self._conninfo)
 
     # -- API keys ---------------------------------------------------------------
     def _insert_key(self, *, name: str, role: Role, zone: str | None, key_hash: str, prefix: str) -> ApiKey:
