@@ -13,8 +13,10 @@ against every backend):
   stored replaces the stored row (a resend corrects a pin, it never double-counts).
   Rows without ``record_id`` are always new.
 - The version increases by one per committed batch, in the same transaction.
-- :meth:`Store.query` filters by bounding box (intersects), zone, province and kind,
-  orders by ``id`` and returns the page with the total number matched.
+- :meth:`Store.query` filters by bounding box (a record matches when its geometry's
+  envelope intersects the box: exact for points, like PostGIS ``&&`` for polygons),
+  zone, province and kind, orders by ``id`` and returns the page with the total number
+  matched. Properties come back as columns (dates as ISO strings).
 - API keys are stored hashed (:func:`hash_key`); the secret is shown once.
 - :meth:`Store.migrate` is idempotent, creates the schema on first start and records
   each applied migration (number, name, time) in a migrations table.
@@ -29,6 +31,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
+
+from geoplots.server.events import EventBus, LocalEventBus
 
 Role = Literal["editor", "inspector", "admin"]
 ROLES: tuple[Role, ...] = ("editor", "inspector", "admin")
@@ -251,6 +255,12 @@ class Store(ABC):
     @abstractmethod
     def _key_by_hash(self, key_hash: str) -> ApiKey | None:
         """Return the key with this hash (revoked or not), or None."""
+
+    # -- live events ------------------------------------------------------------
+    def event_bus(self) -> EventBus:
+        """Return the event bus for servers on this store: in-process by default; a
+        backend shared by several processes returns one that fans out across them."""
+        return LocalEventBus()
 
     def __enter__(self) -> Store:
         return self
