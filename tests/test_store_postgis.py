@@ -1,0 +1,153 @@
+"""PostGIS-only behaviour of the store: migrations, concurrent writers in several
+processes, live events across processes. (The behaviour both backends share is tested
+once, against both, in the shared store suite.)"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import geopandas as gpd
+import psycopg
+import pytest
+
+from geoplots.groups import inspection_zones
+from geoplots.server.events import Event
+from geoplots.server.store import open_store
+from geoplots.server.store.postgis import PostGISStore, _migrations
+from geoplots.synthetic import sample_points
+from postgis_support import fresh_schema_url, requires_postgres
+
+pytestmark = requires_postgres
+
+
+@pytest.fixture
+def pg_url():
+    with fresh_schema_url() as url:
+        yield url
+
+
+def _located(pins: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Pins as geoplots.locate leaves them, from the sub-district they were drawn in."""
+    out = pins.copy()
+    out["district_code"] = out["subdistrict_code"].str[:4]
+    out["province_code"] = out["subdistrict_code"].str[:2]
+    out["inspection_zone"] = inspection_zones().group_of(out["subdistrict_code"])
+    out["match"] = "inside"
+    out["distance_m"] = 0.0
+    out["row"] = range(2, len(out) + 2)
+    return out
+
+
+def test_migrations_are_versioned_idempotent_and_safe_to_run_together(pg_url):
+    packaged = _migrations()
+    assert [n for n, _, _ in packaged] == list(range(1, len(packaged) + 1))
+    stores = [PostGISStore(pg_url) for _ in range(4)]
+    try:
+        # Four workers starting at once: the advisory lock lets one migrate, the rest wait.
+        with ThreadPoolExecutor(4) as pool:
+            versions = list(pool.map(lambda s: s.migrate(), stores))
+        assert versions == [len(packaged)] * 4
+        assert stores[0].migrate() == len(packaged)
+        applied = stores[0].schema_migrations()
+        assert [(v, n) for v, n, _ in applied] == [(n, name) for n, name, _ in packaged]
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_records_have_a_gist_index_the_bbox_query_uses(pg_url, boundary_dir):
+    pins = _located(sample_points(300, codes=["40"], seed=3))
+    with open_store(pg_url) as store:
+        store.add_records(pins)
+    with psycopg.connect(pg_url) as conn:
+        defs = [r[0] for r in conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'records'")]
+        assert any("USING gist (geom)" in d for d in defs), defs
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            r[0] for r in conn.execute(
+                "EXPLAIN SELECT id FROM records WHERE geom && ST_MakeEnvelope(102, 16, 103, 17, 4326)"
+            )
+        )
+        assert "records_geom" in plan
+
+
+def _write_batches(url: str, batches: list[gpd.GeoDataFrame]) -> list[int]:
+    store = open_store(url)
+    try:
+        return [store.add_records(batch).version for batch in batches]
+    finally:
+        store.close()
+
+
+def test_concurrent_writers_in_several_processes_lose_nothing(pg_url, boundary_dir):
+    writers, batches_each, rows = 4, 6, 40
+    pins = _located(sample_points(writers * batches_each * rows, codes=["40", "30", "10"], seed=7))
+    # Some rows come without an ID (always new); every writer also resends its first
+    # batch at the end (same IDs: replaced, never counted twice).
+    pins["record_id"] = pins["record_id"].astype(object)
+    pins.loc[pins.index[::9], "record_id"] = None
+    plan = []
+    for w in range(writers):
+        mine = pins.iloc[w * batches_each * rows:(w + 1) * batches_each * rows]
+        batches = [mine.iloc[b * rows:(b + 1) * rows] for b in range(batches_each)]
+        resend = batches[0][batches[0]["record_id"].notna()]
+        plan.append(batches + [resend])
+    with open_store(pg_url):
+        pass  # migrate once up front, like `geoplots serve` does before forking workers
+    with ProcessPoolExecutor(writers, mp_context=mp.get_context("fork")) as pool:
+        versions = [v for vs in pool.map(_write_batches, [pg_url] * writers, plan) for v in vs]
+
+    total_batches = sum(len(p) for p in plan)
+    assert sorted(versions) == list(range(1, total_batches + 1))  # one version per batch
+    with open_store(pg_url) as store:
+        assert store.version() == total_batches
+        assert store.count() == pins["record_id"].nunique() + pins["record_id"].isna().sum()
+        stored = store.all_records()
+    assert set(stored["record_id"].dropna()) == set(pins["record_id"].dropna())
+    assert stored["record_id"].isna().sum() == pins["record_id"].isna().sum()
+    by_zone = stored.groupby("inspection_zone").size().sort_index()
+    assert by_zone.to_dict() == pins.groupby("inspection_zone").size().sort_index().to_dict()
+
+
+def test_a_failing_row_rolls_back_its_whole_batch(pg_url, boundary_dir):
+    pins = _located(sample_points(20, codes=["40"], seed=5))
+    with open_store(pg_url) as store:
+        store.add_records(pins.iloc[:5])
+        before = (store.count(), store.version())
+        bad = pins.iloc[5:].copy()
+        bad["row"] = bad["row"].astype(object)
+        bad.loc[bad.index[-1], "row"] = 2**40  # beyond a spreadsheet row: the INSERT fails
+        with pytest.raises(psycopg.Error):
+            store.add_records(bad)
+        assert (store.count(), store.version()) == before
+
+
+def _publish_from_another_process(url: str, version: int) -> None:
+    async def main() -> None:
+        with open_store(url) as store:
+            bus = store.event_bus()
+            await bus.publish(Event("records", {"version": version, "zones": ["12"]}))
+            await bus.stop()
+
+    asyncio.run(main())
+
+
+def test_events_published_by_one_process_reach_subscribers_of_another(pg_url):
+    async def main() -> list[Event]:
+        with open_store(pg_url) as store:
+            bus = store.event_bus()
+            await bus.start()
+            try:
+                async with bus.subscribe() as queue:
+                    loop = asyncio.get_running_loop()
+                    with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+                        for v in (1, 2):
+                            await loop.run_in_executor(pool, _publish_from_another_process, pg_url, v)
+                    return [await asyncio.wait_for(queue.get(), 10) for _ in range(2)]
+            finally:
+                await bus.stop()
+
+    got = asyncio.run(main())
+    assert [(e.type, e.data["version"]) for e in got] == [("records", 1), ("records", 2)]
