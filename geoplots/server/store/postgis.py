@@ -264,9 +264,9 @@ class PostGISStore(Store):
     ) -> Page:
         where, params = [], []
         if bbox is not None:
-            where.append("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
-                         "AND ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
-            params += [*map(float, bbox), *map(float, bbox)]
+            # The store contract: envelope intersects the box (exact for points), on the GiST index.
+            where.append("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
+            params += [*map(float, bbox)]
         for column, value in (("inspection_zone", zone), ("province_code", province), ("kind", kind)):
             if value is not None:
                 where.append(f"{column} = %s")
