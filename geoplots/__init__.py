@@ -8,6 +8,7 @@ in :mod:`geoplots.locate`, counted in :mod:`geoplots.coverage`, drawn by
 from geoplots.boundaries import boundaries, boundaries_info, import_boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.groups import inspection_zones, load_scheme
+from geoplots.readers import read_records
 
 __all__ = [
     "GeoplotsError",
@@ -16,6 +17,7 @@ __all__ = [
     "import_boundaries",
     "inspection_zones",
     "load_scheme",
+    "read_records",
 ]
 
 __version__ = "0.1.0"

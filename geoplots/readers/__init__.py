@@ -1,0 +1,82 @@
+"""Field records in: plot pins (หมุดแปลง), plot polygons (แปลง) and household lists (ครัวเรือน).
+
+:func:`read_records` reads the files district staff really have (CSV in UTF-8, UTF-8
+with BOM or TIS-620/cp874; XLSX; GeoJSON; GeoPackage; Kobo/ODK and Google Sheets
+exports) and :func:`normalize_records` applies the same rules to a table in memory.
+What can be fixed without guessing is fixed and recorded as a per-row warning; a row
+that cannot be placed is rejected with a reason; every row read is in one or the other.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from geoplots.readers._address import resolve_address, split_address
+from geoplots.readers._area import parse_area, polygon_area_m2, rai_ngan_wa
+from geoplots.readers._columns import COLUMN_NAMES, ROLES, find_columns
+from geoplots.readers._coords import THAILAND_BOX, in_thailand, parse_coordinate, parse_pair
+from geoplots.readers._dates import parse_date
+from geoplots.readers._files import read_table
+from geoplots.readers._normalize import KINDS, normalize_records
+from geoplots.readers._yesno import parse_yes_no
+from geoplots.records import Records
+
+__all__ = [
+    "COLUMN_NAMES",
+    "KINDS",
+    "ROLES",
+    "THAILAND_BOX",
+    "find_columns",
+    "in_thailand",
+    "normalize_records",
+    "parse_area",
+    "parse_coordinate",
+    "parse_date",
+    "parse_pair",
+    "parse_yes_no",
+    "polygon_area_m2",
+    "rai_ngan_wa",
+    "read_records",
+    "read_table",
+    "resolve_address",
+    "split_address",
+]
+
+
+def read_records(path: str | os.PathLike[str], kind: str = "pins", **column_options: Any) -> Records:
+    """Read a file of field records and normalize it.
+
+    Parameters
+    ----------
+    path : path
+        .csv (UTF-8, UTF-8 with BOM or TIS-620/cp874; comma, semicolon or tab), .xlsx,
+        .geojson/.json or .gpkg. Kobo/ODK CSV exports and Google Sheets CSV downloads are
+        plain CSV files.
+    kind : {"pins", "plots", "households"}
+        See :func:`normalize_records`.
+    **column_options
+        Column names overriding the header search (``lat="พิกัด Y"``, ``id="รหัส"``, ...),
+        ``yes_no=[...]``, and for workbooks/GeoPackages ``sheet=``/``layer=``.
+
+    Returns
+    -------
+    geoplots.records.Records
+        ``accepted`` and ``rejects``; ``row`` is the spreadsheet row number (header row 1).
+
+    Raises
+    ------
+    GeoplotsError
+        Unknown extension, empty file, no coordinate column, unknown column option.
+
+    Examples
+    --------
+    >>> import geoplots
+    >>> rec = geoplots.read_records("pins.csv")  # doctest: +SKIP
+    >>> rec.summary()["rejected_by_reason"]  # doctest: +SKIP
+    {'duplicate_id': 1, 'outside_thailand': 2}
+    """
+    sheet = column_options.pop("sheet", None)
+    layer = column_options.pop("layer", None)
+    frame = read_table(path, sheet=sheet, layer=layer)
+    return normalize_records(frame, kind=kind, **column_options)

@@ -1,0 +1,118 @@
+"""Finding the columns that matter by their Thai or English header, overridable by name.
+
+Each role (latitude, longitude, ID, date, address parts, areas) has a list of header
+names. A header matches when, lower-cased and without spaces, dots, underscores and
+hyphens, it equals a name; failing that, when its last word does (``_gps_latitude``,
+``gps-Longitude`` from Kobo/ODK, ``survey_date``). Options given by the caller
+(``lat="พิกัด Y"``) win over both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from geoplots.errors import GeoplotsError
+
+#: Header names accepted for each role, in order of preference.
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "lat": ("lat", "latitude", "ละติจูด", "ลติจูด", "ละติจูต", "พิกัดละติจูด", "y", "พิกัดy", "ค่าy",
+            "northing", "north", "utmn", "utmy", "gpslat", "gpslatitude"),
+    "lon": ("lon", "lng", "long", "longitude", "ลองจิจูด", "ลองติจูด", "ลองจิจูต", "พิกัดลองจิจูด", "x",
+            "พิกัดx", "ค่าx", "easting", "east", "utme", "utmx", "gpslon", "gpslng", "gpslongitude"),
+    "coords": ("พิกัด", "พิกัดgps", "พิกัดแปลง", "ตำแหน่ง", "coordinates", "coordinate", "coords", "latlon",
+               "latlong", "latlng", "lat,lon", "lat,long", "gps", "geopoint", "location", "geolocation",
+               "gpslocation", "point"),
+    "zone": ("zone", "utmzone", "โซน", "zoneutm"),
+    "id": ("recordid", "plotid", "householdid", "hhid", "villageid", "pinid", "id", "รหัสแปลง",
+           "รหัสครัวเรือน", "รหัสบ้าน", "รหัส", "uuid"),
+    "date": ("date", "วันที่", "วันที่สำรวจ", "วันที่บันทึก", "วันที่เก็บข้อมูล", "surveydate", "today",
+             "วันเดือนปี"),
+    "area": ("area", "พื้นที่", "เนื้อที่", "ขนาดพื้นที่", "ขนาดแปลง", "พื้นที่แปลง", "arearai", "ไร่งานวา",
+             "พื้นที่ไร่งานวา"),
+    "rai": ("rai", "ไร่"),
+    "ngan": ("ngan", "งาน"),
+    "wa": ("wa", "sqwa", "ตารางวา", "ตรว", "วา"),
+    "address_code": ("subdistrictcode", "tamboncode", "รหัสตำบล", "geocode", "รหัสพื้นที่", "areacode",
+                     "districtcode", "amphoecode", "รหัสอำเภอ", "provincecode", "รหัสจังหวัด", "villagecode",
+                     "รหัสหมู่บ้าน"),
+    "subdistrict": ("subdistrict", "tambon", "ตำบล", "แขวง", "ตำบลแขวง", "subdistrictname", "tambonname"),
+    "district": ("district", "amphoe", "amphur", "อำเภอ", "เขต", "อำเภอเขต", "districtname"),
+    "province": ("province", "changwat", "จังหวัด", "provincename"),
+    "address": ("address", "ที่อยู่", "ที่ตั้ง", "fulladdress"),
+}
+
+#: Roles a caller may name as options, e.g. ``read_records(path, lat="Y", id="รหัส")``.
+ROLES = tuple(COLUMN_NAMES)
+
+
+def _key(name: object) -> str:
+    return re.sub(r"[\s._\-()\[\]/:]+", "", str(name).strip().lower())
+
+
+def _last_word(name: object) -> str:
+    words = [w for w in re.split(r"[\s._\-/:()\[\]]+", str(name).strip().lower()) if w]
+    return words[-1] if words else ""
+
+
+def find_columns(columns: Sequence[object], options: dict[str, str | None]) -> dict[str, object]:
+    """Map roles to column names.
+
+    Parameters
+    ----------
+    columns : sequence
+        The table's headers.
+    options : dict
+        Role -> header given by the caller; a header that does not exist is an error.
+
+    Returns
+    -------
+    dict
+        Role -> header for every role found.
+
+    Examples
+    --------
+    >>> find_columns(["ชื่อ", "_gps_latitude", "_gps_longitude", "ตำบล"], {})
+    {'lat': '_gps_latitude', 'lon': '_gps_longitude', 'subdistrict': 'ตำบล'}
+    """
+    found: dict[str, object] = {}
+    by_text = {str(c): c for c in columns}
+    for role, header in options.items():
+        if header is None:
+            continue
+        if role not in COLUMN_NAMES:
+            raise GeoplotsError(f"Unknown column option {role!r}; use one of: {', '.join(ROLES)}.")
+        if str(header) not in by_text:
+            raise GeoplotsError(
+                f"Column {header!r} (given for {role}) is not in the file. Columns seen: "
+                + ", ".join(map(str, columns))
+            )
+        found[role] = by_text[str(header)]
+    taken = set(map(str, found.values()))
+    for match in (_key, _last_word):
+        for role, names in COLUMN_NAMES.items():
+            if role in found:
+                continue
+            for name in names:
+                hit = next((c for c in columns if str(c) not in taken and match(c) == name), None)
+                if hit is not None:
+                    found[role] = hit
+                    taken.add(str(hit))
+                    break
+    # One of a pair alone is no use for placing; the pair falls back to a coordinates column.
+    if ("lat" in found) != ("lon" in found) and "coords" in found:
+        found.pop("lat", None)
+        found.pop("lon", None)
+    return {role: found[role] for role in ROLES if role in found}
+
+
+def coordinate_help(columns: Iterable[object]) -> str:
+    """The message for a file with no coordinate columns: what was seen, what is accepted."""
+    seen = ", ".join(map(str, columns)) or "(none)"
+    return (
+        "No coordinate columns found. Columns seen: "
+        f"{seen}. Latitude names accepted: {', '.join(COLUMN_NAMES['lat'][:8])}; longitude: "
+        f"{', '.join(COLUMN_NAMES['lon'][:8])}; or one column with both: "
+        f"{', '.join(COLUMN_NAMES['coords'][:6])}. Name your columns with --lat/--lon (or --coords), "
+        "e.g. geoplots check FILE --lat 'พิกัด Y' --lon 'พิกัด X'."
+    )

@@ -1,0 +1,127 @@
+"""Reading the files staff have into a table, cells kept as typed.
+
+CSV (UTF-8, UTF-8 with BOM, TIS-620/cp874 as Thai Excel saves it; comma, semicolon
+or tab separated as Kobo/ODK and Google Sheets export), XLSX (first sheet unless
+named), GeoJSON and GeoPackage (first layer unless named).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geoplots.errors import GeoplotsError
+
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg")
+SUFFIXES = TABLE_SUFFIXES + EXCEL_SUFFIXES + SPATIAL_SUFFIXES
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 (with or without BOM), else TIS-620 (cp874).
+
+    Returns the text and the encoding used.
+
+    Examples
+    --------
+    >>> decode("ตำบล".encode("cp874"))
+    ('ตำบล', 'cp874')
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp874"), "cp874"
+    except UnicodeDecodeError as exc:
+        raise GeoplotsError(
+            "The file is neither UTF-8 nor Thai Windows (TIS-620/cp874) text. Save it again "
+            "from Excel as 'CSV UTF-8' and retry."
+        ) from exc
+
+
+def _separator(text: str) -> str:
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _trim_trailing_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop empty rows at the end: Google Sheets and Excel export formatted-but-empty rows."""
+    if frame.empty or isinstance(frame, gpd.GeoDataFrame):
+        return frame
+    blank = frame.apply(lambda col: col.map(lambda v: v is None or (isinstance(v, float) and v != v) or str(v).strip() == ""))
+    filled = ~blank.all(axis=1).to_numpy()
+    last = filled.nonzero()[0]
+    return frame.iloc[: last[-1] + 1] if len(last) else frame.iloc[:0]
+
+
+def read_csv_text(text: str) -> pd.DataFrame:
+    """Read CSV text with every cell as a string (blank cells as NA), blank rows kept."""
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=_separator(text),
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        skip_blank_lines=False,
+        on_bad_lines="error",
+    )
+    return frame
+
+
+def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None, layer: str | None = None) -> pd.DataFrame:
+    """Read a records file into a DataFrame (GeoDataFrame for GeoJSON/GeoPackage).
+
+    CSV cells are read as text so codes keep their leading zeros; XLSX cells keep
+    their Excel types. Empty rows at the end are dropped (they are not records);
+    empty rows in between are kept so row numbers match the spreadsheet.
+
+    Raises
+    ------
+    GeoplotsError
+        Unknown extension, missing or empty file, unreadable content.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise GeoplotsError(
+            f"Cannot read {path.name}: use a .csv, .xlsx, .geojson or .gpkg file "
+            "(save other spreadsheets from Excel or Google Sheets as CSV or XLSX)."
+        )
+    if not path.exists():
+        raise GeoplotsError(f"File not found: {path}")
+    if path.stat().st_size == 0:
+        raise GeoplotsError(f"{path.name} is empty: export the sheet again with its header row.")
+    try:
+        if suffix in TABLE_SUFFIXES:
+            text, _ = decode(path.read_bytes())
+            if not text.strip():
+                raise GeoplotsError(f"{path.name} is empty: export the sheet again with its header row.")
+            frame = read_csv_text(text)
+        elif suffix in EXCEL_SUFFIXES:
+            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
+        else:
+            frame = gpd.read_file(path, layer=layer)
+            if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+                frame = frame.to_crs(4326)
+    except GeoplotsError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, KeyError) as exc:
+        raise GeoplotsError(f"Cannot read {path.name}: {exc}. Check that it is a {suffix} file saved from its program.") from exc
+    except Exception as exc:  # pyogrio/openpyxl raise their own types for damaged files
+        raise GeoplotsError(f"Cannot read {path.name}: {exc}") from exc
+    frame = _trim_trailing_blank_rows(frame)
+    if len(frame.columns) == 0:
+        raise GeoplotsError(f"{path.name} has no header row: the first row must name the columns.")
+    return frame

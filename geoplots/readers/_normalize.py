@@ -1,0 +1,357 @@
+"""The rules that turn a table as staff typed it into accepted records and rejects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplots.errors import GeoplotsError
+from geoplots.readers._address import resolve_address
+from geoplots.readers._area import M2_PER_NGAN, M2_PER_RAI, M2_PER_WA, parse_area, parse_part, polygon_area_m2, rai_ngan_wa
+from geoplots.readers._columns import coordinate_help, find_columns
+from geoplots.readers._coords import in_thailand, parse_coordinate, parse_pair, parse_zone, place
+from geoplots.readers._dates import parse_date
+from geoplots.readers._text import clean_text, is_blank, number_text
+from geoplots.readers._yesno import yes_no_with_bad
+from geoplots.records import REJECT_COLUMNS, Records, reject_message
+
+KINDS = ("pins", "plots", "households")
+ADDRESS_ROLES = ("address_code", "subdistrict", "district", "province", "address")
+DECLARED = ("declared_subdistrict_code", "declared_district_code", "declared_province_code")
+#: Columns normalize_records adds; an original column with one of these names is kept as ``<name>_input``.
+ADDED = ("row", "lat", "lon", "warnings", "record_id", *DECLARED, "date", "area_m2", "area_rai", "area_ngan",
+         "area_wa", "area_rai_ngan_wa", "geometry")
+#: Typed polygon and typed area may differ by this share before a warning.
+AREA_TOLERANCE = 0.25
+
+_FIX_TEXT = {
+    "thai_digits": "coordinates typed in Thai digits (๐-๙) read as numbers",
+    "dms": "degrees-minutes-seconds converted to decimal degrees",
+    "hemisphere_letter": "hemisphere letter (N/S/E/W) read",
+    "decimal_comma": "decimal comma read as a decimal point",
+}
+
+
+def _cell(frame: pd.DataFrame, column: Any, i: int) -> Any:
+    return frame[column].iat[i] if column is not None else None
+
+
+def _text_or_empty(value: Any) -> str:
+    return "" if is_blank(value) else number_text(value)
+
+
+def _coordinates(frame: pd.DataFrame, cols: dict[str, Any], has_geom: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None], list[str], list[list[str]]]:
+    """Parse the coordinate cells of rows without a geometry.
+
+    Returns the latitude-column and longitude-column numbers, the failure reason per
+    row (None when both numbers were read), a detail per row and the fix warnings.
+    """
+    n = len(frame)
+    a = np.full(n, np.nan)
+    b = np.full(n, np.nan)
+    reasons: list[str | None] = [None] * n
+    details = [""] * n
+    fixes: list[list[str]] = [[] for _ in range(n)]
+    lat_col, lon_col, pair_col = cols.get("lat"), cols.get("lon"), cols.get("coords")
+    for i in range(n):
+        if has_geom[i]:
+            continue
+        la_raw, lo_raw = _cell(frame, lat_col, i), _cell(frame, lon_col, i)
+        la_blank, lo_blank = is_blank(la_raw), is_blank(lo_raw)
+        if la_blank and lo_blank and pair_col is not None:
+            pair_raw = frame[pair_col].iat[i]
+            if is_blank(pair_raw):
+                reasons[i] = "missing_coordinates"
+                continue
+            pa, pb = parse_pair(pair_raw)
+            if pa.value is None:
+                reasons[i], details[i] = "unparseable_coordinates", f"{pair_col}: {str(pair_raw)!r}"
+                continue
+        elif la_blank or lo_blank:
+            reasons[i] = "missing_coordinates"
+            if not (la_blank and lo_blank):
+                details[i] = f"{'latitude' if la_blank else 'longitude'} is empty"
+            continue
+        else:
+            pa, pb = parse_coordinate(la_raw), parse_coordinate(lo_raw)
+            if pa.value is None or pb.value is None:
+                bad = [f"{c}: {str(v)!r}" for c, v, p in ((lat_col, la_raw, pa), (lon_col, lo_raw, pb)) if p.value is None]
+                reasons[i], details[i] = "unparseable_coordinates", "; ".join(bad)
+                continue
+        a[i], b[i] = pa.value, pb.value
+        for fix in dict.fromkeys(pa.fixes + pb.fixes):
+            fixes[i].append(f"{fix}: {_FIX_TEXT[fix]}")
+    return a, b, reasons, details, fixes
+
+
+def _rename_clashes(frame: pd.DataFrame, reserved: tuple[str, ...]) -> pd.DataFrame:
+    mapping = {c: f"{c}_input" for c in frame.columns if str(c) in reserved}
+    return frame.rename(columns=mapping) if mapping else frame
+
+
+def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options: Any) -> Records:
+    """Apply the reading rules to an in-memory table of field records.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        The table as read (cells as typed). A GeoDataFrame's geometry places its rows
+        (polygons are plots, แปลง); other rows are placed from coordinate columns.
+    kind : {"pins", "plots", "households"}
+        Demonstration-plot pins (หมุด), plot polygons (แปลง) or household lists
+        (ครัวเรือน). Households may have no coordinates: they are then placed by the
+        sub-district (ตำบล) of their address.
+    **column_options
+        A column name for a role, overriding the header search: ``lat``, ``lon``,
+        ``coords`` (one column holding both, e.g. a Kobo geopoint), ``zone`` (UTM zone),
+        ``id``, ``date``, ``area`` (rai-ngan-wa or rai), ``rai``, ``ngan``, ``wa``,
+        ``address_code``, ``subdistrict``, ``district``, ``province``, ``address`` (a whole
+        address in one cell); and ``yes_no=[columns]`` to read yes/no columns as booleans.
+
+    Returns
+    -------
+    geoplots.records.Records
+        ``accepted`` (EPSG:4326) has the original columns (those named like an added
+        column are kept as ``<name>_input``) plus ``row`` (header = row 1), ``lat``,
+        ``lon`` (a representative point inside a polygon), ``warnings`` (list of
+        ``"kind: message"``), ``record_id`` (when an ID column exists),
+        ``declared_subdistrict_code``/``declared_district_code``/``declared_province_code``
+        (DOPA codes from the address, or NA), ``date`` (datetime64, when a date column
+        exists) and, for plots, ``area_m2``, ``area_rai``, ``area_ngan``, ``area_wa`` and
+        ``area_rai_ngan_wa`` ("5-2-30"). ``rejects`` has ``row``, ``reason``, ``message``
+        then the original fields (a geometry as WKT in ``wkt``).
+
+    Raises
+    ------
+    GeoplotsError
+        Unknown kind or column option, or no coordinate column (nor, for households,
+        address column).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"id": ["P1", "P1"], "lat": ["16.43", "16.44"], "lon": ["102.83", "102.84"]})
+    >>> rec = normalize_records(table)
+    >>> len(rec.accepted), rec.rejects["reason"].tolist()
+    (1, ['duplicate_id'])
+    """
+    if kind not in KINDS:
+        raise GeoplotsError(f"Unknown kind {kind!r}: use pins, plots or households.")
+    options = dict(column_options)
+    yes_no = options.pop("yes_no", None) or []
+    if isinstance(yes_no, str):
+        yes_no = [yes_no]
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    geoms: gpd.GeoSeries | None = None
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        geoms = frame.geometry
+        if geoms.crs is None:
+            geoms = geoms.set_crs(4326)
+        original = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
+    else:
+        original = pd.DataFrame(frame)
+    missing_yes_no = [c for c in yes_no if c not in original.columns]
+    if missing_yes_no:
+        raise GeoplotsError(
+            f"yes/no column(s) {', '.join(map(str, missing_yes_no))} not in the file. Columns seen: "
+            + ", ".join(map(str, original.columns))
+        )
+    cols = find_columns(list(original.columns), options)
+    has_coord_cols = ("lat" in cols and "lon" in cols) or "coords" in cols
+    has_address = any(r in cols for r in ADDRESS_ROLES)
+    if geoms is None and not has_coord_cols and not (kind == "households" and has_address):
+        raise GeoplotsError(coordinate_help(original.columns))
+
+    rows = np.arange(2, n + 2)
+    warnings: list[list[str]] = [[] for _ in range(n)]
+
+    # --- placing --------------------------------------------------------------------
+    if geoms is not None:
+        has_geom = (geoms.notna() & ~geoms.is_empty).to_numpy()
+    else:
+        has_geom = np.zeros(n, dtype=bool)
+    if has_coord_cols:
+        a, b, reasons, details, fixes = _coordinates(original, cols, has_geom)
+    else:
+        a, b = np.full(n, np.nan), np.full(n, np.nan)
+        reasons = [None if has_geom[i] else "missing_coordinates" for i in range(n)]
+        details, fixes = [""] * n, [[] for _ in range(n)]
+    for i in range(n):
+        warnings[i].extend(fixes[i])
+    zones = [parse_zone(v) for v in original[cols["zone"]]] if "zone" in cols else None
+    parsed = np.array([r is None and not has_geom[i] for i, r in enumerate(reasons)])
+    lat = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
+    out_geom = np.full(n, None, dtype=object)
+    if parsed.any():
+        idx = np.flatnonzero(parsed)
+        placed = place(a[idx], b[idx], [zones[i] for i in idx] if zones else None)
+        for j, i in enumerate(idx):
+            warnings[i].extend(placed.warnings[j])
+            if placed.status[j] == "ok":
+                lat[i], lon[i] = placed.lat[j], placed.lon[j]
+                out_geom[i] = shapely.Point(lon[i], lat[i])
+            elif placed.status[j] == "ambiguous_zone":
+                reasons[i] = "unparseable_coordinates"
+                details[i] = (f"UTM E {b[i]:.0f} N {a[i]:.0f} lands in Thailand in both zone 47 and 48; "
+                              "add a zone column (47 or 48)")
+            else:
+                reasons[i] = "outside_thailand"
+                details[i] = f"{a[i]:g}, {b[i]:g}"
+    if has_geom.any():
+        idx = np.flatnonzero(has_geom)
+        g = geoms.iloc[idx]
+        points = g.representative_point()
+        px, py = points.x.to_numpy(), points.y.to_numpy()
+        inside = in_thailand(px, py)
+        for j, i in enumerate(idx):
+            if inside[j]:
+                lat[i], lon[i] = py[j], px[j]
+                geom = g.iat[j]
+                if kind != "plots" and geom.geom_type not in ("Point",):
+                    geom = points.iat[j]
+                out_geom[i] = geom
+            else:
+                reasons[i], details[i] = "outside_thailand", f"geometry near {py[j]:g}, {px[j]:g}"
+
+    # --- address --------------------------------------------------------------------
+    declared = {c: pd.Series(pd.NA, index=original.index, dtype="string") for c in DECLARED}
+    if has_address:
+        get = {r: original[cols[r]] if r in cols else None for r in ADDRESS_ROLES}
+        for i in range(n):
+            args = {r: (_text_or_empty(get[r].iat[i]) if get[r] is not None else "") for r in ADDRESS_ROLES}
+            res = resolve_address(args["subdistrict"], args["district"], args["province"],
+                                  args["address_code"], args["address"])
+            for col, code in zip(DECLARED, (res.subdistrict, res.district, res.province)):
+                if code is not None:
+                    declared[col].iat[i] = code
+            warnings[i].extend(res.warnings)
+    if kind == "households":
+        for i in range(n):
+            if reasons[i] in ("missing_coordinates", "unparseable_coordinates", "outside_thailand") and not pd.isna(
+                declared["declared_subdistrict_code"].iat[i]
+            ):
+                if reasons[i] != "missing_coordinates":
+                    warnings[i].append(
+                        f"coordinates_ignored: {reasons[i]} ({details[i]}); placed by the address's sub-district "
+                        f"{declared['declared_subdistrict_code'].iat[i]}"
+                    )
+                reasons[i], details[i] = None, ""
+                lat[i] = lon[i] = np.nan
+                out_geom[i] = None
+            elif reasons[i] == "missing_coordinates" and has_address:
+                details[i] = (details[i] + "; " if details[i] else "") + "and no address that names one sub-district"
+
+    # --- IDs ------------------------------------------------------------------------
+    record_id = None
+    if "id" in cols:
+        record_id = pd.Series(pd.NA, index=original.index, dtype="string")
+        first_seen: dict[str, int] = {}
+        for i, raw in enumerate(original[cols["id"]]):
+            if is_blank(raw):
+                if reasons[i] is None:
+                    warnings[i].append(f"missing_id: no ID in column {cols['id']}")
+                continue
+            key = clean_text(number_text(raw))[0]
+            record_id.iat[i] = key
+            if reasons[i] is not None:
+                continue
+            if key in first_seen:
+                reasons[i], details[i] = "duplicate_id", f"ID {key} first seen on row {first_seen[key]}"
+            else:
+                first_seen[key] = int(rows[i])
+
+    # --- optional fields: never reject, warn and leave empty --------------------------
+    parsed_cols: dict[str, pd.Series] = {}
+    if "date" in cols:
+        dates = []
+        for i, raw in enumerate(original[cols["date"]]):
+            ts, w = parse_date(raw)
+            dates.append(ts if ts is not None else pd.NaT)
+            warnings[i].extend(w)
+        parsed_cols["date"] = pd.Series(pd.to_datetime(pd.Series(dates, dtype=object), errors="coerce"), index=original.index).astype("datetime64[ns]")
+    if kind == "plots":
+        parsed_cols.update(_areas(original, cols, out_geom, warnings))
+    converted = {}
+    for col in yes_no:
+        values, bad = yes_no_with_bad(original[col])
+        converted[col] = values
+        for i in np.flatnonzero(bad.to_numpy()):
+            warnings[i].append(f"bad_yes_no: {col} {str(original[col].iat[i])!r} is not yes/no; left empty")
+
+    # --- assemble -------------------------------------------------------------------
+    ok = np.array([r is None for r in reasons], dtype=bool)
+    acc_orig = original.copy()
+    for col, values in converted.items():
+        acc_orig[col] = values
+    acc = _rename_clashes(acc_orig, ADDED)
+    acc.insert(0, "row", rows)
+    acc["lat"] = lat
+    acc["lon"] = lon
+    acc["warnings"] = pd.Series(warnings, index=original.index, dtype=object)
+    if record_id is not None:
+        acc["record_id"] = record_id
+    for col, values in declared.items():
+        acc[col] = values
+    for col, values in parsed_cols.items():
+        acc[col] = values
+    accepted = gpd.GeoDataFrame(acc.loc[ok].reset_index(drop=True),
+                                geometry=gpd.GeoSeries(list(out_geom[ok]), crs=4326), crs=4326)
+
+    bad = ~ok
+    rej = _rename_clashes(original.loc[bad].copy(), tuple(REJECT_COLUMNS))
+    if geoms is not None:
+        rej["wkt"] = geoms[bad].to_wkt().to_numpy()
+    bad_idx = np.flatnonzero(bad)
+    rej.insert(0, "row", rows[bad_idx])
+    rej.insert(1, "reason", [reasons[i] for i in bad_idx])
+    rej.insert(2, "message", [reject_message(reasons[i], details[i]) for i in bad_idx])
+    return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind)
+
+
+def _areas(original: pd.DataFrame, cols: dict[str, Any], geoms: np.ndarray, warnings: list[list[str]]) -> dict[str, pd.Series]:
+    """area_m2 from the polygon when there is one, else from typed areas; then rai-ngan-wa."""
+    n = len(original)
+    typed = np.full(n, np.nan)
+    if "area" in cols:
+        for i, raw in enumerate(original[cols["area"]]):
+            m2, bad = parse_area(raw)
+            if m2 is not None:
+                typed[i] = m2
+            elif bad:
+                warnings[i].append(f"bad_area: area {str(raw)!r} is not rai-ngan-wa (e.g. 5-2-30) or rai; left empty")
+    parts = [(r, f) for r, f in (("rai", M2_PER_RAI), ("ngan", M2_PER_NGAN), ("wa", M2_PER_WA)) if r in cols]
+    if parts:
+        for i in range(n):
+            if np.isfinite(typed[i]):
+                continue
+            total, any_value, any_bad = 0.0, False, []
+            for role, factor in parts:
+                raw = original[cols[role]].iat[i]
+                v, bad = parse_part(raw)
+                if v is not None:
+                    total += v * factor
+                    any_value = True
+                elif bad:
+                    any_bad.append(f"{cols[role]} {str(raw)!r}")
+            if any_bad:
+                warnings[i].append(f"bad_area: {', '.join(any_bad)} is not a number; area left empty")
+            elif any_value:
+                typed[i] = total
+    polys = gpd.GeoSeries(list(geoms), crs=4326)
+    measured = polygon_area_m2(polys).to_numpy()
+    area = np.where(np.isfinite(measured), measured, typed)
+    for i in np.flatnonzero(np.isfinite(measured) & np.isfinite(typed)):
+        if abs(measured[i] - typed[i]) > AREA_TOLERANCE * max(measured[i], typed[i]):
+            warnings[i].append(
+                f"area_mismatch: the polygon measures {measured[i]:,.0f} m² but {typed[i]:,.0f} m² was typed; "
+                "the polygon's area is used"
+            )
+    area_m2 = pd.Series(area, index=original.index, dtype="Float64")
+    out = {"area_m2": area_m2}
+    out.update({c: s for c, s in rai_ngan_wa(area_m2).items()})
+    return out
