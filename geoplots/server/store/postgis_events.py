@@ -73,7 +73,7 @@ class PostgresEventBus(LocalEventBus):
         payload = event.to_json()
         if len(payload.encode("utf-8")) > _MAX_PAYLOAD:
             # Pages only need to know something changed; they refetch the counts.
-            keep = {k: event.data[k] for k in ("version", "count", "kind") if k in event.data}
+            keep = {k: event.data[k] for k in ("version", "added", "kind") if k in event.data}
             payload = Event(event.type, {**keep, "truncated": True}).to_json()
         async with self._send_lock:
             for attempt in (1, 2):
