@@ -1,0 +1,193 @@
+"""``geoplots serve``, ``geoplots demo`` and ``geoplots keys create|list|revoke``."""
+
+from __future__ import annotations
+
+import os
+import threading
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from geoplots.cli._app import DataOption, app, console
+from geoplots.errors import GeoplotsError
+
+keys_app = typer.Typer(help="Create, list and revoke API keys of the war-room server.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Store: a SQLite/GeoPackage file path or a postgresql:// URL "
+                 "(default: $GEOPLOTS_DB, else data/geoplots.gpkg).", show_default=False),
+]
+
+#: Zones the demonstration data covers (northeast: Khon Kaen, Udon Thani, Ubon, Nakhon Ratchasima areas).
+DEMO_ZONES = ("11", "12", "13", "14")
+
+
+def _settings(db: str | None, data: Path | None, **more):
+    from geoplots.server.settings import Settings
+
+    if data is not None:
+        os.environ["GEOPLOTS_DATA"] = str(data)  # locate/coverage read the same directory
+    given = {k: v for k, v in {"db": db, "data": data, **more}.items() if v is not None}
+    return Settings(**given)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: DbOption = None,
+    data: DataOption = None,
+) -> None:
+    """Run the war-room map server (the store is created on first start)."""
+    import uvicorn
+
+    from geoplots.server.app import create_app
+
+    settings = _settings(db, data)
+    console.print(f"geoplots war room on [bold]http://{host}:{port}/[/] (store: {_shown(settings.db)})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _shown(db: str) -> str:
+    # never print a database password
+    if "://" in db and "@" in db:
+        scheme, rest = db.split("://", 1)
+        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+    return db
+
+
+def _ensure_boundaries(data: Path | None) -> None:
+    """Import the shared COD-AB boundaries when nothing is imported yet and they are at hand."""
+    from geoplots.boundaries._store import current_snapshot
+    from geoplots.config import data_dir
+
+    root = data_dir(data)
+    if current_snapshot(root) is not None:
+        return
+    candidates = [Path.cwd().parent / "shared" / "boundaries" / "cod-ab-tha",
+                  Path(__file__).resolve().parents[3] / "shared" / "boundaries" / "cod-ab-tha"]
+    for folder in candidates:
+        zips = sorted(folder.glob("*.zip"))
+        if zips:
+            from geoplots import import_boundaries
+
+            console.print(f"Importing boundaries from {folder} into {root} ...")
+            import_boundaries(zips, dest=root)
+            return
+    raise GeoplotsError(
+        f"No boundaries are imported in {root}. Import them first:\n"
+        f"  geoplots boundaries import PATH/TO/cod-ab-tha/*.zip --dest {root}"
+    )
+
+
+def build_demo(store, *, zones=DEMO_ZONES, seed: int = 7, data: Path | None = None) -> dict[str, int]:
+    """Fill ``store`` with demonstration records on the real boundaries.
+
+    Model-village pins (โก่งธนูโมเดล) in most but not all districts of ``zones``,
+    kitchen-garden households (ปลูกผักสวนครัว) of zone 12 with participation spread over
+    the KPI tiers, and demonstration plots (โคก หนอง นา) as polygons. Everything goes
+    through :func:`geoplots.locate`, as records sent to the server do. Re-running
+    replaces the same records (same ids) instead of adding copies.
+
+    Returns
+    -------
+    dict
+        Records stored per kind.
+    """
+    import geoplots
+    from geoplots import synthetic
+    from geoplots.groups import inspection_zones
+
+    truth = ["subdistrict_code", "district_code", "province_code"]
+
+    def store_kind(frame, kind: str) -> int:
+        frame = frame.drop(columns=[c for c in truth if c in frame.columns])
+        located = geoplots.locate(frame, data=data)
+        if len(located.accepted):
+            store.add_records(located.accepted, kind=kind)
+        return len(located.accepted)
+
+    scheme = inspection_zones()
+    zone12 = scheme.codes_in("12")
+    counts = {
+        "pins": store_kind(synthetic.model_villages(list(zones), share=0.85, seed=seed, data=data), "pins"),
+        "households": store_kind(
+            synthetic.households(["12"], per_unit=(15, 40), seed=seed, data=data), "households"
+        ),
+        "plots": store_kind(synthetic.plots(80, codes=zone12, seed=seed, data=data), "plots"),
+    }
+    return counts
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    db: Annotated[str, typer.Option("--db", help="Store for the demonstration data.")] = "data/demo.gpkg",
+    data: DataOption = None,
+) -> None:
+    """Build a demonstration data set on the real boundaries and serve it."""
+    import uvicorn
+
+    from geoplots.server.app import create_app
+    from geoplots.server.store import open_store
+
+    _ensure_boundaries(data)
+    settings = _settings(db, data)
+    with open_store(settings.db) as store:
+        counts = build_demo(store, data=data)
+    console.print("Demonstration data: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
+    url = f"http://{host}:{port}/"
+    console.print(f"War room on [bold]{url}[/]  (coverage map: {url}maps/coverage?zone=12)")
+    if not no_browser:
+        threading.Timer(1.5, webbrowser.open, args=(url,)).start()
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="editor (sends records), inspector (reads) or admin.")],
+    zone: Annotated[str | None, typer.Option(help="Limit the key to one inspection zone (เขตตรวจราชการ).")] = None,
+    name: Annotated[str, typer.Option(help="Who holds the key, e.g. the office name.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from geoplots.server.routers.keys import check_zone_name
+    from geoplots.server.store import open_store
+
+    settings = _settings(db, None)
+    with open_store(settings.db) as store:
+        key, secret = store.create_key(role, zone=check_zone_name(zone), name=name)  # type: ignore[arg-type]
+    scope = f"zone {key.zone}" if key.zone else "all zones"
+    console.print(f"Created key {key.id} ({key.role}, {scope}). Keep it safe; it is not shown again:")
+    print(secret)
+
+
+@keys_app.command("list")
+def keys_list(db: DbOption = None) -> None:
+    """List API keys (never their secrets)."""
+    from geoplots.server.store import open_store
+
+    with open_store(_settings(db, None).db) as store:
+        keys = store.list_keys()
+    table = Table("id", "role", "zone", "name", "prefix", "created", "revoked")
+    for k in keys:
+        table.add_row(str(k.id), k.role, k.zone or "all", k.name, k.prefix + "…", k.created_at, "yes" if k.revoked else "")
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="Key id (see geoplots keys list).")], db: DbOption = None) -> None:
+    """Revoke an API key."""
+    from geoplots.server.store import open_store
+
+    with open_store(_settings(db, None).db) as store:
+        if not store.revoke_key(key_id):
+            raise GeoplotsError(f"No key {key_id}. See 'geoplots keys list'.")
+    console.print(f"Key {key_id} revoked.")

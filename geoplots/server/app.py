@@ -1,0 +1,183 @@
+"""The FastAPI application factory.
+
+>>> from geoplots.server.app import create_app
+>>> from geoplots.server.settings import Settings
+>>> app = create_app(Settings(db="/tmp/war-room.db"))  # doctest: +SKIP
+
+Routers come from small factories in :mod:`geoplots.server.routers`; shared state (the
+store, the event bus, the rate limiter, the coverage cache) lives on ``app.state``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import geoplots
+from geoplots.server.auth import RateLimiter
+from geoplots.server.deps import BoundaryCache
+from geoplots.server.errors import ApiError, api_error_handler
+from geoplots.server.routers.coverage import CoverageCache
+from geoplots.server.events import EventBus
+from geoplots.server.settings import Settings
+from geoplots.server.store import Store, open_store
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def vendor_dir() -> Path | None:
+    """The maps helper's vendored Leaflet assets, if installed (``scripts/setup``)."""
+    try:
+        from geoplots.layers.assets import vendor_dir as _vendor_dir
+    except ImportError:
+        return None
+    path = Path(_vendor_dir())
+    return path if path.is_dir() else None
+
+
+class BodyLimit:
+    """Answer 413 for request bodies over ``max_bytes``, before any of it is parsed.
+
+    The declared ``Content-Length`` is checked first; chunked bodies are counted as they
+    arrive, so a client cannot get around the limit by not declaring a length.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await self._too_large(send)
+                    return
+        seen = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        import json
+
+        body = json.dumps(
+            {
+                "error": "body_too_large",
+                "message": f"The request body is larger than {self.max_bytes:,} bytes. Split the "
+                "file into smaller batches.",
+                "max_body_bytes": self.max_bytes,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, bus: EventBus | None = None
+) -> FastAPI:
+    """Build the war-room server.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to :class:`Settings` read from ``GEOPLOTS_*`` environment variables.
+    store : Store, optional
+        An open store; by default ``settings.db`` is opened (and created) at start-up
+        and closed at shutdown.
+    bus : EventBus, optional
+        Live-event fan-out; by default the in-process :class:`LocalEventBus`.
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
+    settings = settings or Settings()
+    own_store = store is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if app.state.store is None:
+            app.state.store = open_store(settings.db)
+        if app.state.bus is None:
+            app.state.bus = app.state.store.event_bus()
+        await app.state.bus.start()
+        try:
+            yield
+        finally:
+            await app.state.bus.stop()
+            if own_store:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="geoplots war-room server",
+        version=geoplots.__version__,
+        description="Coverage maps, OGC API - Features and authenticated ingest of field records "
+        "for the Community Development Department (กรมการพัฒนาชุมชน). Boundaries: OCHA, Royal Thai "
+        "Survey Department (CC BY-IGO).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.bus = bus
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.boundaries = BoundaryCache(settings.data)
+    app.state.coverage_cache = CoverageCache()
+    app.state.map_cache = CoverageCache(max_entries=32)
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
+
+    app.include_router(pages.router())
+    app.include_router(features.router())
+    app.include_router(coverage.router())
+    app.include_router(maps.router())
+    app.include_router(ingest.router())
+    app.include_router(events.router())
+    app.include_router(keys.router())
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    vendor = vendor_dir()
+    if vendor is not None:
+        app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    return app

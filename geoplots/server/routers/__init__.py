@@ -1,0 +1,1 @@
+"""HTTP routers, each built by a ``router()`` factory and included by ``create_app``."""

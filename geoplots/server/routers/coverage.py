@@ -1,0 +1,123 @@
+"""``/api/coverage``: the numbers of :func:`geoplots.coverage` over the stored records.
+
+Answers are cached by the store's version (bumped by every stored batch), so a wall of
+screens polling the same zone costs one computation per batch, and a new batch is
+counted on the next request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from geoplots.errors import GeoplotsError
+from geoplots.levels import parse_level
+from geoplots.server.deps import ReaderDep, read_zone
+from geoplots.server.errors import ApiError
+
+#: Unit columns returned (geometry only with ``format=geojson``).
+UNIT_COLUMNS = ["code", "name_th", "name_en", "province_code", "district_code", "inspection_zone", "count",
+                "met", "households", "participating", "rate", "tier", "expected", "enrolled"]
+
+
+class CoverageCache:
+    """Encoded answers keyed by request parameters, valid for one store version."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._version: int | None = None
+        self._entries: dict[tuple, bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, version: int, key: tuple) -> bytes | None:
+        with self._lock:
+            if version != self._version:
+                return None
+            return self._entries.get(key)
+
+    def put(self, version: int, key: tuple, body: bytes) -> None:
+        with self._lock:
+            if version != self._version:
+                self._version, self._entries = version, {}
+            if len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = body
+
+
+def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count: int, fmt: str,
+             version: int) -> bytes:
+    import geoplots
+    from geoplots.coverage.rules import RULES
+
+    settings, store = app.state.settings, app.state.store
+    if rule is not None:
+        if rule not in RULES:
+            raise ApiError(422, "unknown_rule", f"Unknown rule {rule!r}. Rules: {', '.join(RULES)}.")
+        spec = RULES[rule]
+        kind = getattr(spec, "kind", "pins")
+        records = store.all_records(kind=kind)
+        cov = spec(records, level=level, zone=zone, data=settings.data)
+    else:
+        records = store.all_records(kind="pins")
+        cov = geoplots.coverage(records, level=level, min_count=min_count, zone=zone, data=settings.data)
+    units = cov.units
+    keep = [c for c in UNIT_COLUMNS if c in units.columns]
+    table = json.loads(pd.DataFrame(units[keep]).to_json(orient="records", force_ascii=False, default_handler=str))
+    summary = json.loads(pd.DataFrame(cov.summary).to_json(orient="records", force_ascii=False,
+                                                           default_handler=str))
+    body: dict[str, Any] = {
+        "level": level, "zone": zone, "rule": rule, "min_count": min_count, "version": version,
+        "records": int(len(records)), "summary": summary,
+    }
+    if fmt == "geojson":
+        from geoplots.layers._simplify import web_geometry
+
+        light = web_geometry(units, keep)
+        body["geojson"] = json.loads(light.to_json(drop_id=True, na="null"))
+    else:
+        body["units"] = table
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def router() -> APIRouter:
+    r = APIRouter(tags=["coverage"])
+
+    @r.get(
+        "/api/coverage",
+        summary="Coverage per unit and per zone (same numbers as geoplots.coverage)",
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}}, "description": "summary and units"}},
+    )
+    async def coverage(
+        request: Request,
+        key: ReaderDep,
+        level: str = Query("district", max_length=20, description="province, district or subdistrict (จังหวัด, อำเภอ, ตำบล)"),
+        zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
+        rule: str | None = Query(None, max_length=50, description="A named rule (geoplots coverage --rule)"),
+        min: int = Query(1, ge=1, le=1_000_000, description="Records a unit needs to count as covered"),
+        format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
+    ) -> Response:
+        app = request.app
+        try:
+            canonical = parse_level(level)
+        except GeoplotsError as exc:
+            raise ApiError(422, "unknown_level", str(exc)) from exc
+        zone = read_zone(request, key, zone)
+        version = await run_in_threadpool(app.state.store.version)
+        cache_key = (canonical, zone, rule, min, format)
+        body = app.state.coverage_cache.get(version, cache_key)
+        if body is None:
+            try:
+                body = await run_in_threadpool(_compute, app, canonical, zone, rule, min, format, version)
+            except GeoplotsError as exc:
+                raise ApiError(422, "invalid_request", str(exc)) from exc
+            app.state.coverage_cache.put(version, cache_key, body)
+        return Response(body, media_type="application/json")
+
+    return r

@@ -1,0 +1,270 @@
+"""``POST /api/pins``: field records in over HTTP, validated, located, stored atomically.
+
+One record (a JSON object), a batch (a JSON array, or a GeoJSON FeatureCollection for
+plots with polygons), or a file upload (CSV/XLSX/GeoJSON, as ``multipart/form-data``
+field ``file`` or as the raw body with its content type). Rows go through the same
+rules as ``geoplots check`` (:func:`geoplots.readers.normalize_records`) and the join
+(:func:`geoplots.locate`); the accepted rows are stored in one transaction and the
+answer lists every row's outcome. A batch with no valid row is a 422 with the same list.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from geoplots.errors import GeoplotsError
+from geoplots.records import Records
+from geoplots.server import auth
+from geoplots.server.deps import SettingsDep, StoreDep, WriterDep
+from geoplots.server.errors import ApiError
+from geoplots.server.events import Event
+from geoplots.server.settings import Settings
+from geoplots.server.store.base import ApiKey
+
+log = logging.getLogger("geoplots.server")
+
+_FILE_TYPES = {
+    "text/csv": ".csv",
+    "application/csv": ".csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+_UPLOAD_SUFFIXES = {".csv", ".xlsx", ".geojson", ".json", ".gpkg"}
+
+#: Located columns echoed back for each accepted row.
+_ECHO = ["record_id", "subdistrict_code", "district_code", "province_code", "inspection_zone", "match",
+         "distance_m", "address_mismatch", "declared_subdistrict_code"]
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"type": "object", "description": "One record: {\"id\": \"P-1\", \"lat\": 16.43, \"lon\": 102.83, ...}"},
+                    {"type": "array", "items": {"type": "object"}, "description": "A batch of records"},
+                ]
+            },
+            "example": [{"id": "P-0001", "name": "แปลงนายสมชาย", "lat": 16.4419, "lon": 102.8360}],
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
+
+def _outcome_rows(located: Records, stored_ids: list[int], replaced: list[bool], numbered_from_json: bool) -> list[dict]:
+    rows: list[dict] = []
+    acc = located.accepted
+    if len(acc):
+        echo = pd.DataFrame(acc[[c for c in _ECHO if c in acc.columns]])
+        table = json.loads(echo.to_json(orient="records", force_ascii=False, default_handler=str))
+        for i, (row, extra) in enumerate(zip(acc["row"].tolist(), table)):
+            item: dict[str, Any] = {"row": int(row), "status": "accepted"}
+            if i < len(stored_ids):
+                item["id"] = stored_ids[i]
+                item["replaced"] = replaced[i]
+            item.update({k: v for k, v in extra.items() if v is not None})
+            warnings = acc["warnings"].iloc[i] if "warnings" in acc.columns else []
+            item["warnings"] = [str(w) for w in (warnings if isinstance(warnings, (list, tuple)) else list(warnings or []))]
+            rows.append(item)
+    for row, reason, message in located.rejects[["row", "reason", "message"]].itertuples(index=False):
+        rows.append({"row": int(row), "status": "rejected", "reason": str(reason), "message": str(message)})
+    rows.sort(key=lambda r: r["row"])
+    if numbered_from_json:
+        for r in rows:
+            r["index"] = r["row"] - 2  # position in the posted array
+    return rows
+
+
+def _frame_from_json(payload: Any, max_rows: int) -> pd.DataFrame:
+    """Turn a posted JSON value into a table; GeoJSON keeps its geometry."""
+    if isinstance(payload, dict) and payload.get("type") in ("FeatureCollection", "Feature"):
+        features = payload.get("features") if payload["type"] == "FeatureCollection" else [payload]
+        if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
+            raise ApiError(422, "invalid_geojson", "'features' must be a list of GeoJSON Feature objects.")
+        _check_rows(len(features), max_rows)
+        try:
+            return gpd.GeoDataFrame.from_features(features, crs=4326)
+        except Exception as exc:  # shapely/geopandas reject malformed geometries in many ways
+            raise ApiError(422, "invalid_geojson", f"The GeoJSON could not be read: {exc}") from exc
+    items = [payload] if isinstance(payload, dict) else payload
+    if not isinstance(items, list):
+        raise ApiError(
+            422, "invalid_body", "Send one record as a JSON object, or a batch as a JSON array of objects."
+        )
+    _check_rows(len(items), max_rows)
+    if not items:
+        raise ApiError(422, "empty_batch", "The batch is empty: send at least one record.")
+    bad = [i for i, item in enumerate(items) if not isinstance(item, dict)]
+    if bad:
+        raise ApiError(
+            422, "invalid_body", "Every record must be a JSON object with fields such as id, lat, lon.",
+            rows=[{"index": i, "row": i + 2, "status": "rejected", "reason": "not_an_object"} for i in bad[:100]],
+        )
+    # nested values (lists, objects) are kept as their JSON text, as a spreadsheet cell would
+    flat = [
+        {str(k): json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for k, v in item.items()}
+        for item in items
+    ]
+    return pd.DataFrame.from_records(flat)
+
+
+def _check_rows(n: int, max_rows: int) -> None:
+    if n > max_rows:
+        raise ApiError(
+            413, "too_many_rows", f"The batch has {n:,} records; at most {max_rows:,} are accepted at once. "
+            "Split it into smaller batches.", rows=n, max_batch_rows=max_rows,
+        )
+
+
+def _read_file(data: bytes, suffix: str, kind: str) -> Records:
+    from geoplots.readers import read_records
+
+    with tempfile.TemporaryDirectory(prefix="geoplots-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        return read_records(path, kind=kind)
+
+
+def _process(
+    frame: pd.DataFrame | None, file: tuple[bytes, str] | None, kind: str, settings: Settings
+) -> Records:
+    """Validate and locate: the CPU part of an ingest, run in a worker thread."""
+    import geoplots
+    from geoplots.readers import normalize_records
+
+    try:
+        records = normalize_records(frame, kind=kind) if file is None else _read_file(*file, kind)
+        _check_rows(records.rows_read, settings.max_batch_rows)
+        return geoplots.locate(records, tolerance_m=settings.locate_tolerance_m, data=settings.data)
+    except (ApiError, GeoplotsError):
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, UnicodeError, OverflowError) as exc:
+        # Odd input a reader did not foresee is still the sender's input: say so, never 500.
+        log.exception("ingest could not read a batch")
+        raise ApiError(422, "unreadable_input", f"The records could not be read: {exc}") from exc
+
+
+def _check_scope(key: ApiKey, located: Records) -> None:
+    if key.zone is None or len(located.accepted) == 0:
+        return
+    zones = located.accepted["inspection_zone"].astype("string").fillna("")
+    outside = located.accepted[zones != key.zone]
+    if len(outside):
+        try:
+            auth.check_zone(key, set(zones[zones != key.zone]))
+        except ApiError as exc:
+            exc.details["rows"] = [
+                {"row": int(r), "inspection_zone": None if pd.isna(z) else str(z)}
+                for r, z in zip(outside["row"], outside["inspection_zone"])
+            ][:1000]
+            exc.message += " Nothing was stored; send these rows with a key for their zone."
+            raise
+
+
+def router() -> APIRouter:
+    r = APIRouter(tags=["ingest"])
+
+    @r.post(
+        "/api/pins",
+        status_code=201,
+        summary="Send field records (one, a batch, or a CSV/XLSX file); stored atomically",
+        openapi_extra={"requestBody": _REQUEST_BODY},
+        responses={
+            201: {"description": "Stored; per-row outcome (accepted with warnings, rejected with reason)"},
+            401: {"description": "No or unknown API key"},
+            403: {"description": "Key's role or zone does not allow this"},
+            413: {"description": "Body or batch too large"},
+            415: {"description": "Unsupported content type"},
+            422: {"description": "No valid row, or unreadable input; per-row detail"},
+            429: {"description": "Rate limit"},
+        },
+    )
+    async def add_pins(
+        request: Request,
+        key: WriterDep,
+        store: StoreDep,
+        settings: SettingsDep,
+        kind: Literal["pins", "plots", "households"] = Query("pins", description="What the records are"),
+    ) -> JSONResponse:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        frame: pd.DataFrame | None = None
+        file: tuple[bytes, str] | None = None
+        from_json = False
+        if ctype == "multipart/form-data":
+            try:
+                form = await request.form(max_files=1, max_fields=20)
+            except Exception as exc:  # malformed multipart bodies raise from the parser
+                raise ApiError(422, "invalid_form", f"The upload could not be read: {exc}") from exc
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise ApiError(422, "no_file", "Send the file in a form field named 'file'.")
+            suffix = Path(upload.filename or "").suffix.lower()
+            if suffix not in _UPLOAD_SUFFIXES:
+                raise ApiError(
+                    422, "unsupported_file", f"Files of type {suffix or '(none)'!r} are not read. Send "
+                    ".csv, .xlsx, .geojson or .gpkg.",
+                )
+            file = (await upload.read(), suffix)
+        elif ctype in _FILE_TYPES:
+            file = (await request.body(), _FILE_TYPES[ctype])
+        elif ctype in ("application/json", "application/geo+json", ""):
+            body = await request.body()
+            try:
+                payload = json.loads(body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ApiError(422, "invalid_json", f"The body is not valid JSON: {exc}") from exc
+            frame = _frame_from_json(payload, settings.max_batch_rows)
+            from_json = True
+        else:
+            raise ApiError(
+                415, "unsupported_media_type", f"Content type {ctype!r} is not read. Send application/json, "
+                "text/csv, an XLSX file, or a multipart/form-data upload in field 'file'.",
+            )
+        try:
+            located = await run_in_threadpool(_process, frame, file, kind, settings)
+        except GeoplotsError as exc:
+            raise ApiError(422, "invalid_input", str(exc)) from exc
+        _check_scope(key, located)
+        result = None
+        if len(located.accepted):
+            result = await run_in_threadpool(store.add_records, located.accepted, kind=kind, key_id=key.id)
+            zones = sorted({str(z) for z in located.accepted["inspection_zone"].dropna()})
+            await request.app.state.bus.publish(
+                Event("records", {"version": result.version, "added": len(result.ids), "kind": kind, "zones": zones})
+            )
+        rows = _outcome_rows(located, result.ids if result else [], result.replaced if result else [], from_json)
+        summary = located.summary()
+        body = {
+            "kind": kind,
+            "batch_id": result.batch_id if result else None,
+            "version": result.version if result else None,
+            "rows_read": summary["rows_read"],
+            "accepted": summary["accepted"],
+            "rejected": summary["rejected"],
+            "rejected_by_reason": summary["rejected_by_reason"],
+            "warnings_by_kind": summary["warnings_by_kind"],
+            "rows": rows,
+        }
+        if result is None:
+            body = {"error": "no_valid_rows", "message": "No row could be stored; see each row's reason.", **body}
+            return JSONResponse(body, status_code=422)
+        return JSONResponse(body, status_code=201)
+
+    return r

@@ -1,0 +1,62 @@
+"""``/api/keys``: administrators create, list and revoke API keys over HTTP.
+
+The same as ``geoplots keys create`` on the server machine; the secret is in the answer
+once and never again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from geoplots.groups import inspection_zones
+from geoplots.server.deps import AdminDep, StoreDep
+from geoplots.server.errors import ApiError
+
+
+class NewKey(BaseModel):
+    role: Literal["editor", "inspector", "admin"]
+    zone: str | None = Field(None, description="Inspection zone (เขตตรวจราชการ) the key is limited to")
+    name: str = Field("", max_length=200, description="Who holds the key")
+
+
+def check_zone_name(zone: str | None) -> str | None:
+    """Return the zone label as the grouping scheme spells it, or a clear error."""
+    if zone is None:
+        return None
+    groups = inspection_zones().groups()
+    label = str(zone).strip()
+    if label not in groups:
+        from geoplots.errors import GeoplotsError
+
+        raise GeoplotsError(f"Unknown inspection zone {zone!r}. Zones: {', '.join(groups)}.")
+    return label
+
+
+def router() -> APIRouter:
+    r = APIRouter(tags=["keys"])
+
+    @r.post("/api/keys", status_code=201, summary="Create an API key (admin); the secret is shown once")
+    async def create(body: NewKey, store: StoreDep, key: AdminDep) -> dict:
+        try:
+            zone = check_zone_name(body.zone)
+        except Exception as exc:
+            raise ApiError(422, "invalid_zone", str(exc)) from exc
+        new, secret = await run_in_threadpool(store.create_key, body.role, zone=zone, name=body.name)
+        return {**asdict(new), "key": secret}
+
+    @r.get("/api/keys", summary="List API keys (admin); secrets are never shown")
+    async def listing(store: StoreDep, key: AdminDep) -> list[dict]:
+        return [asdict(k) for k in await run_in_threadpool(store.list_keys)]
+
+    @r.delete("/api/keys/{key_id}", summary="Revoke an API key (admin)")
+    async def revoke(key_id: Annotated[int, Path(ge=1, le=2**62)], store: StoreDep, key: AdminDep) -> dict:
+        if not await run_in_threadpool(store.revoke_key, key_id):
+            raise ApiError(404, "not_found", f"No key {key_id}.")
+        return {"id": key_id, "revoked": True}
+
+    return r

@@ -1,0 +1,105 @@
+// The war-room page: coverage by unit for a zone and level, counts that follow live events.
+(function () {
+  "use strict";
+  var zoneSel = document.getElementById("zone");
+  var levelSel = document.getElementById("level");
+  var map = null, unitsLayer = null, pinsLayer = null, pending = null, generation = 0;
+
+  if (window.L) {
+    map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([13.0, 101.0], 6);
+    map.attributionControl.addAttribution(window.GEOPLOTS.attribution);
+  }
+
+  function q(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (k) {
+      if (params[k] !== "" && params[k] !== null && params[k] !== undefined) parts.push(k + "=" + encodeURIComponent(params[k]));
+    });
+    return parts.length ? "?" + parts.join("&") : "";
+  }
+
+  function fmt(n) { return Number(n).toLocaleString("th-TH"); }
+
+  function showCounts(cov, records) {
+    var covered = 0, total = 0;
+    var tbody = document.querySelector("#by-zone tbody");
+    tbody.innerHTML = "";
+    cov.summary.forEach(function (s) {
+      covered += s.covered; total += s.total;
+      var tr = document.createElement("tr");
+      [s.group, s.covered, s.total, s.percent.toFixed(1)].forEach(function (v) {
+        var td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    document.getElementById("count-records").textContent = fmt(records);
+    document.getElementById("count-covered").textContent = fmt(covered);
+    document.getElementById("count-total").textContent = fmt(total);
+    document.getElementById("count-percent").textContent = total ? (100 * covered / total).toFixed(1) + "%" : "–";
+    document.getElementById("updated").textContent = new Date().toLocaleTimeString("th-TH");
+  }
+
+  function drawUnits(cov, fit) {
+    if (!map) return;
+    if (unitsLayer) map.removeLayer(unitsLayer);
+    unitsLayer = L.geoJSON(cov.geojson, {
+      style: function (f) {
+        return { color: "#555", weight: 0.6, fillOpacity: 0.55, fillColor: f.properties.met ? "#1a9641" : "#d7191c" };
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindTooltip(p.name_th + " / " + p.name_en + " (" + p.code + "): " + p.count);
+      }
+    }).addTo(map);
+    if (fit && unitsLayer.getLayers().length) map.fitBounds(unitsLayer.getBounds());
+  }
+
+  function drawPins(fc) {
+    if (!map) return;
+    if (pinsLayer) map.removeLayer(pinsLayer);
+    pinsLayer = L.geoJSON(fc, {
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, { radius: 4, color: "#08306b", weight: 1, fillColor: "#4292c6", fillOpacity: 0.9 });
+      },
+      style: function () { return { color: "#08306b", weight: 1 }; },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindTooltip((p.name || p.record_id || ("#" + f.id)) + " · " + (p.subdistrict_code || ""));
+      }
+    }).addTo(map);
+  }
+
+  function refresh(fit) {
+    var mine = ++generation;
+    var zone = zoneSel.value, level = levelSel.value;
+    var cov = fetch("/api/coverage" + q({ level: level, zone: zone, format: "geojson" })).then(function (r) { return r.json(); });
+    var pins = fetch("/collections/pins/items" + q({ zone: zone, limit: 5000 })).then(function (r) { return r.json(); });
+    return Promise.all([cov, pins]).then(function (res) {
+      if (mine !== generation) return;  // a newer refresh started meanwhile
+      showCounts(res[0], res[1].numberMatched);
+      drawUnits(res[0], fit);
+      drawPins(res[1]);
+    }).catch(function (err) {
+      document.getElementById("live-text").textContent = "โหลดไม่สำเร็จ / load failed: " + err;
+    });
+  }
+
+  function later() {
+    if (pending) clearTimeout(pending);
+    pending = setTimeout(function () { pending = null; refresh(false); }, 250);
+  }
+
+  zoneSel.addEventListener("change", function () { refresh(true); });
+  levelSel.addEventListener("change", function () { refresh(false); });
+
+  function live(on) {
+    document.getElementById("live").className = on ? "on" : "off";
+    document.getElementById("live-text").textContent = on ? "สด / live" : "ขาดการเชื่อมต่อ / reconnecting";
+  }
+  var source = new EventSource("/api/events");
+  source.addEventListener("open", function () { live(true); });
+  source.addEventListener("error", function () { live(false); });
+  source.addEventListener("records", later);
+
+  refresh(true);
+})();
