@@ -42,6 +42,10 @@ def split_address(text: str) -> dict[str, str]:
     {'subdistrict': 'ลุมพินี', 'district': 'ปทุมวัน', 'province': 'กรุงเทพมหานคร'}
     """
     parts: dict[str, str] = {}
+    postal = re.search(r"(?<!\d)\d{5}(?!\d)", text)
+    if postal:
+        parts["postal_code"] = postal.group()
+        text = text[: postal.start()] + " " + text[postal.end():]
     marks = list(_MARKERS.finditer(text))
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
@@ -51,8 +55,14 @@ def split_address(text: str) -> dict[str, str]:
             continue
         key = "subdistrict" if m.group("sub") else "district" if m.group("dist") else "province"
         if value:
-            parts.setdefault(key, value.split(" ")[0] if key != "province" else value)
+            parts.setdefault(key, value.split(" ")[0])
     return parts
+
+
+def _province_name(name: str) -> str:
+    """Bangkok's short forms (กทม., กรุงเทพฯ) as its registry name; others unchanged."""
+    m = _MARKERS.fullmatch(name.strip())
+    return "กรุงเทพมหานคร" if m and m.group("bkk") else name
 
 
 def _common(codes: list[str], length: int) -> str | None:
@@ -128,12 +138,18 @@ def resolve_address(
         subdistrict = subdistrict or parts.get("subdistrict", "")
         district = district or parts.get("district", "")
         province = province or parts.get("province", "")
+        postal_code = parts.get("postal_code")
+    else:
+        postal_code = None
     subdistrict, district, province = (clean_text(x)[0] if x else "" for x in (subdistrict, district, province))
+    province = _province_name(province)
     typed = " / ".join(x for x in (subdistrict, district, province) if x)
     if not typed:
         return Resolved()
     if subdistrict:
         found = geothai.match(subdistrict, district=district or None, province=province or None)
+        if len(found) > 1 and postal_code:
+            found = [a for a in found if postal_code in a.subdistrict.postal_codes] or found
         if len(found) == 1:
             return Resolved(found[0].subdistrict.code, found[0].district.code, found[0].province.code)
         if found:

@@ -60,7 +60,7 @@ def _tidy(text: str) -> str:
     # Spaces around DMS marks and before/after hemisphere letters are typing noise.
     text = re.sub(rf"\s*([{_DEG}{_MIN}{_SEC}])\s*", r"\1", text)
     text = re.sub(r"(?<=[\d.{0}{1}{2}])\s+([NSEWnsew])\b".format(_DEG, _MIN, _SEC), r"\1", text)
-    text = re.sub(r"\b([NSEWnsew])\s+(?=[-+]?\d)", r"\1", text)
+    text = re.sub(r"(?:^|(?<=[\s,;]))([NSEWnsew])\s+(?=[-+]?\d)", r"\1", text)
     return text
 
 
