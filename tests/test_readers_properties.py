@@ -1,0 +1,80 @@
+"""Property-based: parsers never crash and no row is ever lost, whatever staff type."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geoplots.readers import normalize_records, parse_area, parse_coordinate, parse_date, parse_pair, parse_yes_no
+from geoplots.readers import resolve_address
+from geoplots.readers._coords import parse_zone
+
+# Characters staff actually produce in these cells, plus anything else.
+_MESSY = "0123456789๐๑๒๓๔๕๖๗๘๙.,-/:;°º'\"′″NSEWnsew ตอจ.ในเมืองกทม.เขตแขวงมีไม่ใช่✓xX\t\u00a0\ufeff"
+messy_text = st.one_of(st.text(alphabet=_MESSY, max_size=30), st.text(max_size=20))
+cell = st.one_of(
+    messy_text,
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-10**12, max_value=10**12),
+    st.booleans(),
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.from_regex(r"\A-?\d{1,7}(\.\d{1,8})?\Z"),
+)
+
+COLUMNS = ["lat", "lon", "พิกัด", "zone", "id", "วันที่", "พื้นที่", "ไร่", "งาน", "ตารางวา", "ตำบล", "อำเภอ",
+           "จังหวัด", "รหัสตำบล", "ที่อยู่", "มีสวนครัว"]
+# Sometimes a real Thai latitude/longitude, so placing, swapping and duplicates are exercised too.
+near = st.one_of(cell, st.floats(5.0, 21.0).map(str), st.floats(97.0, 106.0).map(str), st.floats(5.0, 106.0))
+STRATEGY = {c: cell for c in COLUMNS} | {"lat": near, "lon": near, "id": st.one_of(cell, st.sampled_from(["P1", "P2", "๑"]))}
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(st.lists(st.fixed_dictionaries(STRATEGY), max_size=8), st.sampled_from(["pins", "plots", "households"]))
+def test_every_row_accounted_for(rows, kind):
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    rec = normalize_records(table, kind=kind, yes_no=["มีสวนครัว"])
+    assert len(rec.accepted) + len(rec.rejects) == len(table) == rec.rows_read
+    assert sorted(rec.accepted["row"].tolist() + rec.rejects["row"].tolist()) == list(range(2, len(table) + 2))
+    assert set(rec.rejects["reason"]) <= {"missing_coordinates", "unparseable_coordinates", "outside_thailand",
+                                          "duplicate_id"}
+    for warnings in rec.accepted["warnings"]:
+        assert all(isinstance(w, str) and ":" in w and w.split(":")[0].isidentifier() for w in warnings)
+    placed = rec.accepted.geometry.notna()
+    assert rec.accepted.loc[placed, "lat"].between(5, 21).all()
+    if kind != "households":
+        assert placed.all()
+
+
+@FAST
+@given(st.lists(st.fixed_dictionaries({"พิกัด": messy_text, "รหัส": st.sampled_from(["A", "B", "", None])}), max_size=10))
+def test_coordinates_column_only_never_loses_rows(rows):
+    table = pd.DataFrame(rows, columns=["พิกัด", "รหัส"])
+    rec = normalize_records(table)
+    assert len(rec.accepted) + len(rec.rejects) == len(table)
+    assert not rec.accepted["record_id"].dropna().duplicated().any()
+
+
+@settings(max_examples=300, deadline=None)
+@given(cell)
+def test_cell_parsers_never_crash(value):
+    parse_coordinate(value)
+    parse_pair(value)
+    parse_zone(value)
+    ts, warnings = parse_date(value)
+    assert ts is None or 1900 <= ts.year <= 2100
+    m2, _ = parse_area(value)
+    assert m2 is None or m2 >= 0
+    assert len(parse_yes_no(pd.Series([value], dtype=object))) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(messy_text, messy_text, messy_text, messy_text, messy_text)
+def test_address_resolution_never_crashes(sub, dist, prov, code, full):
+    res = resolve_address(sub, dist, prov, code, full)
+    for got, length in ((res.subdistrict, 6), (res.district, 4), (res.province, 2)):
+        assert got is None or (len(got) == length and got.isdigit())
