@@ -1,0 +1,134 @@
+"""Locate records in their sub-district (ตำบล), district (อำเภอ), province (จังหวัด) and zone.
+
+The join is done once, at sub-district level, with a precomputed grid
+(:mod:`geoplots.locate._index`); districts and provinces are rolled up from the
+sub-district code, so the three levels can never disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplots.errors import GeoplotsError
+from geoplots.groups import GroupingScheme
+from geoplots.locate._index import SubdistrictIndex
+from geoplots.locate._partition import LOCATED_COLUMNS, index_for, locate_partition
+from geoplots.records import REJECT_COLUMNS, Records, reject_message
+
+__all__ = ["LOCATED_COLUMNS", "SubdistrictIndex", "index_for", "is_located", "locate", "locate_partition"]
+
+
+def locate(
+    records: Records | gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = 1000.0,
+    schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
+    data: str | os.PathLike[str] | None = None,
+) -> Records:
+    """Find the sub-district, district, province and zone of every record.
+
+    Parameters
+    ----------
+    records : Records or geopandas.GeoDataFrame
+        From :func:`geoplots.read_records`, or a GeoDataFrame in EPSG:4326 (its
+        ``row`` column is kept if present, else rows are numbered from 2 as in a
+        spreadsheet with a header row).
+    tolerance_m : float, default 1000
+        A point in no sub-district (coastal villages and islands fall just outside the
+        simplified coastline) gets the nearest sub-district within this distance;
+        farther points are rejected with ``outside_boundaries``.
+    schemes : sequence, default ("inspection_zone",)
+        Grouping schemes added as columns: ``"inspection_zone"`` (เขตตรวจราชการ), a CSV
+        path of ``code,group``, or a :class:`~geoplots.groups.GroupingScheme`.
+    data : path, optional
+        Boundary data directory (default ``GEOPLOTS_DATA``).
+
+    Returns
+    -------
+    Records
+        ``accepted`` keeps every input column and adds ``subdistrict_code``,
+        ``district_code``, ``province_code``, one column per scheme, ``match``
+        (``inside`` | ``nearest`` | ``address``), ``distance_m`` (0 inside, metres for
+        nearest, NaN for address) and ``address_mismatch`` (declared sub-district
+        differs from the located one; both codes are kept). Rows that cannot be placed
+        are added to ``rejects``, so ``rows_read == accepted + rejected`` still holds.
+
+    Examples
+    --------
+    >>> import geoplots
+    >>> from geoplots.synthetic import sample_points
+    >>> located = geoplots.locate(sample_points(1000, codes=["40"]))  # doctest: +SKIP
+    >>> located.accepted["inspection_zone"].unique().tolist()  # doctest: +SKIP
+    ['12']
+    """
+    if tolerance_m < 0:
+        raise GeoplotsError(f"The tolerance must be 0 metres or more, not {tolerance_m}.")
+    records = _as_records(records)
+    frame = locate_partition(records.accepted, tolerance_m=tolerance_m, schemes=schemes, data=data)
+    lost = frame["reject_reason"].notna().to_numpy()
+    accepted = frame.drop(columns=["reject_reason", "reject_detail"])
+    if lost.any():
+        accepted = accepted.loc[~lost]
+    added = [c for c in frame.columns if c not in records.accepted.columns or c in LOCATED_COLUMNS]
+    new_rejects = _rejects(frame.loc[lost], added)
+    parts = [r for r in (records.rejects, new_rejects) if len(r)]
+    rejects = pd.concat(parts, ignore_index=True) if parts else _empty_rejects()
+    return Records(accepted=accepted, rejects=rejects, rows_read=records.rows_read, kind=records.kind)
+
+
+def is_located(records: Records | gpd.GeoDataFrame) -> bool:
+    """True when ``records`` already went through :func:`locate`."""
+    frame = records.accepted if isinstance(records, Records) else records
+    return {"subdistrict_code", "match"} <= set(frame.columns)
+
+
+def _as_records(records: Records | gpd.GeoDataFrame) -> Records:
+    if isinstance(records, Records):
+        return records
+    if not isinstance(records, pd.DataFrame):
+        raise GeoplotsError(
+            f"locate() takes the result of geoplots.read_records or a GeoDataFrame, not {type(records).__name__}."
+        )
+    frame = records if isinstance(records, gpd.GeoDataFrame) else gpd.GeoDataFrame(records)
+    if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    if "row" not in frame.columns:
+        frame = frame.assign(row=np.arange(2, len(frame) + 2))
+    kind = "plots" if _has_polygons(frame) else "pins"
+    return Records(accepted=frame, rejects=_empty_rejects(), rows_read=len(frame), kind=kind)
+
+
+def _has_polygons(frame: pd.DataFrame) -> bool:
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        return False
+    types = shapely.get_type_id(np.asarray(frame.geometry.values))
+    return bool(np.isin(types, [3, 6]).any())  # Polygon, MultiPolygon
+
+
+def _rejects(lost: pd.DataFrame, added: list[str]) -> pd.DataFrame:
+    """Rejects table rows: ``row``, ``reason``, ``message``, then the original fields."""
+    if not len(lost):
+        return _empty_rejects()
+    messages = [reject_message(r, d) for r, d in zip(lost["reject_reason"], lost["reject_detail"])]
+    original = pd.DataFrame(lost.drop(columns=added))
+    geom = lost.geometry.name if isinstance(lost, gpd.GeoDataFrame) else None
+    if geom in original.columns:
+        original = original.drop(columns=geom)
+    head = pd.DataFrame(
+        {
+            "row": original.pop("row").to_numpy() if "row" in original.columns else np.arange(len(lost)),
+            "reason": lost["reject_reason"].astype(str).to_numpy(),
+            "message": messages,
+        }
+    )
+    return pd.concat([head, original.reset_index(drop=True)], axis=1)
+
+
+def _empty_rejects() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})

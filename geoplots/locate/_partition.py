@@ -1,0 +1,256 @@
+"""Locate one table of records: the pure, partition-level step behind :func:`geoplots.locate`.
+
+:func:`locate_partition` takes a GeoDataFrame and returns it with the located columns
+and a ``reject_reason`` column, touching nothing else, so the same function runs on a
+whole file, on chunks, or on each partition of a dask-geopandas frame (with the index
+from :func:`index_for` shipped to each worker once).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from geoplots.boundaries import boundaries
+from geoplots.boundaries._store import current_snapshot
+from geoplots.config import data_dir
+from geoplots.groups import GroupingScheme, resolve_scheme
+from geoplots.levels import CODE_LENGTH
+from geoplots.locate._index import SubdistrictIndex
+
+#: File the built index is saved to, beside the boundary snapshot it was built from.
+INDEX_FILE = "locate_index.npz"
+
+#: Columns :func:`locate_partition` adds (plus one per grouping scheme).
+LOCATED_COLUMNS = [
+    "subdistrict_code",
+    "district_code",
+    "province_code",
+    "match",
+    "distance_m",
+    "address_mismatch",
+]
+
+#: Values of ``match`` and ``reject_reason`` (fixed categories, the same in every partition).
+MATCH_VALUES = ["inside", "nearest", "address"]
+REJECT_VALUES = ["outside_boundaries", "missing_coordinates"]
+
+_GEOD = Geod(ellps="WGS84")
+# Degrees that surely cover ``tolerance_m`` in Thailand (a degree of longitude is
+# >= 104 km up to 20.5 N): candidates are then measured on the ellipsoid.
+_M_PER_DEG_MIN = 100_000.0
+
+
+def index_for(data: str | os.PathLike[str] | None = None) -> SubdistrictIndex:
+    """Return the lookup index for the imported sub-district boundaries.
+
+    Built once per boundary snapshot: kept in memory, and saved as
+    ``locate_index.npz`` beside the snapshot (when writable) so later processes load
+    it in a fraction of a second.
+
+    Examples
+    --------
+    >>> index = index_for()  # doctest: +SKIP
+    >>> index.stats()["build_seconds"]  # doctest: +SKIP
+    9.8
+    """
+    snap = current_snapshot(data_dir(data))
+    return _index_cached(str(snap) if snap else "", str(data_dir(data)))
+
+
+@lru_cache(maxsize=4)
+def _index_cached(snapshot: str, root: str) -> SubdistrictIndex:
+    sub = boundaries("subdistrict", data=root)  # raises the "import first" error if none
+    codes = sub["code"].to_numpy().astype(str)
+    geoms = sub.geometry.to_numpy()
+    path = Path(snapshot) / INDEX_FILE
+    index = SubdistrictIndex.load(path, codes, geoms) if path.is_file() else None
+    if index is None:
+        index = SubdistrictIndex.build(codes, geoms)
+        try:
+            index.save(path)
+        except OSError:
+            pass  # a read-only data directory only costs a rebuild next time
+    return index
+
+
+def locate_partition(
+    frame: gpd.GeoDataFrame,
+    *,
+    index: SubdistrictIndex | None = None,
+    tolerance_m: float = 1000.0,
+    schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
+    data: str | os.PathLike[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Return ``frame`` with every row located, or marked with why it cannot be.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Records in EPSG:4326. Coordinates are taken from ``lon``/``lat`` when present
+        (for plots, a representative point inside the polygon), else from the
+        geometry. Rows without either are placed by ``declared_subdistrict_code``.
+    index : SubdistrictIndex, optional
+        From :func:`index_for`; looked up from ``data`` when not given.
+    tolerance_m : float
+        A point in no sub-district is given the nearest one within this many metres.
+    schemes : sequence
+        Grouping schemes to add as columns (``"inspection_zone"``, a CSV path, or a
+        :class:`~geoplots.groups.GroupingScheme`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same rows and columns (located columns of the same name are replaced), plus
+        ``subdistrict_code``, ``district_code``, ``province_code`` (categoricals; the
+        district and province are the first 4 and 2 digits of the sub-district, never
+        a second join), one column per scheme, ``match`` (``inside``, ``nearest``,
+        ``address``; NA when not located), ``distance_m`` (0 inside, metres for
+        nearest, NaN for address), ``address_mismatch`` (declared sub-district differs
+        from the located one) and ``reject_reason`` (NA, or ``outside_boundaries`` /
+        ``missing_coordinates``) with ``reject_detail``.
+
+    Examples
+    --------
+    >>> from geoplots.synthetic import sample_points
+    >>> located = locate_partition(sample_points(1000))  # doctest: +SKIP
+    >>> (located["match"] == "inside").all()  # doctest: +SKIP
+    True
+    """
+    if index is None:
+        index = index_for(data)
+    n = len(frame)
+    x, y = _coordinates(frame)
+    pos = index.lookup(x, y) if n else np.empty(0, dtype=np.int32)
+    match = np.where(pos >= 0, 0, -1).astype(np.int8)  # codes into MATCH_VALUES
+    distance = np.where(pos >= 0, 0.0, np.nan)
+    has_xy = np.isfinite(x) & np.isfinite(y)
+    reason = np.full(n, -1, dtype=np.int8)  # codes into REJECT_VALUES
+    detail = np.full(n, "", dtype=object)
+
+    outside = np.flatnonzero((pos < 0) & has_xy)
+    if outside.size:
+        near, metres = _nearest(index, x[outside], y[outside], tolerance_m)
+        found = near >= 0
+        pos[outside[found]] = near[found]
+        match[outside[found]] = 1
+        distance[outside[found]] = metres[found]
+        lost = outside[~found]
+        reason[lost] = 0
+        detail[lost] = [
+            f"nearest sub-district is {m / 1000:.1f} km away; allowed {tolerance_m:g} m" if np.isfinite(m)
+            else f"no sub-district within {tolerance_m:g} m"
+            for m in metres[~found]
+        ]
+
+    declared = _declared(frame)
+    no_xy = np.flatnonzero(~has_xy)
+    if no_xy.size:
+        wanted = declared[no_xy]
+        at = _positions(index, wanted)
+        known = at >= 0
+        pos[no_xy[known]] = at[known]
+        match[no_xy[known]] = 2
+        reason[no_xy[~known]] = 1
+        detail[no_xy[~known]] = [
+            "no address code either" if pd.isna(w) else f"declared sub-district {w} is not in the boundaries"
+            for w in wanted[~known]
+        ]
+
+    out = frame.copy()
+    for column in LOCATED_COLUMNS + ["reject_reason", "reject_detail"]:
+        if column in out.columns:
+            out = out.drop(columns=column)
+    for column, values in _code_columns(index, pos, schemes).items():
+        out[column] = values
+    out["match"] = pd.Categorical.from_codes(match, categories=MATCH_VALUES)
+    out["distance_m"] = distance
+    out["address_mismatch"] = _mismatch(index, declared, pos)
+    out["reject_reason"] = pd.Categorical.from_codes(reason, categories=REJECT_VALUES)
+    out["reject_detail"] = pd.Series(np.where(reason < 0, None, detail), index=out.index, dtype=object)
+    return out
+
+
+def _coordinates(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if {"lat", "lon"} <= set(frame.columns):
+        x = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        y = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return x, y
+    geoms = np.asarray(frame.geometry.values) if isinstance(frame, gpd.GeoDataFrame) else np.full(len(frame), None)
+    points = shapely.get_type_id(geoms) == 0
+    # Polygons (plots) are placed by a point guaranteed to lie inside them.
+    rep = np.where(points, geoms, None)
+    other = ~points & ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    rep[other] = shapely.point_on_surface(geoms[other])
+    return shapely.get_x(rep), shapely.get_y(rep)
+
+
+def _positions(index: SubdistrictIndex, codes: np.ndarray) -> np.ndarray:
+    """Position of each code in ``index.codes`` (sorted), -1 for unknown or missing."""
+    text = np.where(pd.isna(codes), "", codes).astype(str)
+    at = np.minimum(np.searchsorted(index.codes, text), len(index.codes) - 1)
+    return np.where(index.codes[at] == text, at, -1)
+
+
+def _mismatch(index: SubdistrictIndex, declared: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """True where a declared sub-district is given and differs from the located one."""
+    given = ~pd.isna(declared)
+    if not given.any():
+        return np.zeros(len(pos), dtype=bool)
+    out = np.zeros(len(pos), dtype=bool)
+    rows = np.flatnonzero(given & (pos >= 0))
+    # Compare the declared text itself: a code not in the boundaries is a mismatch too.
+    out[rows] = index.codes[pos[rows]] != np.asarray(declared[rows]).astype(str)
+    return out
+
+
+def _declared(frame: pd.DataFrame) -> np.ndarray:
+    if "declared_subdistrict_code" not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    codes = frame["declared_subdistrict_code"].astype("string").str.strip()
+    return codes.astype(object).where(codes.notna(), None).to_numpy()
+
+
+def _nearest(index: SubdistrictIndex, x: np.ndarray, y: np.ndarray, tolerance_m: float):
+    """Nearest sub-district within ``tolerance_m`` metres (on the WGS84 ellipsoid)."""
+    pts = shapely.points(x, y)
+    near = np.full(len(x), -1, dtype=np.int32)
+    metres = np.full(len(x), np.inf)
+    i, j = index.tree.query(pts, predicate="dwithin", distance=tolerance_m / _M_PER_DEG_MIN)
+    if len(i):
+        line = shapely.shortest_line(pts[i], index.geoms[j])
+        ends = shapely.get_coordinates(line).reshape(-1, 2, 2)
+        _, _, d = _GEOD.inv(ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1])
+        order = np.lexsort((d, i))  # per point, closest first
+        first = order[np.concatenate([[True], i[order][1:] != i[order][:-1]])]
+        metres[i[first]] = d[first]
+        near[i[first]] = j[first]
+    near[metres > tolerance_m] = -1
+    return near, metres
+
+
+def _code_columns(index: SubdistrictIndex, pos: np.ndarray, schemes) -> dict[str, pd.Categorical]:
+    """Sub-district, its parents by code prefix, and each scheme's group, as categoricals
+    (cheap at millions of rows, and the categories are identical in every partition)."""
+    sub = pd.Index(index.codes)
+    columns = {"subdistrict_code": pd.Categorical.from_codes(pos, categories=sub)}
+    for level in ("district", "province"):
+        parents = sub.str[: CODE_LENGTH[level]]
+        cats = pd.Index(sorted(parents.unique()))
+        parent_of = cats.get_indexer(parents)
+        columns[f"{level}_code"] = pd.Categorical.from_codes(np.where(pos >= 0, parent_of[pos], -1), categories=cats)
+    for spec in schemes or ():
+        scheme = resolve_scheme(spec)
+        group = scheme.group_of(pd.Series(index.codes)).to_numpy(dtype=object, na_value=None)
+        cats = pd.Index(scheme.groups())
+        group_of = cats.get_indexer(pd.Index(group, dtype=object))
+        columns[scheme.name] = pd.Categorical.from_codes(np.where(pos >= 0, group_of[pos], -1), categories=cats)
+    return columns
