@@ -1,0 +1,227 @@
+"""Coverage drawn on the map: a choropleth by tier or met/not met, a Thai legend, the gaps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement
+
+from geoplots.errors import GeoplotsError
+from geoplots.layers._geojson import GeoJsonLayer, script_json
+from geoplots.layers._simplify import web_geometry
+from geoplots.layers._templates import template
+from geoplots.layers.boundaries import infer_level, name_tooltip
+from geoplots.levels import THAI_NAME
+
+
+@dataclass(frozen=True)
+class Category:
+    """One class of the choropleth: its key, colour and Thai/English labels."""
+
+    key: str
+    color: str
+    label_th: str
+    label_en: str
+
+
+#: Household-participation tiers (ระดับ), lowest first. Colours: red to dark green.
+TIERS: tuple[Category, ...] = (
+    Category("not_passed", "#d7301f", "ไม่ผ่าน", "not passed"),
+    Category("passed", "#fdae61", "ผ่านเกณฑ์", "passed"),
+    Category("commendation", "#a6d96a", "ชมเชย", "commendation"),
+    Category("plaque", "#1a9641", "โล่", "plaque"),
+)
+
+#: Met / not met a count target.
+MET: tuple[Category, ...] = (
+    Category("false", "#f4a582", "ยังไม่ถึงเป้า", "target not met"),
+    Category("true", "#4dac26", "ถึงเป้า", "target met"),
+)
+
+_NO_DATA = Category("_default", "#bdbdbd", "ไม่มีข้อมูล", "no data")
+
+def _words(categories: Sequence[Category]) -> dict[str, str]:
+    return {c.key: f"{c.label_th} ({c.label_en})" for c in categories}
+
+
+_COUNT_LABELS: list[tuple] = [
+    ("count", "จำนวน / count"),
+    ("households", "ครัวเรือน / households"),
+    ("participating", "เข้าร่วม / participating"),
+    ("rate_pct", "ร้อยละ / %"),
+    ("tier", "ระดับ / tier", _words(TIERS)),
+    ("met_key", "เป้าหมาย / target", _words(MET)),
+]
+
+
+def _prepare(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add display columns (Thai met/tier words, rate as %) from the coverage contract."""
+    required = {"code", "name_th", "name_en"}
+    missing = required - set(units.columns)
+    if missing:
+        raise GeoplotsError(
+            f"The coverage table lacks column(s) {', '.join(sorted(missing))}; pass "
+            "geoplots.coverage(...).units."
+        )
+    out = units.copy()
+    if "met" in out:
+        met = out["met"].astype("boolean")
+        out["met_key"] = met.map({True: "true", False: "false"}).astype(object)
+    if "rate" in out:
+        out["rate_pct"] = (pd.to_numeric(out["rate"], errors="coerce") * 100).round(1)
+    return out
+
+
+def _counts_tooltip(units: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    level = infer_level(units)
+    rows = name_tooltip(level)
+    if units.get("inspection_zone") is not None:
+        rows.append(("inspection_zone", "เขตตรวจราชการ / zone"))
+    return rows + [row for row in _COUNT_LABELS if row[0] in units]
+
+
+def _category_styles(categories: Sequence[Category], opacity: float) -> dict[str, dict]:
+    styles = {
+        c.key: {"fillColor": c.color, "fillOpacity": opacity, "color": "#ffffff", "weight": 0.5, "opacity": 0.8}
+        for c in (*categories, _NO_DATA)
+    }
+    return styles
+
+
+class Legend(MacroElement):
+    """A legend in Thai (with English) in a corner of the map, shown with its layer.
+
+    Parameters
+    ----------
+    layer : folium Layer
+        The legend is removed from the map while this layer is switched off.
+    title : str
+    categories : sequence of Category
+    counts : mapping, optional
+        ``{category key: number of units}``, shown after each label.
+    position : str
+        Leaflet control position.
+    """
+
+    _template = template("legend.js")
+
+    def __init__(self, layer, title: str, categories: Sequence[Category], counts=None,
+                 position: str = "bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        self.layer = layer
+        self.title = title
+        self.categories = list(categories)
+        self.counts = dict(counts or {})
+        self.position = position
+
+    def html(self) -> str:
+        """The legend's HTML (rendered from ``legend.html``)."""
+        return template("legend.html").render(this=self)
+
+    def html_json(self) -> str:
+        return script_json(self.html())
+
+
+class CoverageChoropleth(GeoJsonLayer):
+    """Units coloured by participation tier or by met / not met, with a Thai legend.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        ``Coverage.units`` (one row per unit: ``code``, ``name_th``, ``name_en``,
+        ``count``, ``met``; for household participation also ``households``,
+        ``participating``, ``rate`` and ``tier``).
+    by : {"auto", "tier", "met"}
+        ``auto`` uses ``tier`` when the table has it, else ``met``.
+    name : str, optional
+        Name in the layer control.
+    opacity : float
+        Fill opacity.
+    **kwargs
+        Passed to :class:`~geoplots.layers._geojson.GeoJsonLayer`.
+
+    Examples
+    --------
+    >>> import folium, geoplots
+    >>> cov = geoplots.coverage(records, level="district")  # doctest: +SKIP
+    >>> CoverageChoropleth(cov.units).add_to(folium.Map())  # doctest: +SKIP
+    """
+
+    def __init__(self, units: gpd.GeoDataFrame, by: str = "auto", *, name: str | None = None,
+                 opacity: float = 0.75, **kwargs):
+        if by == "auto":
+            by = "tier" if "tier" in units else "met"
+        if by not in ("tier", "met") or by not in units:
+            raise GeoplotsError(
+                f"Cannot colour the map by {by!r}: the coverage table has no such column. "
+                "Use by='met' (count target) or by='tier' (household participation)."
+            )
+        prepared = _prepare(units)
+        categories = TIERS if by == "tier" else MET
+        key = "tier" if by == "tier" else "met_key"
+        level = infer_level(units)
+        title = (
+            f"ระดับการเข้าร่วมราย{THAI_NAME[level]} (participation tier)"
+            if by == "tier"
+            else f"ความครอบคลุมราย{THAI_NAME[level]} (coverage)"
+        )
+        super().__init__(
+            prepared,
+            styles=_category_styles(categories, opacity),
+            style_key=key,
+            tooltip=_counts_tooltip(prepared),
+            name=name or title,
+            highlight={"weight": 3, "color": "#000000"},
+            **kwargs,
+        )
+        self.by = by
+        counts = prepared[key].value_counts().to_dict()
+        shown = [c for c in categories] + ([_NO_DATA] if prepared[key].isna().any() else [])
+        counts["_default"] = int(prepared[key].isna().sum())
+        self.legend = Legend(self, title, shown, counts)
+        self.add_child(self.legend)
+
+
+class Gaps(GeoJsonLayer):
+    """Units that miss their target, drawn to stand out: thick red outline, hatched red.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        ``Coverage.units``; rows where ``met`` is False are drawn.
+    name : str, optional
+    **kwargs
+        Passed to :class:`~geoplots.layers._geojson.GeoJsonLayer`.
+
+    Examples
+    --------
+    >>> Gaps(cov.units).add_to(m)  # doctest: +SKIP
+    """
+
+    def __init__(self, units: gpd.GeoDataFrame, *, name: str | None = None, **kwargs):
+        if "met" not in units:
+            raise GeoplotsError("Gaps need the 'met' column of geoplots.coverage(...).units.")
+        prepared = _prepare(units)
+        tooltip = _counts_tooltip(prepared)
+        # Simplify the whole coverage, then pick the gaps, so their borders match the
+        # choropleth's exactly (a subset simplified alone would bend its outer edges).
+        light = web_geometry(prepared, [row[0] for row in tooltip], tolerance=kwargs.pop("tolerance", None),
+                             precision=kwargs.pop("precision", None))
+        missed = light[~prepared["met"].astype("boolean").fillna(False).to_numpy()]
+        level = infer_level(units)
+        style = {"color": "#b2182b", "weight": 3, "dashArray": "6 4", "fillColor": "#b2182b",
+                 "fillOpacity": 0.25, "opacity": 1.0}
+        super().__init__(
+            missed,
+            styles={"_default": style},
+            tooltip=tooltip,
+            name=name or f"{THAI_NAME[level]}ที่ยังไม่ถึงเป้า ({len(missed)}) / gaps",
+            highlight={"weight": 5},
+            simplify=False,
+            **kwargs,
+        )
+        self.missed = len(missed)

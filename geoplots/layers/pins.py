@@ -1,0 +1,212 @@
+"""Field-record pins (หมุด) in clusters, and the household heat map."""
+
+from __future__ import annotations
+
+import warnings
+from urllib.parse import urlparse
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
+
+from geoplots.errors import GeoplotsError
+from geoplots.layers._templates import template
+from geoplots.records import Records
+
+#: Fill colour by how the record was located (``match``).
+MATCH_COLORS: dict[str, str] = {"inside": "#2b83ba", "nearest": "#fdae61", "address": "#984ea3"}
+UNLOCATED_COLOR = "#636363"
+MISMATCH_COLOR = "#d7191c"
+
+#: Above this many pins, markers are built in the browser (FastMarkerCluster).
+FAST_THRESHOLD = 2000
+
+_MATCH_TH = {"inside": "อยู่ในเขต (inside)", "nearest": "ใกล้เขตที่สุด (nearest)", "address": "จากที่อยู่ (address)"}
+
+_ROWS: list[tuple[str, str]] = [
+    ("subdistrict_code", "ตำบล / sub-district"),
+    ("district_code", "อำเภอ / district"),
+    ("province_code", "จังหวัด / province"),
+    ("inspection_zone", "เขตตรวจ / zone"),
+    ("match_th", "ระบุตำแหน่ง / match"),
+    ("distance_m", "ระยะ (ม.) / distance m"),
+]
+
+
+def _frame(records: Records | gpd.GeoDataFrame) -> pd.DataFrame:
+    frame = records.accepted if isinstance(records, Records) else records
+    if not {"lat", "lon"} <= set(frame.columns):
+        if isinstance(frame, gpd.GeoDataFrame) and frame.geometry is not None:
+            pts = frame.geometry.representative_point()
+            frame = frame.assign(lat=pts.y, lon=pts.x)
+        else:
+            raise GeoplotsError("Pins need 'lat' and 'lon' columns (read the file with geoplots.read_records).")
+    return frame
+
+
+def _drawable(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    lat = pd.to_numeric(frame["lat"], errors="coerce")
+    lon = pd.to_numeric(frame["lon"], errors="coerce")
+    ok = lat.notna() & lon.notna()
+    if not ok.all():
+        # Households placed by address alone have no point; say so rather than drop quietly.
+        warnings.warn(f"{int((~ok).sum())} of {len(frame)} {what} have no coordinates and are not drawn.",
+                      stacklevel=3)
+    return frame[ok].assign(lat=lat[ok].astype(float), lon=lon[ok].astype(float))
+
+
+def _safe_photo(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    scheme = urlparse(text).scheme.lower()
+    # Only web links and relative paths: never javascript: or file: from a spreadsheet cell.
+    return text if scheme in ("http", "https", "") else None
+
+
+def _value(row: dict, col: str):
+    v = row.get(col)
+    if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
+        return None
+    if col == "distance_m":
+        return f"{float(v):,.0f}"
+    return v
+
+
+def popup_html(row: dict) -> str:
+    """Return the popup of one located record (rendered from ``pin_popup.html``).
+
+    Shows the name (or record ID), the located codes, how it was located, the
+    address-mismatch flag with the declared sub-district, and the photo when there is one.
+    """
+    data = dict(row)
+    data["match_th"] = _MATCH_TH.get(str(data.get("match")), data.get("match"))
+    rows = [(label, _value(data, col)) for col, label in _ROWS]
+    rid = _value(data, "record_id")
+    name = _value(data, "name")
+    mismatch = bool(_value(data, "address_mismatch") or False)
+    return template("pin_popup.html").render(
+        title=str(name if name is not None else (rid if rid is not None else f"row {data.get('row', '')}")),
+        record_id=None if rid is None else str(rid),
+        rows=[(label, value) for label, value in rows if value is not None],
+        mismatch=mismatch,
+        declared=_value(data, "declared_subdistrict_code"),
+        photo=_safe_photo(data.get("photo_url")),
+    )
+
+
+def _color(match) -> str:
+    return MATCH_COLORS.get(str(match), UNLOCATED_COLOR)
+
+
+def pins(
+    records: Records | gpd.GeoDataFrame,
+    *,
+    name: str | None = None,
+    fast: bool | None = None,
+    show: bool = True,
+) -> MarkerCluster:
+    """Return located records as clustered pins with popups.
+
+    Each pin is coloured by how it was located (blue inside a unit, orange snapped to
+    the nearest, purple placed from the address) and ringed red when the typed
+    address names another sub-district (``address_mismatch``). The popup shows the
+    name or ID, codes, match, the mismatch flag, and a photo link and thumbnail when
+    the record has a ``photo_url``.
+
+    Parameters
+    ----------
+    records : Records or GeoDataFrame
+        Located records (``geoplots.locate``): ``lat``, ``lon``, codes, ``match``,
+        ``address_mismatch``, ``record_id``; optional ``name``, ``photo_url``.
+    name : str, optional
+        Name in the layer control.
+    fast : bool, optional
+        Build markers in the browser (FastMarkerCluster); default above
+        :data:`FAST_THRESHOLD` pins.
+    show : bool
+
+    Returns
+    -------
+    MarkerCluster or FastMarkerCluster
+        Add it to a map with ``.add_to(m)``.
+
+    Examples
+    --------
+    >>> located = geoplots.locate(geoplots.read_records("pins.xlsx"))  # doctest: +SKIP
+    >>> pins(located).add_to(m)  # doctest: +SKIP
+    """
+    frame = _drawable(_frame(records), "records")
+    if fast is None:
+        fast = len(frame) > FAST_THRESHOLD
+    label = name or f"หมุดแปลง / pins ({len(frame):,})"
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    records_ = frame.to_dict("records")
+    if fast:
+        data = [
+            [r["lat"], r["lon"], popup_html(r), _color(r.get("match")), bool(_value(r, "address_mismatch") or False)]
+            for r in records_
+        ]
+        callback = template("fast_pins.js").render(mismatch_color=MISMATCH_COLOR)
+        layer = FastMarkerCluster(data, callback=callback, name=label, show=show)
+    else:
+        layer = MarkerCluster(name=label, show=show)
+        for r in records_:
+            mismatch = bool(_value(r, "address_mismatch") or False)
+            folium.CircleMarker(
+                location=[r["lat"], r["lon"]],
+                radius=6,
+                fill=True,
+                fill_color=_color(r.get("match")),
+                fill_opacity=0.9,
+                color=MISMATCH_COLOR if mismatch else "#ffffff",
+                weight=3 if mismatch else 1,
+                popup=folium.Popup(popup_html(r), max_width=300),
+            ).add_to(layer)
+    layer.pin_count = len(frame)
+    return layer
+
+
+def household_heat(
+    records: Records | gpd.GeoDataFrame,
+    weight: str | None = None,
+    *,
+    name: str | None = None,
+    radius: int = 12,
+    show: bool = True,
+) -> HeatMap:
+    """Return a heat map of households (ครัวเรือน) — where they are, or where they take part.
+
+    Parameters
+    ----------
+    records : Records or GeoDataFrame
+        Household records with ``lat``/``lon``; those placed by address only have
+        no point and are reported in a warning, not drawn.
+    weight : str, optional
+        A boolean or numeric column (e.g. ``has_garden``): only its weight counts.
+    name : str, optional
+    radius : int
+        Heat radius in pixels.
+
+    Examples
+    --------
+    >>> household_heat(households, weight="has_garden").add_to(m)  # doctest: +SKIP
+    """
+    frame = _drawable(_frame(records), "households")
+    cols = ["lat", "lon"]
+    if weight is not None:
+        if weight not in frame:
+            raise GeoplotsError(f"No column {weight!r} to weight the heat map; columns: {', '.join(map(str, frame.columns))}.")
+        w = pd.to_numeric(frame[weight].astype("Float64"), errors="coerce").fillna(0.0)
+        frame = frame.assign(_w=w.astype(float))
+        frame = frame[frame["_w"] > 0]
+        cols.append("_w")
+    data = frame[cols].round(5).to_numpy().tolist()
+    label = name or f"ความหนาแน่นครัวเรือน / households heat ({len(frame):,})"
+    layer = HeatMap(data, name=label, radius=radius, show=show, min_opacity=0.3)
+    layer.point_count = len(frame)
+    return layer
