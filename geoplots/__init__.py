@@ -8,6 +8,7 @@ in :mod:`geoplots.locate`, counted in :mod:`geoplots.coverage`, drawn by
 from geoplots.boundaries import boundaries, boundaries_info, import_boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.groups import inspection_zones, load_scheme
+from geoplots.maps import map  # noqa: A004 - geoplots.map(...) is the public name
 from geoplots.readers import read_records
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "import_boundaries",
     "inspection_zones",
     "load_scheme",
+    "map",
     "read_records",
 ]
 

@@ -253,9 +253,17 @@ def localize(m: folium.Map, mode: str | bool) -> None:
             setattr(el, attr, kept)
 
 
-if __name__ == "__main__":  # python -m geoplots.layers.assets
+def installed() -> bool:
+    """Return True when every offline asset is in :func:`vendor_dir`."""
+    return all((vendor_dir() / a.path).is_file() for a in ASSETS.values())
+
+
+if __name__ == "__main__":  # python -m geoplots.layers.assets [--force]
     try:
-        print(f"offline map files installed in {install()}")
+        if installed() and "--force" not in sys.argv:
+            print(f"offline map files already installed in {vendor_dir()}")
+        else:
+            print(f"offline map files installed in {install()}")
     except GeoplotsError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(2)
