@@ -99,15 +99,15 @@ def build_demo(store, *, zones=DEMO_ZONES, seed: int = 7, data: Path | None = No
     dict
         Records stored per kind.
     """
-    import geoplots
     from geoplots import synthetic
+    from geoplots.locate import locate
     from geoplots.groups import inspection_zones
 
     truth = ["subdistrict_code", "district_code", "province_code"]
 
     def store_kind(frame, kind: str) -> int:
         frame = frame.drop(columns=[c for c in truth if c in frame.columns])
-        located = geoplots.locate(frame, data=data)
+        located = locate(frame, data=data)
         if len(located.accepted):
             store.add_records(located.accepted, kind=kind)
         return len(located.accepted)

@@ -52,7 +52,7 @@ class CoverageCache:
 
 def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count: int, fmt: str,
              version: int) -> bytes:
-    import geoplots
+    from geoplots.coverage import coverage
     from geoplots.coverage.rules import RULES
 
     settings, store = app.state.settings, app.state.store
@@ -65,7 +65,7 @@ def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count
         cov = spec(records, level=level, zone=zone, data=settings.data)
     else:
         records = store.all_records(kind="pins")
-        cov = geoplots.coverage(records, level=level, min_count=min_count, zone=zone, data=settings.data)
+        cov = coverage(records, level=level, min_count=min_count, zone=zone, data=settings.data)
     units = cov.units
     keep = [c for c in UNIT_COLUMNS if c in units.columns]
     table = json.loads(pd.DataFrame(units[keep]).to_json(orient="records", force_ascii=False, default_handler=str))

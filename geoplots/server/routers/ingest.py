@@ -146,13 +146,13 @@ def _process(
     frame: pd.DataFrame | None, file: tuple[bytes, str] | None, kind: str, settings: Settings
 ) -> Records:
     """Validate and locate: the CPU part of an ingest, run in a worker thread."""
-    import geoplots
+    from geoplots.locate import locate
     from geoplots.readers import normalize_records
 
     try:
         records = normalize_records(frame, kind=kind) if file is None else _read_file(*file, kind)
         _check_rows(records.rows_read, settings.max_batch_rows)
-        return geoplots.locate(records, tolerance_m=settings.locate_tolerance_m, data=settings.data)
+        return locate(records, tolerance_m=settings.locate_tolerance_m, data=settings.data)
     except (ApiError, GeoplotsError):
         raise
     except (ValueError, TypeError, KeyError, IndexError, UnicodeError, OverflowError) as exc:

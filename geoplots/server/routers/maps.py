@@ -20,13 +20,14 @@ from geoplots.server.errors import ApiError
 
 
 def _render(app: Any, level: str, zone: str | None, province: str | None, offline: bool | str) -> bytes:
-    import geoplots
+    from geoplots.coverage import coverage
+    from geoplots.maps import map as make_map
     from geoplots.maps import to_html
 
     settings, store = app.state.settings, app.state.store
     records = store.all_records(kind="pins")
-    cov = geoplots.coverage(records, level=level, zone=zone, data=settings.data)
-    m = geoplots.map(cov, records, zone=zone, province=province, offline=offline, data=settings.data)
+    cov = coverage(records, level=level, zone=zone, data=settings.data)
+    m = make_map(cov, records, zone=zone, province=province, offline=offline, data=settings.data)
     return to_html(m).encode("utf-8")
 
 

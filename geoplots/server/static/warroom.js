@@ -20,7 +20,7 @@
 
   function fmt(n) { return Number(n).toLocaleString("th-TH"); }
 
-  function showCounts(cov, records) {
+  function showCoverage(cov) {
     var covered = 0, total = 0;
     var tbody = document.querySelector("#by-zone tbody");
     tbody.innerHTML = "";
@@ -32,7 +32,6 @@
       });
       tbody.appendChild(tr);
     });
-    document.getElementById("count-records").textContent = fmt(records);
     document.getElementById("count-covered").textContent = fmt(covered);
     document.getElementById("count-total").textContent = fmt(total);
     document.getElementById("count-percent").textContent = total ? (100 * covered / total).toFixed(1) + "%" : "–";
@@ -72,16 +71,23 @@
   function refresh(fit) {
     var mine = ++generation;
     var zone = zoneSel.value, level = levelSel.value;
-    var cov = fetch("/api/coverage" + q({ level: level, zone: zone, format: "geojson" })).then(function (r) { return r.json(); });
-    var pins = fetch("/collections/pins/items" + q({ zone: zone, limit: 5000 })).then(function (r) { return r.json(); });
-    return Promise.all([cov, pins]).then(function (res) {
-      if (mine !== generation) return;  // a newer refresh started meanwhile
-      showCounts(res[0], res[1].numberMatched);
-      drawUnits(res[0], fit);
-      drawPins(res[1]);
-    }).catch(function (err) {
+    function fresh() { return mine === generation; }  // a newer refresh may have started meanwhile
+    function failed(err) {
       document.getElementById("live-text").textContent = "โหลดไม่สำเร็จ / load failed: " + err;
-    });
+    }
+    function json(r) { if (!r.ok) throw new Error(r.status); return r.json(); }
+    // Records and coverage load independently: one failing does not freeze the other.
+    var pins = fetch("/collections/pins/items" + q({ zone: zone, limit: 5000 })).then(json).then(function (fc) {
+      if (!fresh()) return;
+      document.getElementById("count-records").textContent = fmt(fc.numberMatched);
+      drawPins(fc);
+    }).catch(failed);
+    var cov = fetch("/api/coverage" + q({ level: level, zone: zone, format: "geojson" })).then(json).then(function (c) {
+      if (!fresh()) return;
+      showCoverage(c);
+      drawUnits(c, fit);
+    }).catch(failed);
+    return Promise.all([pins, cov]);
   }
 
   function later() {
@@ -100,6 +106,9 @@
   source.addEventListener("open", function () { live(true); });
   source.addEventListener("error", function () { live(false); });
   source.addEventListener("records", later);
+  // after a reconnect, events may have been missed: reload once the stream says hello again
+  var greeted = false;
+  source.addEventListener("hello", function () { if (greeted) later(); greeted = true; });
 
   refresh(true);
 })();
