@@ -1,0 +1,152 @@
+"""POST /api/pins end to end on the real app: validation, location, per-row outcome,
+atomic storage, zone scope, and the coverage it feeds."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+
+from conftest_store import store_url  # noqa: F401  (fixture: every store backend)
+from geoplots import synthetic
+from geoplots.groups import inspection_zones
+from geoplots.server.app import create_app
+from geoplots.server.settings import Settings
+from server_support import bearer, make_keys, pin_records
+
+
+@pytest.fixture
+def api(store_url, boundary_dir):
+    app = create_app(Settings(db=store_url, data=boundary_dir, rate_limit_per_minute=10_000))
+    with TestClient(app) as client:
+        client.keys = make_keys(app.state.store)
+        client.store = app.state.store
+        yield client
+
+
+def _accepted(body: dict) -> pd.DataFrame:
+    return pd.DataFrame([r for r in body["rows"] if r["status"] == "accepted"])
+
+
+def test_batch_is_located_and_every_row_accounted_for(api):
+    records, truth = pin_records(40, seed=2)
+    junk = [
+        {"id": "X-1", "lat": "", "lon": ""},                      # no coordinates
+        {"id": "X-2", "lat": "abc", "lon": "102.8"},              # unreadable
+        {"id": "X-3", "lat": "1.3", "lon": "103.8"},              # Singapore
+        {"id": records[0]["id"], "lat": records[0]["lat"], "lon": records[0]["lon"]},  # duplicate id
+    ]
+    res = api.post("/api/pins", json=records + junk, headers=bearer(api.keys.editor))
+    assert res.status_code == 201, res.text
+    body = res.json()
+    assert body["rows_read"] == 44 and body["accepted"] == 40 and body["rejected"] == 4
+    assert [r["row"] for r in body["rows"]] == list(range(2, 46))
+    assert [r["index"] for r in body["rows"]] == list(range(44))
+    rejected = {r["index"]: r["reason"] for r in body["rows"] if r["status"] == "rejected"}
+    assert rejected == {40: "missing_coordinates", 41: "unparseable_coordinates", 42: "outside_thailand",
+                        43: "duplicate_id"}
+    assert all(r["message"] for r in body["rows"] if r["status"] == "rejected")
+    got = _accepted(body).merge(truth, on="record_id", suffixes=("", "_truth"))
+    assert len(got) == 40
+    assert (got["subdistrict_code"] == got["subdistrict_code_truth"]).all()
+    assert (got["inspection_zone"] == got["inspection_zone_truth"]).all()
+    assert (got["district_code"] == got["subdistrict_code_truth"].str[:4]).all()
+    assert api.store.count() == 40
+    items = api.get("/collections/pins/items?limit=100").json()
+    assert items["numberMatched"] == 40
+    assert {f["id"] for f in items["features"]} == set(_accepted(body)["id"])
+
+
+def test_one_record_and_a_resend_that_corrects_it(api):
+    records, truth = pin_records(2, seed=3)
+    first = api.post("/api/pins", json=records[0], headers=bearer(api.keys.editor))
+    assert first.status_code == 201 and first.json()["accepted"] == 1
+    moved = {**records[0], "lat": records[1]["lat"], "lon": records[1]["lon"]}
+    again = api.post("/api/pins", json=moved, headers=bearer(api.keys.editor)).json()
+    row = again["rows"][0]
+    assert row["replaced"] is True and row["id"] == first.json()["rows"][0]["id"]
+    assert row["subdistrict_code"] == truth["subdistrict_code"].iloc[1]
+    assert api.store.count() == 1
+
+
+def test_no_valid_row_is_422_with_row_detail_and_nothing_stored(api):
+    res = api.post("/api/pins", json=[{"id": "A", "lat": "91", "lon": "500"}, {"id": "B", "lat": "", "lon": ""}],
+                   headers=bearer(api.keys.editor))
+    assert res.status_code == 422
+    body = res.json()
+    assert body["error"] == "no_valid_rows" and body["accepted"] == 0
+    assert [(r["row"], r["status"]) for r in body["rows"]] == [(2, "rejected"), (3, "rejected")]
+    assert api.store.count() == 0 and api.store.version() == 0
+
+
+def test_no_coordinate_column_is_422_naming_what_to_send(api):
+    res = api.post("/api/pins", json=[{"ชื่อ": "แปลง 1", "หมายเหตุ": "ไม่มีพิกัด"}], headers=bearer(api.keys.editor))
+    assert res.status_code == 422
+    assert res.json()["error"] == "invalid_input" and "lat" in res.json()["message"].lower()
+
+
+def _messy_csv(records: list[dict]) -> bytes:
+    """A CSV as a Thai Excel saves it: cp874, Thai headers, a blank line's worth of junk."""
+    lines = ["รหัสแปลง,ชื่อแปลง,ละติจูด,ลองจิจูด"]
+    lines += [f"{r['id']},{r['ชื่อแปลง']},{r['lat']},{r['lon']}" for r in records]
+    lines.append("KK-BAD,แปลงไม่มีพิกัด,,")
+    return ("\r\n".join(lines) + "\r\n").encode("cp874")
+
+
+def test_csv_and_xlsx_uploads(api):
+    records, truth = pin_records(12, seed=4)
+    res = api.post("/api/pins", files={"file": ("pins.csv", _messy_csv(records[:6]), "text/csv")},
+                   headers=bearer(api.keys.editor))
+    assert res.status_code == 201, res.text
+    body = res.json()
+    assert (body["rows_read"], body["accepted"], body["rejected"]) == (7, 6, 1)
+    assert body["rows"][-1] == {**body["rows"][-1], "row": 8, "status": "rejected", "reason": "missing_coordinates"}
+
+    buf = io.BytesIO()
+    pd.DataFrame([{"รหัส": r["id"], "lat": float(r["lat"]), "lon": float(r["lon"])} for r in records[6:]]).to_excel(
+        buf, index=False)
+    xlsx = api.post("/api/pins", files={"file": ("รายงาน.xlsx", buf.getvalue(),
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
+                    headers=bearer(api.keys.editor))
+    assert xlsx.status_code == 201, xlsx.text
+    assert xlsx.json()["accepted"] == 6
+    raw = api.post("/api/pins", content=_messy_csv(records[:2]),
+                   headers={**bearer(api.keys.editor), "content-type": "text/csv"})
+    assert raw.status_code == 201 and all(r["replaced"] for r in raw.json()["rows"] if r["status"] == "accepted")
+    stored = api.store.all_records().merge(truth, on="record_id", suffixes=("", "_truth"))
+    assert len(stored) == 12 and (stored["subdistrict_code"] == stored["subdistrict_code_truth"]).all()
+    bad = api.post("/api/pins", files={"file": ("pins.docx", b"PK..", "application/octet-stream")},
+                   headers=bearer(api.keys.editor))
+    assert bad.status_code == 422 and ".csv" in bad.json()["message"]
+
+
+def test_zone_key_writes_only_its_zone_and_the_batch_stays_whole(api):
+    mine, _ = pin_records(5, seed=6)
+    other, other_truth = pin_records(1, codes=inspection_zones().codes_in("13"), seed=7, prefix="UB")
+    ok = api.post("/api/pins", json=mine, headers=bearer(api.keys.editor12))
+    assert ok.status_code == 201 and ok.json()["accepted"] == 5
+    mixed = api.post("/api/pins", json=mine[:2] + other, headers=bearer(api.keys.editor12))
+    assert mixed.status_code == 403
+    body = mixed.json()
+    assert body["error"] == "outside_scope" and body["key_zone"] == "12"
+    assert body["rows"] == [{"row": 4, "inspection_zone": other_truth["inspection_zone"].iloc[0]}]
+    assert api.store.count() == 5 and api.store.version() == 1
+
+
+def test_plots_as_geojson_polygons(api):
+    plots = synthetic.plots(6, codes=["40"], seed=8)
+    fc = plots[["record_id", "geometry"]].rename(columns={"record_id": "id"}).to_geo_dict(drop_id=True)
+    res = api.post("/api/pins?kind=plots", json=fc, headers=bearer(api.keys.editor))
+    assert res.status_code == 201, res.text
+    got = _accepted(res.json()).set_index("record_id")
+    assert (got.loc[plots["record_id"], "subdistrict_code"].to_numpy() == plots["subdistrict_code"].to_numpy()).all()
+    stored = api.store.all_records(kind="plots").set_index("record_id")
+    for rid, geom in zip(plots["record_id"], plots.geometry):
+        assert shapely.equals_exact(stored.loc[rid].geometry, geom, 1e-7)
+    one = plots.geometry.iloc[0].bounds
+    items = api.get(f"/collections/pins/items?bbox={','.join(map(str, one))}").json()
+    assert plots["record_id"].iloc[0] in {f["properties"]["record_id"] for f in items["features"]}
+    assert items["features"][0]["geometry"]["type"] == "Polygon"
