@@ -10,11 +10,15 @@ from geoplots.errors import GeoplotsError
 from geoplots.groups import inspection_zones, load_scheme
 from geoplots.maps import map  # noqa: A004 - geoplots.map(...) is the public name
 from geoplots.readers import read_records
+from geoplots.locate import locate
+from geoplots.coverage import coverage
 
 __all__ = [
     "GeoplotsError",
     "boundaries",
     "boundaries_info",
+    "coverage",
+    "locate",
     "import_boundaries",
     "inspection_zones",
     "load_scheme",

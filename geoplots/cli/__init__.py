@@ -10,6 +10,8 @@ from geoplots.errors import GeoplotsError
 # Importing a module registers its commands.
 from geoplots.cli import boundaries as _boundaries  # noqa: E402,F401
 from geoplots.cli import check as _check  # noqa: E402,F401
+from geoplots.cli import join as _join  # noqa: E402,F401
+from geoplots.cli import coverage as _coverage  # noqa: E402,F401
 from geoplots.cli import serve as _serve  # noqa: E402,F401
 
 __all__ = ["app", "main"]

@@ -1,0 +1,26 @@
+"""Coverage per unit, province and zone, and the department's named targets.
+
+:func:`coverage` counts located records per unit of a level (every unit of the
+boundaries, zero-count ones included) and summarises per group (inspection zone
+เขตตรวจราชการ by default). :mod:`geoplots.coverage.rules` names the department's three
+targets; :mod:`geoplots.coverage.report` writes the XLSX/CSV reports.
+"""
+
+from geoplots.coverage._core import DEFAULT_THRESHOLDS, TIERS, Coverage, coverage, summarize, tier_of
+from geoplots.coverage.report import write_coverage
+from geoplots.coverage.rules import RULES, Rule, change_leader_targets, get_rule, run_rule
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "RULES",
+    "TIERS",
+    "Coverage",
+    "Rule",
+    "change_leader_targets",
+    "coverage",
+    "get_rule",
+    "run_rule",
+    "summarize",
+    "tier_of",
+    "write_coverage",
+]

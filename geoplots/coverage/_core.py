@@ -1,0 +1,239 @@
+"""Coverage: how many records each administrative unit has, and whether that meets a target.
+
+The table has one row per unit of the level taken from the boundaries, including the
+units with no records at all: the gaps are what a war room or an inspector needs to
+see.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplots.boundaries import boundaries
+from geoplots.errors import GeoplotsError
+from geoplots.groups import GroupingScheme, resolve_scheme
+from geoplots.levels import CODE_COLUMN, Level, parse_level
+from geoplots.records import Records
+
+#: KPI tiers of household participation, lowest first, with their Thai names.
+TIERS: dict[str, str] = {
+    "not_passed": "ไม่ผ่านเกณฑ์",
+    "passed": "ผ่านเกณฑ์",
+    "commendation": "ชมเชย",
+    "plaque": "โล่",
+}
+#: Default participation thresholds (share of households) for passed, commendation, plaque.
+DEFAULT_THRESHOLDS = (0.70, 0.80, 0.90)
+#: Summary label when no grouping scheme is used.
+ALL = "all"
+
+
+@dataclass
+class Coverage:
+    """The result of :func:`coverage`.
+
+    Attributes
+    ----------
+    units : geopandas.GeoDataFrame
+        One row per unit of ``level``: ``code``, ``name_th``, ``name_en``, parent codes,
+        the group column (e.g. ``inspection_zone``), ``count``, ``met`` (bool) and the
+        geometry; with participation also ``households``, ``participating``, ``rate``
+        (0-1) and ``tier``.
+    summary : pandas.DataFrame
+        One row per group: ``group``, ``covered``, ``total``, ``percent``, ``uncovered``
+        (list of ``"code name_th"``).
+    level, by, min_count :
+        What was counted.
+    title : str
+        Heading for reports (Thai / English).
+    notes : dict
+        Extra figures a rule reports (e.g. the change-leaders expected totals).
+    """
+
+    units: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    level: Level
+    by: str | None
+    min_count: int
+    title: str = ""
+    notes: dict = field(default_factory=dict)
+
+
+def coverage(
+    records: Records | gpd.GeoDataFrame,
+    level: str = "district",
+    min_count: int = 1,
+    by: str | GroupingScheme | None = "inspection_zone",
+    *,
+    zone: str | int | None = None,
+    participation: str | None = None,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    data: str | os.PathLike[str] | None = None,
+) -> Coverage:
+    """Count records per unit of ``level`` and say which units meet the target.
+
+    Parameters
+    ----------
+    records : Records or geopandas.GeoDataFrame
+        Records, located or not (not yet located ones are located first).
+    level : str, default "district"
+        Unit counted: province (จังหวัด), district (อำเภอ) or subdistrict (ตำบล).
+    min_count : int, default 1
+        A unit meets the target with at least this many records.
+    by : str or GroupingScheme or None, default "inspection_zone"
+        Grouping for the summary: inspection zones (เขตตรวจราชการ), a scheme CSV, or
+        None for one national line.
+    zone : str or int, optional
+        Keep only the units of this group (e.g. ``12``).
+    participation : str, optional
+        Name of a yes/no column (e.g. ``has_garden`` ปลูกผักสวนครัว). Then each unit gets
+        ``households`` (rows with a yes or no answer), ``participating``, ``rate`` and
+        ``tier``; ``met`` means the unit passed (rate at least the first threshold) and
+        has at least ``min_count`` households.
+    thresholds : (float, float, float)
+        Participation rates for passed (ผ่านเกณฑ์), commendation (ชมเชย), plaque (โล่).
+
+    Returns
+    -------
+    Coverage
+
+    Examples
+    --------
+    >>> import geoplots
+    >>> from geoplots.synthetic import model_villages
+    >>> cov = geoplots.coverage(model_villages(["12"]), level="district", zone=12)  # doctest: +SKIP
+    >>> cov.summary[["group", "covered", "total", "percent"]]  # doctest: +SKIP
+      group  covered  total  percent
+    0    12       66     77     85.7
+    """
+    level = parse_level(level)
+    if min_count < 0:
+        raise GeoplotsError(f"The minimum count must be 0 or more, not {min_count}.")
+    scheme = resolve_scheme(by)
+    located = _located(records, scheme, data)
+    units = _units(level, scheme, zone, data)
+    column = CODE_COLUMN[level]
+    codes = located[column].astype("string")
+    counts = codes.value_counts()
+    units["count"] = counts.reindex(units["code"]).fillna(0).astype(int).to_numpy()
+    if participation is None:
+        units["met"] = units["count"] >= min_count
+    else:
+        _add_participation(units, located, codes, participation, thresholds)
+        units["met"] = (units["tier"] != "not_passed") & (units["households"] >= max(min_count, 1))
+    group = scheme.name if scheme else None
+    summary = summarize(units, group, scheme.groups() if scheme else None)
+    if participation is not None:
+        extra = units.groupby(units[group] if group else pd.Series(ALL, index=units.index), observed=True)[
+            ["households", "participating"]
+        ].sum()
+        summary = summary.merge(extra, left_on="group", right_index=True, how="left")
+        summary["rate"] = summary["participating"] / summary["households"].where(summary["households"] > 0)
+    return Coverage(units=units, summary=summary, level=level, by=group, min_count=min_count)
+
+
+def summarize(units: pd.DataFrame, group: str | None, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return the per-group summary of a units table with ``code``, ``name_th`` and ``met``.
+
+    Examples
+    --------
+    >>> summarize(cov.units, "inspection_zone")  # doctest: +SKIP
+    """
+    key = units[group].astype("string") if group else pd.Series(ALL, index=units.index, dtype="string")
+    rows = []
+    labels = [g for g in (order or sorted(key.dropna().unique())) if (key == g).any()]
+    for label in labels:
+        part = units[key == label]
+        missing = part[~part["met"]]
+        total = len(part)
+        covered = int(part["met"].sum())
+        rows.append(
+            {
+                "group": label,
+                "covered": covered,
+                "total": total,
+                "percent": round(100.0 * covered / total, 1) if total else 0.0,
+                "uncovered": [f"{c} {n}" for c, n in zip(missing["code"], missing["name_th"].fillna(""))],
+            }
+        )
+    return pd.DataFrame(rows, columns=["group", "covered", "total", "percent", "uncovered"])
+
+
+def tier_of(rate: pd.Series, thresholds: Sequence[float] = DEFAULT_THRESHOLDS) -> pd.Series:
+    """Return the KPI tier of each participation rate (NaN -> ``not_passed``).
+
+    Examples
+    --------
+    >>> tier_of(pd.Series([0.5, 0.7, 0.85, 0.95])).tolist()
+    ['not_passed', 'passed', 'commendation', 'plaque']
+    """
+    limits = list(thresholds)
+    if len(limits) != 3 or not all(0 <= a <= b <= 1 for a, b in zip([0.0] + limits, limits + [1.0])):
+        raise GeoplotsError(
+            f"Give three increasing participation thresholds between 0 and 1 (e.g. 0.7 0.8 0.9), not {thresholds}."
+        )
+    names = np.array(list(TIERS))
+    values = rate.to_numpy(dtype=float, na_value=np.nan)
+    # Compare with a hair of slack so 7/10 (0.7000000000000001 or 0.6999999999999999) is 70%.
+    step = np.searchsorted(np.array(limits) - 1e-9, np.nan_to_num(values, nan=-1.0), side="right")
+    return pd.Series(names[step], index=rate.index, dtype="string")
+
+
+def _located(records, scheme: GroupingScheme | None, data) -> pd.DataFrame:
+    from geoplots.locate import is_located, locate
+
+    if isinstance(records, Records):
+        frame = records.accepted if is_located(records) else locate(records, schemes=(), data=data).accepted
+    elif isinstance(records, pd.DataFrame):
+        frame = records if is_located(records) else locate(records, schemes=(), data=data).accepted
+    else:
+        raise GeoplotsError(
+            f"coverage() takes records from geoplots.read_records or a GeoDataFrame, not {type(records).__name__}."
+        )
+    return frame
+
+
+def _units(level: Level, scheme: GroupingScheme | None, zone, data) -> gpd.GeoDataFrame:
+    units = boundaries(level, data=data)
+    if scheme is not None:
+        units[scheme.name] = scheme.group_of(units["code"])
+    if zone is not None:
+        if scheme is None:
+            raise GeoplotsError("A zone was given but no grouping: use --by inspection_zone with --zone.")
+        wanted = str(zone).strip()
+        if wanted not in scheme.groups():
+            raise GeoplotsError(
+                f"{scheme.name} {wanted!r} does not exist. Choose one of: {', '.join(scheme.groups())}."
+            )
+        units = units[units[scheme.name] == wanted]
+    geometry = units.pop("geometry")
+    return gpd.GeoDataFrame(units.assign(geometry=geometry), geometry="geometry", crs=geometry.crs).reset_index(drop=True)
+
+
+def _add_participation(units, located, codes, column: str, thresholds) -> None:
+    if column not in located.columns:
+        raise GeoplotsError(
+            f"No column {column!r} in the records. Name the yes/no column that says whether a household "
+            f"takes part; columns found: {', '.join(map(str, located.columns[:30]))}."
+        )
+    answer = located[column]
+    if not (pd.api.types.is_bool_dtype(answer) or answer.dropna().isin([True, False]).all()):
+        raise GeoplotsError(
+            f"Column {column!r} must hold yes/no values. Read the file with yes_no=[{column!r}] so "
+            "มี/ไม่มี, ใช่/ไม่ใช่, ✓, 1/0 are understood."
+        )
+    known = answer.notna().to_numpy()
+    yes = answer.fillna(False).astype(bool).to_numpy() & known
+    table = pd.DataFrame({"code": codes.to_numpy(), "households": known.astype(int), "participating": yes.astype(int)})
+    sums = table.groupby("code", observed=True)[["households", "participating"]].sum()
+    sums = sums.reindex(units["code"]).fillna(0).astype(int)
+    units["households"] = sums["households"].to_numpy()
+    units["participating"] = sums["participating"].to_numpy()
+    units["rate"] = units["participating"] / units["households"].where(units["households"] > 0)
+    units["tier"] = tier_of(units["rate"], thresholds).to_numpy()
