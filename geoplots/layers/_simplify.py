@@ -88,7 +88,9 @@ def web_geometry(
     -------
     GeoDataFrame
         Same rows, same order, same index. No unit is dropped: a polygon the
-        simplification would empty keeps its rounded original shape.
+        simplification would empty keeps its rounded original shape. Rounding can
+        pinch a handful of rings into self-touching shapes (9 of 7,425 nationally);
+        browsers draw them unchanged, but run ``make_valid`` before any overlay.
 
     Examples
     --------

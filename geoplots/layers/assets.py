@@ -6,7 +6,7 @@ War rooms in district offices (ห้องปฏิบัติการ) often
 an offline map replaces every one of those links with a local copy.
 
 The copies are installed **at set-up time** from the npm registry
-(``python -m geoplots.layers.assets``, run by ``scripts/setup``) into
+(``python -m geoplots.layers.install_assets``, run by ``scripts/setup``) into
 ``geoplots/vendor/`` (git-ignored); nothing is fetched when a map is drawn.
 Leaflet.heat is the copy folium itself ships.
 
@@ -41,7 +41,6 @@ import mimetypes
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -156,7 +155,7 @@ def _asset_file(name: str) -> Path:
     if not path.is_file():
         raise GeoplotsError(
             f"The offline map files are not installed ({path} is missing). Run scripts/setup, "
-            "or: python -m geoplots.layers.assets"
+            "or: python -m geoplots.layers.install_assets"
         )
     return path
 
@@ -256,14 +255,3 @@ def localize(m: folium.Map, mode: str | bool) -> None:
 def installed() -> bool:
     """Return True when every offline asset is in :func:`vendor_dir`."""
     return all((vendor_dir() / a.path).is_file() for a in ASSETS.values())
-
-
-if __name__ == "__main__":  # python -m geoplots.layers.assets [--force]
-    try:
-        if installed() and "--force" not in sys.argv:
-            print(f"offline map files already installed in {vendor_dir()}")
-        else:
-            print(f"offline map files installed in {install()}")
-    except GeoplotsError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(2)

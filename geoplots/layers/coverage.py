@@ -179,9 +179,10 @@ class CoverageChoropleth(GeoJsonLayer):
             **kwargs,
         )
         self.by = by
-        counts = prepared[key].value_counts().to_dict()
-        shown = [c for c in categories] + ([_NO_DATA] if prepared[key].isna().any() else [])
+        found = prepared[key].value_counts()
+        counts = {c.key: int(found.get(c.key, 0)) for c in categories}
         counts["_default"] = int(prepared[key].isna().sum())
+        shown = list(categories) + ([_NO_DATA] if counts["_default"] else [])
         self.legend = Legend(self, title, shown, counts)
         self.add_child(self.legend)
 

@@ -76,17 +76,27 @@ def _value(row: dict, col: str):
     return v
 
 
+#: Columns that name a record, first found wins (``village_name`` from model villages).
+NAME_COLUMNS: tuple[str, ...] = ("name", "village_name", "plot_name", "household_name")
+
+
 def popup_html(row: dict) -> str:
     """Return the popup of one located record (rendered from ``pin_popup.html``).
 
-    Shows the name (or record ID), the located codes, how it was located, the
-    address-mismatch flag with the declared sub-district, and the photo when there is one.
+    Shows the name (first of :data:`NAME_COLUMNS`, else the record ID), the located
+    codes, how it was located, the address-mismatch flag with the declared
+    sub-district, and the photo (link and thumbnail) when ``photo_url`` has one.
+
+    Examples
+    --------
+    >>> "บ้านโนน" in popup_html({"name": "บ้านโนน", "lat": 16.4, "lon": 102.8})
+    True
     """
     data = dict(row)
     data["match_th"] = _MATCH_TH.get(str(data.get("match")), data.get("match"))
     rows = [(label, _value(data, col)) for col, label in _ROWS]
     rid = _value(data, "record_id")
-    name = _value(data, "name")
+    name = next((_value(data, c) for c in NAME_COLUMNS if _value(data, c) is not None), None)
     mismatch = bool(_value(data, "address_mismatch") or False)
     return template("pin_popup.html").render(
         title=str(name if name is not None else (rid if rid is not None else f"row {data.get('row', '')}")),
