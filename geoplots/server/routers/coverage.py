@@ -50,21 +50,26 @@ class CoverageCache:
             self._entries[key] = body
 
 
-def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count: int, fmt: str,
+#: The kind of records each named rule counts.
+RULE_KINDS = {"model_villages": "pins", "change_leaders": "pins", "household_participation": "households"}
+
+
+def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count: int, kind: str, fmt: str,
              version: int) -> bytes:
     from geoplots.coverage import coverage
-    from geoplots.coverage.rules import RULES
+    from geoplots.coverage.rules import get_rule
 
     settings, store = app.state.settings, app.state.store
     if rule is not None:
-        if rule not in RULES:
-            raise ApiError(422, "unknown_rule", f"Unknown rule {rule!r}. Rules: {', '.join(RULES)}.")
-        spec = RULES[rule]
-        kind = getattr(spec, "kind", "pins")
-        records = store.all_records(kind=kind)
-        cov = spec(records, level=level, zone=zone, data=settings.data)
+        try:
+            spec = get_rule(rule)
+        except GeoplotsError as exc:
+            raise ApiError(422, "unknown_rule", str(exc)) from exc
+        kind = RULE_KINDS.get(spec.name, kind)
+        records = store.all_records(kind=kind)  # type: ignore[arg-type]
+        cov = spec.run(records, zone=zone, level=level, min_count=min_count, data=settings.data)
     else:
-        records = store.all_records(kind="pins")
+        records = store.all_records(kind=kind)  # type: ignore[arg-type]
         cov = coverage(records, level=level, min_count=min_count, zone=zone, data=settings.data)
     units = cov.units
     keep = [c for c in UNIT_COLUMNS if c in units.columns]
@@ -72,7 +77,8 @@ def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count
     summary = json.loads(pd.DataFrame(cov.summary).to_json(orient="records", force_ascii=False,
                                                            default_handler=str))
     body: dict[str, Any] = {
-        "level": level, "zone": zone, "rule": rule, "min_count": min_count, "version": version,
+        "level": cov.level, "zone": zone, "rule": rule, "kind": kind, "min_count": min_count, "version": version,
+        "title": cov.title, "notes": cov.notes,
         "records": int(len(records)), "summary": summary,
     }
     if fmt == "geojson":
@@ -101,6 +107,7 @@ def router() -> APIRouter:
         zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
         rule: str | None = Query(None, max_length=50, description="A named rule (geoplots coverage --rule)"),
         min: int = Query(1, ge=1, le=1_000_000, description="Records a unit needs to count as covered"),
+        kind: Literal["pins", "plots", "households"] = Query("pins", description="Records counted (a rule picks its own)"),
         format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
     ) -> Response:
         app = request.app
@@ -110,11 +117,11 @@ def router() -> APIRouter:
             raise ApiError(422, "unknown_level", str(exc)) from exc
         zone = read_zone(request, key, zone)
         version = await run_in_threadpool(app.state.store.version)
-        cache_key = (canonical, zone, rule, min, format)
+        cache_key = (canonical, zone, rule, min, kind, format)
         body = app.state.coverage_cache.get(version, cache_key)
         if body is None:
             try:
-                body = await run_in_threadpool(_compute, app, canonical, zone, rule, min, format, version)
+                body = await run_in_threadpool(_compute, app, canonical, zone, rule, min, kind, format, version)
             except GeoplotsError as exc:
                 raise ApiError(422, "invalid_request", str(exc)) from exc
             app.state.coverage_cache.put(version, cache_key, body)

@@ -133,24 +133,28 @@ def _check_rows(n: int, max_rows: int) -> None:
         )
 
 
-def _read_file(data: bytes, suffix: str, kind: str) -> Records:
+def _read_file(data: bytes, suffix: str, kind: str, options: dict[str, Any]) -> Records:
     from geoplots.readers import read_records
 
     with tempfile.TemporaryDirectory(prefix="geoplots-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
-        return read_records(path, kind=kind)
+        return read_records(path, kind=kind, **options)
 
 
 def _process(
-    frame: pd.DataFrame | None, file: tuple[bytes, str] | None, kind: str, settings: Settings
+    frame: pd.DataFrame | None, file: tuple[bytes, str] | None, kind: str, settings: Settings,
+    options: dict[str, Any],
 ) -> Records:
     """Validate and locate: the CPU part of an ingest, run in a worker thread."""
     from geoplots.locate import locate
     from geoplots.readers import normalize_records
 
     try:
-        records = normalize_records(frame, kind=kind) if file is None else _read_file(*file, kind)
+        if file is None:
+            records = normalize_records(frame, kind=kind, **options)
+        else:
+            records = _read_file(*file, kind, options)
         _check_rows(records.rows_read, settings.max_batch_rows)
         return locate(records, tolerance_m=settings.locate_tolerance_m, data=settings.data)
     except (ApiError, GeoplotsError):
@@ -202,6 +206,9 @@ def router() -> APIRouter:
         store: StoreDep,
         settings: SettingsDep,
         kind: Literal["pins", "plots", "households"] = Query("pins", description="What the records are"),
+        yes_no: list[str] = Query(
+            [], max_length=100, description="Yes/no columns to read as booleans (มี/ไม่มี, ✓, 1/0), e.g. has_garden"
+        ),
     ) -> JSONResponse:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         frame: pd.DataFrame | None = None
@@ -238,7 +245,9 @@ def router() -> APIRouter:
                 "text/csv, an XLSX file, or a multipart/form-data upload in field 'file'.",
             )
         try:
-            located = await run_in_threadpool(_process, frame, file, kind, settings)
+            located = await run_in_threadpool(
+                _process, frame, file, kind, settings, {"yes_no": yes_no} if yes_no else {}
+            )
         except GeoplotsError as exc:
             raise ApiError(422, "invalid_input", str(exc)) from exc
         _check_scope(key, located)

@@ -1,0 +1,99 @@
+"""/api/coverage and /maps/coverage on records posted through the API: the numbers agree
+with counts made independently from where the pins were drawn, and a new batch shows up."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+import geoplots
+from geoplots import synthetic
+from geoplots.groups import inspection_zones
+from geoplots.server.app import create_app
+from geoplots.server.settings import Settings
+from server_support import ZONE12, bearer, make_keys, pin_records
+
+
+@pytest.fixture
+def api(tmp_path, boundary_dir):
+    app = create_app(Settings(db=str(tmp_path / "cov.gpkg"), data=boundary_dir, rate_limit_per_minute=10_000))
+    with TestClient(app) as client:
+        client.keys = make_keys(app.state.store)
+        yield client
+
+
+def _zone12_districts() -> pd.Series:
+    districts = geoplots.boundaries("district")
+    return districts.loc[districts["province_code"].isin(ZONE12), "code"]
+
+
+def test_coverage_counts_what_was_posted_and_follows_new_batches(api):
+    records, truth = pin_records(60, seed=31)
+    assert api.post("/api/pins", json=records, headers=bearer(api.keys.editor)).status_code == 201
+    res = api.get("/api/coverage?level=district&zone=12")
+    assert res.status_code == 200
+    body = res.json()
+    counts = truth["subdistrict_code"].str[:4].value_counts()
+    all_districts = _zone12_districts()
+    assert body["summary"] == [{**body["summary"][0], "group": "12", "covered": counts.index.nunique(),
+                                "total": len(all_districts)}]
+    units = pd.DataFrame(body["units"]).set_index("code")
+    assert set(units.index) == set(all_districts)
+    assert (units["count"] == counts.reindex(units.index).fillna(0).astype(int)).all()
+    assert (units["met"] == (units["count"] >= 1)).all()
+    assert body["records"] == 60
+
+    # a pin in a district that had none: the next answer counts it (cache invalidated)
+    empty = sorted(set(all_districts) - set(counts.index))[0]
+    extra = synthetic.sample_points(1, codes=[empty], seed=32)
+    pin = {"id": "NEW-1", "lat": float(extra["lat"].iloc[0]), "lon": float(extra["lon"].iloc[0])}
+    assert api.post("/api/pins", json=pin, headers=bearer(api.keys.editor)).status_code == 201
+    after = api.get("/api/coverage?level=district&zone=12").json()
+    assert after["summary"][0]["covered"] == body["summary"][0]["covered"] + 1
+    assert after["version"] == body["version"] + 1
+    assert {u["code"]: u["count"] for u in after["units"]}[empty] == 1
+
+
+def test_geojson_format_carries_unit_shapes(api):
+    body = api.get("/api/coverage?level=province&zone=12&format=geojson").json()
+    features = body["geojson"]["features"]
+    assert sorted(f["properties"]["code"] for f in features) == sorted(ZONE12)
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
+
+
+def test_household_rule_tiers_match_rates_computed_from_the_input(api):
+    hh = synthetic.households(["12"], per_unit=(8, 14), address_only=0.0, seed=33)
+    rows = [{"id": r, "lat": la, "lon": lo, "has_garden": "มี" if g else "ไม่มี"}
+            for r, la, lo, g in zip(hh["record_id"], hh["lat"], hh["lon"], hh["has_garden"])]
+    res = api.post("/api/pins?kind=households&yes_no=has_garden", json=rows, headers=bearer(api.keys.editor))
+    assert res.status_code == 201, res.text[:500]
+    body = api.get("/api/coverage?rule=household_participation&zone=12&level=district").json()
+    units = pd.DataFrame(body["units"]).set_index("code")
+    rate = hh.groupby(hh["subdistrict_code"].str[:4])["has_garden"].mean()
+    expected_tier = pd.cut(rate, [-1, 0.7 - 1e-12, 0.8 - 1e-12, 0.9 - 1e-12, 2],
+                           labels=["not_passed", "passed", "commendation", "plaque"]).astype(str)
+    got = units.loc[rate.index]
+    assert (got["rate"] - rate).abs().max() < 1e-9
+    assert (got["tier"] == expected_tier).all()
+    assert set(got["tier"]) == {"not_passed", "passed", "commendation", "plaque"}
+
+
+def test_unknown_rule_and_level_are_422(api):
+    assert api.get("/api/coverage?rule=nope").status_code == 422
+    res = api.get("/api/coverage?level=village")
+    assert res.status_code == 422 and "subdistrict" in res.json()["message"]
+
+
+def test_coverage_map_page_is_offline(api):
+    records, _ = pin_records(10, seed=34)
+    api.post("/api/pins", json=records, headers=bearer(api.keys.editor))
+    res = api.get("/maps/coverage?level=district&zone=12")
+    assert res.status_code == 200 and res.headers["content-type"].startswith("text/html")
+    html = res.text
+    assert "OCHA, Royal Thai Survey Department" in html
+    if api.get("/vendor/node_modules/leaflet/dist/leaflet.js").status_code == 200:
+        import re
+
+        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
+        assert remote == [], remote
