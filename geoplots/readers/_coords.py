@@ -42,6 +42,7 @@ _ONE = re.compile(
     (?P<h2>[NSEW])?$""",
     re.VERBOSE | re.IGNORECASE,
 )
+_PLAIN = re.compile(r"^[ ]*-?[0-9]{1,3}(?:\.[0-9]+)?[ ]*$|^[ ]*[0-9]{4,8}(?:\.[0-9]+)?[ ]*$")
 _THAI_HEMI = {"เหนือ": "N", "ใต้": "S", "ตะวันออก": "E", "ตะวันตก": "W"}
 
 
@@ -113,6 +114,8 @@ def parse_coordinate(value: Any) -> Parsed:
     if isinstance(value, (int, float, np.integer, np.floating)):
         v = float(value)
         return Parsed(v if np.isfinite(v) else None)
+    if isinstance(value, str) and _PLAIN.match(value):
+        return Parsed(float(value))  # the common case, without the clean-up below
     text, thai = clean_text(value)
     text = _tidy(text)
     fixes: tuple[str, ...] = ("thai_digits",) if thai else ()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -95,6 +96,21 @@ def parse_date(value: Any) -> tuple[pd.Timestamp | None, list[str]]:
     >>> parse_date("31/02/2564")[0] is None
     True
     """
+    if isinstance(value, str):
+        # Sheets repeat the same few dates: parse each text once.
+        ts, warnings = _parse_date_text(value)
+        return ts, list(warnings)
+    return _parse_date(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_date_text(value: str) -> tuple[pd.Timestamp | None, tuple[str, ...]]:
+    ts, warnings = _parse_date(value)
+    return ts, tuple(warnings)
+
+
+def _parse_date(value: Any) -> tuple[pd.Timestamp | None, list[str]]:
+    """The parser behind :func:`parse_date`, for any cell."""
     if is_blank(value):
         return None, []
     fixes: list[str] = []

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplots.errors import GeoplotsError
+from geoplots.readers._text import is_blank
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -60,10 +61,11 @@ def _trim_trailing_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop empty rows at the end: Google Sheets and Excel export formatted-but-empty rows."""
     if frame.empty or isinstance(frame, gpd.GeoDataFrame):
         return frame
-    blank = frame.apply(lambda col: col.map(lambda v: v is None or (isinstance(v, float) and v != v) or str(v).strip() == ""))
-    filled = ~blank.all(axis=1).to_numpy()
-    last = filled.nonzero()[0]
-    return frame.iloc[: last[-1] + 1] if len(last) else frame.iloc[:0]
+    end = len(frame)
+    # Walk back from the end: only the trailing rows are looked at.
+    while end > 0 and all(is_blank(v) for v in frame.iloc[end - 1]):
+        end -= 1
+    return frame.iloc[:end]
 
 
 def read_csv_text(text: str) -> pd.DataFrame:

@@ -36,8 +36,9 @@ _FIX_TEXT = {
 }
 
 
-def _cell(frame: pd.DataFrame, column: Any, i: int) -> Any:
-    return frame[column].iat[i] if column is not None else None
+def _values(frame: pd.DataFrame, column: Any) -> list[Any]:
+    """A column's cells as a list (all None when the column is absent): fast per-row access."""
+    return frame[column].tolist() if column is not None else [None] * len(frame)
 
 
 def _text_or_empty(value: Any) -> str:
@@ -57,13 +58,14 @@ def _coordinates(frame: pd.DataFrame, cols: dict[str, Any], has_geom: np.ndarray
     details = [""] * n
     fixes: list[list[str]] = [[] for _ in range(n)]
     lat_col, lon_col, pair_col = cols.get("lat"), cols.get("lon"), cols.get("coords")
+    lat_cells, lon_cells, pair_cells = _values(frame, lat_col), _values(frame, lon_col), _values(frame, pair_col)
     for i in range(n):
         if has_geom[i]:
             continue
-        la_raw, lo_raw = _cell(frame, lat_col, i), _cell(frame, lon_col, i)
+        la_raw, lo_raw = lat_cells[i], lon_cells[i]
         la_blank, lo_blank = is_blank(la_raw), is_blank(lo_raw)
         if la_blank and lo_blank and pair_col is not None:
-            pair_raw = frame[pair_col].iat[i]
+            pair_raw = pair_cells[i]
             if is_blank(pair_raw):
                 reasons[i] = "missing_coordinates"
                 continue
@@ -149,8 +151,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
     geoms: gpd.GeoSeries | None = None
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
         geoms = frame.geometry
-        if geoms.crs is None:
-            geoms = geoms.set_crs(4326)
+        geoms = geoms.set_crs(4326) if geoms.crs is None else geoms.to_crs(4326)
         original = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
     else:
         original = pd.DataFrame(frame)
@@ -219,26 +220,25 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
                 reasons[i], details[i] = "outside_thailand", f"geometry near {py[j]:g}, {px[j]:g}"
 
     # --- address --------------------------------------------------------------------
-    declared = {c: pd.Series(pd.NA, index=original.index, dtype="string") for c in DECLARED}
+    declared: dict[str, list[str | None]] = {c: [None] * n for c in DECLARED}
     if has_address:
-        get = {r: original[cols[r]] if r in cols else None for r in ADDRESS_ROLES}
+        get = {r: _values(original, cols.get(r)) for r in ADDRESS_ROLES}
         for i in range(n):
-            args = {r: (_text_or_empty(get[r].iat[i]) if get[r] is not None else "") for r in ADDRESS_ROLES}
+            args = {r: _text_or_empty(get[r][i]) for r in ADDRESS_ROLES}
             res = resolve_address(args["subdistrict"], args["district"], args["province"],
                                   args["address_code"], args["address"])
             for col, code in zip(DECLARED, (res.subdistrict, res.district, res.province)):
                 if code is not None:
-                    declared[col].iat[i] = code
+                    declared[col][i] = code
             warnings[i].extend(res.warnings)
     if kind == "households":
         for i in range(n):
-            if reasons[i] in ("missing_coordinates", "unparseable_coordinates", "outside_thailand") and not pd.isna(
-                declared["declared_subdistrict_code"].iat[i]
-            ):
+            sub_code = declared["declared_subdistrict_code"][i]
+            if reasons[i] in ("missing_coordinates", "unparseable_coordinates", "outside_thailand") and sub_code:
                 if reasons[i] != "missing_coordinates":
                     warnings[i].append(
                         f"coordinates_ignored: {reasons[i]} ({details[i]}); placed by the address's sub-district "
-                        f"{declared['declared_subdistrict_code'].iat[i]}"
+                        f"{sub_code}"
                     )
                 reasons[i], details[i] = None, ""
                 lat[i] = lon[i] = np.nan
@@ -247,9 +247,9 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
                 details[i] = (details[i] + "; " if details[i] else "") + "and no address that names one sub-district"
 
     # --- IDs ------------------------------------------------------------------------
-    record_id = None
+    record_id: list[str | None] | None = None
     if "id" in cols:
-        record_id = pd.Series(pd.NA, index=original.index, dtype="string")
+        record_id = [None] * n
         first_seen: dict[str, int] = {}
         for i, raw in enumerate(original[cols["id"]]):
             if is_blank(raw):
@@ -257,7 +257,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
                     warnings[i].append(f"missing_id: no ID in column {cols['id']}")
                 continue
             key = clean_text(number_text(raw))[0]
-            record_id.iat[i] = key
+            record_id[i] = key
             if reasons[i] is not None:
                 continue
             if key in first_seen:
@@ -281,7 +281,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
         values, bad = yes_no_with_bad(original[col])
         converted[col] = values
         for i in np.flatnonzero(bad.to_numpy()):
-            warnings[i].append(f"bad_yes_no: {col} {str(original[col].iat[i])!r} is not yes/no; left empty")
+            warnings[i].append(f"bad_yes_no: {col} {str(original[col].iloc[i])!r} is not yes/no; left empty")
 
     # --- assemble -------------------------------------------------------------------
     ok = np.array([r is None for r in reasons], dtype=bool)
@@ -294,9 +294,9 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
     acc["lon"] = lon
     acc["warnings"] = pd.Series(warnings, index=original.index, dtype=object)
     if record_id is not None:
-        acc["record_id"] = record_id
+        acc["record_id"] = pd.array(record_id, dtype="string")
     for col, values in declared.items():
-        acc[col] = values
+        acc[col] = pd.array(values, dtype="string")
     for col, values in parsed_cols.items():
         acc[col] = values
     accepted = gpd.GeoDataFrame(acc.loc[ok].reset_index(drop=True),
@@ -326,12 +326,13 @@ def _areas(original: pd.DataFrame, cols: dict[str, Any], geoms: np.ndarray, warn
                 warnings[i].append(f"bad_area: area {str(raw)!r} is not rai-ngan-wa (e.g. 5-2-30) or rai; left empty")
     parts = [(r, f) for r, f in (("rai", M2_PER_RAI), ("ngan", M2_PER_NGAN), ("wa", M2_PER_WA)) if r in cols]
     if parts:
+        part_cells = {role: _values(original, cols[role]) for role, _ in parts}
         for i in range(n):
             if np.isfinite(typed[i]):
                 continue
             total, any_value, any_bad = 0.0, False, []
             for role, factor in parts:
-                raw = original[cols[role]].iat[i]
+                raw = part_cells[role][i]
                 v, bad = parse_part(raw)
                 if v is not None:
                     total += v * factor
