@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import geopandas as gpd
+import geothai
 import numpy as np
 import pandas as pd
 import pytest
@@ -176,7 +177,10 @@ def test_households_placed_by_address_when_no_coordinates(tmp_path, pins):
     assert acc["declared_subdistrict_code"].tolist() == codes
     assert acc.geometry.isna().all() and acc["lat"].isna().all()
     assert rec.rejects["reason"].tolist() == ["missing_coordinates", "missing_coordinates"]
-    assert "address_ambiguous" not in rec.rejects.columns
+    # The reject says why the address did not place the household, with the candidates.
+    assert "address_ambiguous" in rec.rejects["message"][0]
+    for a in geothai.match("ในเมือง")[:3]:
+        assert a.subdistrict.code in rec.rejects["message"][0]
     # Pins are not placed by address.
     with pytest.raises(GeoplotsError, match="--lat"):
         geoplots.read_records(tmp_path / "hh.csv", kind="pins")

@@ -244,7 +244,10 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
                 lat[i] = lon[i] = np.nan
                 out_geom[i] = None
             elif reasons[i] == "missing_coordinates" and has_address:
-                details[i] = (details[i] + "; " if details[i] else "") + "and no address that names one sub-district"
+                why = [w for w in warnings[i] if w.startswith(("address_ambiguous", "address_unknown"))]
+                details[i] = "; ".join(
+                    [d for d in (details[i], "and no address that names one sub-district") if d] + why
+                )
 
     # --- IDs ------------------------------------------------------------------------
     record_id: list[str | None] | None = None
