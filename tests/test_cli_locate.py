@@ -1,0 +1,48 @@
+"""geoplots join / geoplots coverage on files as staff send them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+
+from geoplots import synthetic
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from geoplots.cli import main; main()", *args], capture_output=True, text=True
+    )
+
+
+def test_join_writes_codes_match_distance_and_rejects(boundary_dir, tmp_path):
+    pins = synthetic.sample_points(300, codes=["40"], seed=1)
+    table = pd.DataFrame({"รหัส": pins["record_id"], "ละติจูด": pins["lat"], "ลองจิจูด": pins["lon"]})
+    table.loc[len(table)] = ["FAR-1", 9.0, 97.5]  # Andaman Sea, inside the Thailand box, far from land
+    src = tmp_path / "pins.csv"
+    table.to_csv(src, index=False, encoding="utf-8-sig")
+    out, rej = tmp_path / "out.csv", tmp_path / "rej.csv"
+    done = _run("join", str(src), "--out", str(out), "--rejects", str(rej))
+    assert done.returncode == 0, done.stderr
+    located = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert {"lat", "lon", "subdistrict_code", "district_code", "province_code", "inspection_zone", "match",
+            "distance_m"} <= set(located.columns)
+    assert located["subdistrict_code"].tolist() == pins["subdistrict_code"].tolist()
+    rejects = pd.read_csv(rej, dtype=str, encoding="utf-8-sig")
+    assert len(located) + len(rejects) == len(table)
+    assert rejects["reason"].isin(["outside_boundaries", "outside_thailand"]).all() and len(rejects) == 1
+
+
+def test_coverage_command_writes_xlsx_per_zone(boundary_dir, tmp_path):
+    villages = synthetic.model_villages(["12"], seed=2)
+    src = tmp_path / "villages.csv"
+    villages.drop(columns="geometry").to_csv(src, index=False)
+    out = tmp_path / "cov.xlsx"
+    done = _run("coverage", str(src), "--level", "district", "--min", "1", "--zone", "12", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.is_file()
+    assert openpyxl.load_workbook(out).sheetnames == ["สรุป", "เขตตรวจราชการที่ 12"]
+    bad = _run("coverage", str(src), "--rule", "nope", "--out", str(out))
+    assert bad.returncode == 2 and "Unknown rule" in bad.stderr
