@@ -268,3 +268,38 @@ def test_cli_check_bad_file_exits_2_without_traceback(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "--lat" in proc.stderr
+
+
+def _kml(placemarks_by_folder: dict[str, list[tuple[str, shapely.Polygon]]]) -> str:
+    """A KML as Google Earth saves it: folders of placemarks with 3D coordinates."""
+    folders = []
+    for folder, marks in placemarks_by_folder.items():
+        items = []
+        for name, poly in marks:
+            coords = " ".join(f"{x},{y},0" for x, y in poly.exterior.coords)
+            items.append(f"<Placemark><name>{name}</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+                         f"{coords}</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>")
+        folders.append(f"<Folder><name>{folder}</name>{''.join(items)}</Folder>")
+    return ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+            + "".join(folders) + "</Document></kml>")
+
+
+def test_kml_from_google_earth_reads_every_folder(tmp_path, pins):
+    polys = [shapely.Point(p.lon, p.lat).buffer(0.0008, quad_segs=4) for p in pins.itertuples()]
+    path = tmp_path / "แปลง.kml"
+    path.write_text(_kml({"หมู่ 1": [(f"แปลง {i}", g) for i, g in enumerate(polys[:4])],
+                          "หมู่ 2": [(f"แปลง {i}", g) for i, g in enumerate(polys[4:], start=4)]}), "utf-8")
+    rec = geoplots.read_records(path, kind="plots", id="Name")
+    assert rec.rows_read == len(pins) and rec.rejects.empty
+    assert rec.accepted["kml_folder"].tolist() == ["หมู่ 1"] * 4 + ["หมู่ 2"] * (len(pins) - 4)
+    expected = gpd.GeoSeries(polys, crs=4326).to_crs(6933).area
+    np.testing.assert_allclose(rec.accepted["area_m2"].astype(float), expected, rtol=2e-3)
+
+
+def test_geopackage_with_several_layers_needs_a_layer_name(tmp_path, pins):
+    path = tmp_path / "two.gpkg"
+    pins.iloc[:3].to_file(path, layer="pins_2566")
+    pins.iloc[3:].to_file(path, layer="pins_2567")
+    with pytest.raises(GeoplotsError, match="pins_2566, pins_2567"):
+        geoplots.read_records(path)
+    assert geoplots.read_records(path, layer="pins_2567").rows_read == len(pins) - 3

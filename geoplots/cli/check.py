@@ -20,7 +20,7 @@ def _column(role: str, what: str) -> object:
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson or .gpkg.")],
+    file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson, .gpkg or .kml.")],
     kind: Annotated[str, typer.Option(help="pins, plots or households.")] = "pins",
     out: Annotated[Path | None, typer.Option("--out", help="Write accepted rows (.csv, .gpkg or .parquet).")] = None,
     rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows with reasons (.csv recommended).")] = None,
@@ -38,6 +38,7 @@ def check(
     address_code: Annotated[str | None, _column("address_code", "a DOPA area code")] = None,
     yes_no: Annotated[list[str] | None, typer.Option("--yes-no", help="A yes/no column to read as true/false (repeatable).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Workbook sheet name (default: the first).")] = None,
+    layer: Annotated[str | None, typer.Option(help="GeoPackage layer name (when it has several).")] = None,
 ) -> None:
     """Read FILE, fix what can be fixed, and say how many rows were accepted and why others were rejected."""
     if kind not in KINDS:
@@ -52,6 +53,8 @@ def check(
         options["yes_no"] = list(yes_no)
     if sheet is not None:
         options["sheet"] = sheet
+    if layer is not None:
+        options["layer"] = layer
     records = read_records(file, kind=kind, **options)
     summary = records.summary()
 

@@ -2,7 +2,8 @@
 
 CSV (UTF-8, UTF-8 with BOM, TIS-620/cp874 as Thai Excel saves it; comma, semicolon
 or tab separated as Kobo/ODK and Google Sheets export), XLSX (first sheet unless
-named), GeoJSON and GeoPackage (first layer unless named).
+named), GeoJSON, GeoPackage (its only layer, or the one named) and KML from Google
+Earth (every folder, each row tagged with its folder in ``kml_folder``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from geoplots.readers._text import is_blank
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg")
+SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".kml")
 SUFFIXES = TABLE_SUFFIXES + EXCEL_SUFFIXES + SPATIAL_SUFFIXES
 
 
@@ -82,6 +83,24 @@ def read_csv_text(text: str) -> pd.DataFrame:
     return frame
 
 
+def _read_spatial(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """One layer; for KML all folders (staff draw plots in several); else an error if several."""
+    import pyogrio
+
+    if layer is not None:
+        return gpd.read_file(path, layer=layer)
+    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    if len(layers) <= 1:
+        return gpd.read_file(path)
+    if path.suffix.lower() == ".kml":
+        parts = [gpd.read_file(path, layer=name).assign(kml_folder=name) for name in layers]
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+    raise GeoplotsError(
+        f"{path.name} has {len(layers)} layers ({', '.join(layers)}): name the one to read with --layer "
+        "(layer= in Python)."
+    )
+
+
 def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None, layer: str | None = None) -> pd.DataFrame:
     """Read a records file into a DataFrame (GeoDataFrame for GeoJSON/GeoPackage).
 
@@ -98,7 +117,7 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None, 
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise GeoplotsError(
-            f"Cannot read {path.name}: use a .csv, .xlsx, .geojson or .gpkg file "
+            f"Cannot read {path.name}: use a .csv, .xlsx, .geojson, .gpkg or .kml file "
             "(save other spreadsheets from Excel or Google Sheets as CSV or XLSX)."
         )
     if not path.exists():
@@ -114,7 +133,7 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None, 
         elif suffix in EXCEL_SUFFIXES:
             frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
         else:
-            frame = gpd.read_file(path, layer=layer)
+            frame = _read_spatial(path, layer)
             if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
                 frame = frame.to_crs(4326)
     except GeoplotsError:
