@@ -67,14 +67,15 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     if suffix not in SUFFIXES:
         raise GeoplotsError(f"Cannot write {path.name}: use a .csv, .gpkg or .parquet file name.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    is_geo = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+    geom_name = getattr(frame, "_geometry_column_name", None) if isinstance(frame, gpd.GeoDataFrame) else None
+    is_geo = geom_name is not None and geom_name in frame.columns
     if suffix == ".csv":
-        table = pd.DataFrame(frame.drop(columns=[frame.geometry.name])) if is_geo else frame
+        table = pd.DataFrame(frame.drop(columns=[geom_name])) if is_geo else pd.DataFrame(frame)
         _flatten(table).to_csv(path, index=False, encoding="utf-8-sig")
     elif suffix == ".gpkg":
         table = _flatten(frame)
         if is_geo:
-            gpd.GeoDataFrame(table, geometry=frame.geometry.name, crs=frame.crs).to_file(path, driver="GPKG", engine="pyogrio")
+            gpd.GeoDataFrame(table, geometry=geom_name, crs=frame.crs).to_file(path, driver="GPKG", engine="pyogrio")
         else:
             import pyogrio
 
@@ -82,7 +83,7 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     else:
         table = frame.copy()
         for col in table.columns:
-            if table[col].dtype == object and col != (frame.geometry.name if is_geo else None):
+            if table[col].dtype == object and col != (geom_name if is_geo else None):
                 if not table[col].map(lambda v: isinstance(v, (list, tuple))).any():
                     table[col] = _flatten(table[[col]])[col]
         table.to_parquet(path, index=False)

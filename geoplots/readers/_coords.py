@@ -9,6 +9,7 @@ the numbers as typed did not.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -169,6 +170,9 @@ def parse_zone(value: Any) -> int | None:
 # --- Thailand test ---------------------------------------------------------------------
 
 
+_OUTLINE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=4)
 def _outline(snapshot: str) -> shapely.Geometry | None:
     import geoplots
@@ -180,6 +184,9 @@ def _outline(snapshot: str) -> shapely.Geometry | None:
     outline = shapely.union_all(shapely.simplify(provinces.geometry.values, 0.005))
     outline = shapely.buffer(outline, OUTLINE_BUFFER_DEG)
     shapely.prepare(outline)
+    # GEOS builds the prepared index on first use; build it here, under the lock, so
+    # server threads only ever read it.
+    shapely.contains_xy(outline, 100.5, 13.75)
     return outline
 
 
@@ -195,7 +202,8 @@ def thailand_outline() -> shapely.Geometry | None:
         snap = None
     if snap is None:
         return None
-    return _outline(str(snap))
+    with _OUTLINE_LOCK:
+        return _outline(str(snap))
 
 
 def in_thailand(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

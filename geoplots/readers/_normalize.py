@@ -149,10 +149,11 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
     frame = frame.reset_index(drop=True)
     n = len(frame)
     geoms: gpd.GeoSeries | None = None
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+    geom_name = getattr(frame, "_geometry_column_name", None) if isinstance(frame, gpd.GeoDataFrame) else None
+    if geom_name is not None and geom_name in frame.columns:
         geoms = frame.geometry
         geoms = geoms.set_crs(4326) if geoms.crs is None else geoms.to_crs(4326)
-        original = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
+        original = pd.DataFrame(frame.drop(columns=[geom_name]))
     else:
         original = pd.DataFrame(frame)
     missing_yes_no = [c for c in yes_no if c not in original.columns]
