@@ -78,3 +78,19 @@ def test_address_resolution_never_crashes(sub, dist, prov, code, full):
     res = resolve_address(sub, dist, prov, code, full)
     for got, length in ((res.subdistrict, 6), (res.district, 4), (res.province, 2)):
         assert got is None or (len(got) == length and got.isdigit())
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", " A ", "๑", "1", "", None]),
+                          st.sampled_from(["16.43,102.83", "102.83,16.43", "", "abc", "35.6,139.7"])), max_size=12))
+def test_duplicate_ids_keep_the_first_placeable_row(rows):
+    table = pd.DataFrame(rows, columns=["id", "พิกัด"])
+    rec = normalize_records(table)
+    assert len(rec.accepted) + len(rec.rejects) == len(table)
+    ids = rec.accepted["record_id"].dropna()
+    assert not ids.duplicated().any()
+    first_row = dict(zip(rec.accepted["record_id"], rec.accepted["row"]))
+    for reject in rec.rejects[rec.rejects["reason"] == "duplicate_id"].itertuples():
+        key = str(reject.id).strip().translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
+        assert first_row[key] < reject.row
+        assert f"first seen on row {first_row[key]}" in reject.message
