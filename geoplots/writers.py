@@ -28,8 +28,12 @@ def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
             values = out[col]
         kinds = {type(v) for v in values if not (v is None or (isinstance(v, float) and v != v) or v is pd.NA)}
         if len(kinds) > 1 or (kinds and not kinds <= {str}):
-            out[col] = values.map(lambda v: v if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)).astype("string")
+            out[col] = values.map(_as_text).astype("string")
     return out
+
+
+def _as_text(value: object) -> object:
+    return value if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
 
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

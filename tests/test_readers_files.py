@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 import geoplots
 from geoplots.cli import app
 from geoplots.errors import GeoplotsError
-from geoplots.readers import read_table
 from geoplots.writers import write_frame
 from _messy import THAI_DIGITS, address_parts, dms, sample_pins, unique_by_names, write_csv, write_xlsx
 

@@ -23,7 +23,9 @@ def check(
     file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson, .gpkg or .kml.")],
     kind: Annotated[str, typer.Option(help="pins, plots or households.")] = "pins",
     out: Annotated[Path | None, typer.Option("--out", help="Write accepted rows (.csv, .gpkg or .parquet).")] = None,
-    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows with reasons (.csv recommended).")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Write rejected rows with reasons (.csv recommended).")
+    ] = None,
     lat: Annotated[str | None, _column("lat", "latitude (or UTM northing)")] = None,
     lon: Annotated[str | None, _column("lon", "longitude (or UTM easting)")] = None,
     coords: Annotated[str | None, _column("coords", "both coordinates, e.g. a Kobo geopoint")] = None,
@@ -36,7 +38,9 @@ def check(
     province: Annotated[str | None, _column("province", "the province (จังหวัด) name")] = None,
     address: Annotated[str | None, _column("address", "a whole address")] = None,
     address_code: Annotated[str | None, _column("address_code", "a DOPA area code")] = None,
-    yes_no: Annotated[list[str] | None, typer.Option("--yes-no", help="A yes/no column to read as true/false (repeatable).")] = None,
+    yes_no: Annotated[
+        list[str] | None, typer.Option("--yes-no", help="A yes/no column to read as true/false (repeatable).")
+    ] = None,
     sheet: Annotated[str | None, typer.Option(help="Workbook sheet name (default: the first).")] = None,
     layer: Annotated[str | None, typer.Option(help="GeoPackage layer name (when it has several).")] = None,
 ) -> None:

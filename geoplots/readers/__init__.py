@@ -51,8 +51,8 @@ def read_records(path: str | os.PathLike[str], kind: str = "pins", **column_opti
     ----------
     path : path
         .csv (UTF-8, UTF-8 with BOM or TIS-620/cp874; comma, semicolon or tab), .xlsx,
-        .geojson/.json, .gpkg or .kml (Google Earth; every folder). Kobo/ODK CSV exports and Google Sheets CSV downloads are
-        plain CSV files.
+        .geojson/.json, .gpkg or .kml (Google Earth; every folder). Kobo/ODK CSV exports
+        and Google Sheets CSV downloads are plain CSV files.
     kind : {"pins", "plots", "households"}
         See :func:`normalize_records`.
     **column_options

@@ -96,7 +96,9 @@ def _by_code(code: str) -> Resolved:
         return Resolved(None, code, code[:2])
     if len(code) == 2 and geothai.province(code):
         return Resolved(None, None, code)
-    return Resolved(warnings=(f"address_unknown: code {code!r} is not a current DOPA province, district or sub-district code",))
+    return Resolved(
+        warnings=(f"address_unknown: code {code!r} is not a current DOPA province, district or sub-district code",)
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -160,7 +162,8 @@ def resolve_address(
                 None,
                 _common(codes, 4),
                 _common(codes, 2),
-                (f"address_ambiguous: {typed!r} fits {len(found)} sub-districts: {listed}{more}; add the district or province",),
+                (f"address_ambiguous: {typed!r} fits {len(found)} sub-districts: {listed}{more}; "
+                 "add the district or province",),
             )
     provs = _provinces(province) if province else []
     dists = _districts(district, provs) if district else []
@@ -171,7 +174,8 @@ def resolve_address(
     if district and len(dists) > 1:
         listed = ", ".join(f"{d.code} {d.name_th}" for d in dists[:MAX_CANDIDATES])
         prov = _common([d.code for d in dists], 2)
-        return Resolved(None, None, prov, (f"address_ambiguous: district {district!r} fits {len(dists)} districts: {listed}",))
+        warn = f"address_ambiguous: district {district!r} fits {len(dists)} districts: {listed}"
+        return Resolved(None, None, prov, (warn,))
     if province and len(provs) == 1:
         what = "sub-district" if subdistrict else "district" if district else None
         warn = (f"address_unknown: {what} {subdistrict or district!r} not found in {provs[0].name_th}",) if what else ()

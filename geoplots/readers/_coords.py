@@ -312,7 +312,7 @@ def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) ->
                 status[i] = "ok"
                 how = f"zone {z}" + (" (from the zone column)" if given is not None else " (inferred)")
                 east, north = (a[i], b[i]) if swap else (b[i], a[i])
-                warnings[i].append(f"utm_converted: UTM {how} E {east:.0f} N {north:.0f} converted to latitude/longitude")
+                warnings[i].append(f"utm_converted: UTM {how} E {east:.0f} N {north:.0f} converted to lat/lon")
                 if swap:
                     warnings[i].append("swapped_easting_northing: easting and northing were swapped")
             elif len(found) > 1:

@@ -139,7 +139,9 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None, 
     except GeoplotsError:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, KeyError) as exc:
-        raise GeoplotsError(f"Cannot read {path.name}: {exc}. Check that it is a {suffix} file saved from its program.") from exc
+        raise GeoplotsError(
+            f"Cannot read {path.name}: {exc}. Check that it is a {suffix} file saved from its program."
+        ) from exc
     except Exception as exc:  # pyogrio/openpyxl raise their own types for damaged files
         raise GeoplotsError(f"Cannot read {path.name}: {exc}") from exc
     frame = _trim_trailing_blank_rows(frame)

@@ -45,7 +45,9 @@ def _text_or_empty(value: Any) -> str:
     return "" if is_blank(value) else number_text(value)
 
 
-def _coordinates(frame: pd.DataFrame, cols: dict[str, Any], has_geom: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None], list[str], list[list[str]]]:
+def _coordinates(
+    frame: pd.DataFrame, cols: dict[str, Any], has_geom: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str | None], list[str], list[list[str]]]:
     """Parse the coordinate cells of rows without a geometry.
 
     Returns the latitude-column and longitude-column numbers, the failure reason per
@@ -277,7 +279,8 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
             ts, w = parse_date(raw)
             dates.append(ts if ts is not None else pd.NaT)
             warnings[i].extend(w)
-        parsed_cols["date"] = pd.Series(pd.to_datetime(pd.Series(dates, dtype=object), errors="coerce"), index=original.index).astype("datetime64[ns]")
+        as_dates = pd.to_datetime(pd.Series(dates, dtype=object, index=original.index), errors="coerce")
+        parsed_cols["date"] = as_dates.astype("datetime64[ns]")
     if kind == "plots":
         parsed_cols.update(_areas(original, cols, out_geom, warnings))
     converted = {}
@@ -317,7 +320,9 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
     return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind)
 
 
-def _areas(original: pd.DataFrame, cols: dict[str, Any], geoms: np.ndarray, warnings: list[list[str]]) -> dict[str, pd.Series]:
+def _areas(
+    original: pd.DataFrame, cols: dict[str, Any], geoms: np.ndarray, warnings: list[list[str]]
+) -> dict[str, pd.Series]:
     """area_m2 from the polygon when there is one, else from typed areas; then rai-ngan-wa."""
     n = len(original)
     typed = np.full(n, np.nan)
