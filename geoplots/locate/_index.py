@@ -37,6 +37,7 @@ import shapely
 INDEX_VERSION = 1
 _CELL0 = 1.0 / 64.0
 _SPLIT = 16
+_SHIFT = 4  # log2(_SPLIT): level-0 cell of a level-1 cell by a shift
 _CELL1 = _CELL0 / _SPLIT
 OUTSIDE = -1
 _EXACT = -2  # level-1 value: a border crosses this cell, test exactly
@@ -174,25 +175,37 @@ class SubdistrictIndex:
         return out
 
     def _lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        out = np.full(len(x), OUTSIDE, dtype=np.int32)
-        fx = np.floor((x - self.x0) / _CELL1)
-        fy = np.floor((y - self.y0) / _CELL1)
-        ok = (fx >= 0) & (fy >= 0) & (fx < self.nx * _SPLIT) & (fy < self.ny * _SPLIT)  # NaN -> False
-        where = np.flatnonzero(ok)
-        fx = fx[where].astype(np.int64)
-        fy = fy[where].astype(np.int64)
-        value = self.top[fy // _SPLIT, fx // _SPLIT]
-        in_block = value <= -2
+        nx1, ny1 = self.nx * _SPLIT, self.ny * _SPLIT
+        # Truncation equals floor for x >= x0; points a little left of the origin land
+        # in cell 0, which is in the empty margin and so answers "outside" correctly.
+        with np.errstate(invalid="ignore"):
+            fx = ((x - self.x0) * (1.0 / _CELL1)).astype(np.int32)
+            fy = ((y - self.y0) * (1.0 / _CELL1)).astype(np.int32)
+        # One unsigned comparison rejects negatives, NaN (INT_MIN) and points past the end.
+        ok = (fx.view(np.uint32) < nx1) & (fy.view(np.uint32) < ny1)
+        everywhere = bool(ok.all())
+        if not everywhere:
+            fx, fy = np.where(ok, fx, 0), np.where(ok, fy, 0)
+        value = self._top_flat[(fy >> _SHIFT) * self.nx + (fx >> _SHIFT)]
+        in_block = np.flatnonzero(value <= -2)
         block = -2 - value[in_block]
-        value[in_block] = self.fine[block, fy[in_block] % _SPLIT, fx[in_block] % _SPLIT]
-        out[where] = value
-        exact = value == _EXACT
+        local = (fy[in_block] & (_SPLIT - 1)) * _SPLIT + (fx[in_block] & (_SPLIT - 1))
+        value[in_block] = self._fine_flat[block * (_SPLIT * _SPLIT) + local]
+        if not everywhere:
+            value[~ok] = OUTSIDE
+        exact = value[in_block] == _EXACT
         if exact.any():
-            pts = where[exact]
-            blocks = np.empty(len(value), dtype=np.int64)
-            blocks[in_block] = block
-            out[pts] = _first_containing(self.geoms, self.cand_start, self.cand, blocks[exact], x[pts], y[pts])
-        return out
+            pts = in_block[exact]
+            value[pts] = _first_containing(self.geoms, self.cand_start, self.cand, block[exact], x[pts], y[pts])
+        return value
+
+    @property
+    def _top_flat(self) -> np.ndarray:
+        return self.top.reshape(-1)
+
+    @property
+    def _fine_flat(self) -> np.ndarray:
+        return self.fine.reshape(-1)
 
     # -- caching ------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -305,6 +318,9 @@ def _first_containing(geoms, cand_start, cand, blocks, x, y) -> np.ndarray:
         if not pending.size:
             break
         poly = cand[first[pending] + k]
+        # Grouped by polygon, GEOS keeps one polygon's edge index in cache: 3-4x faster.
+        order = np.argsort(poly, kind="stable")
+        pending, poly = pending[order], poly[order]
         hit = shapely.contains_xy(geoms[poly], x[pending], y[pending])
         # Sub-districts do not overlap, so the first hit is the only one.
         out[pending[hit]] = poly[hit]

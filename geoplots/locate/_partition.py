@@ -165,10 +165,9 @@ def locate_partition(
             for w in wanted[~known]
         ]
 
-    out = frame.copy()
-    for column in LOCATED_COLUMNS + ["reject_reason", "reject_detail"]:
-        if column in out.columns:
-            out = out.drop(columns=column)
+    # Shallow copy: with copy-on-write the caller's frame is never modified.
+    stale = [c for c in LOCATED_COLUMNS + ["reject_reason", "reject_detail"] if c in frame.columns]
+    out = frame.drop(columns=stale) if stale else frame.copy(deep=False)
     for column, values in _code_columns(index, pos, schemes).items():
         out[column] = values
     out["match"] = pd.Categorical.from_codes(match, categories=MATCH_VALUES)
@@ -240,17 +239,38 @@ def _nearest(index: SubdistrictIndex, x: np.ndarray, y: np.ndarray, tolerance_m:
 def _code_columns(index: SubdistrictIndex, pos: np.ndarray, schemes) -> dict[str, pd.Categorical]:
     """Sub-district, its parents by code prefix, and each scheme's group, as categoricals
     (cheap at millions of rows, and the categories are identical in every partition)."""
+    columns = {}
+    for name, (cats, code_of) in _code_tables(index, tuple(schemes or ())).items():
+        # code_of has one extra -1 at the end, so pos == -1 (not located) maps to NA.
+        columns[name] = pd.Categorical.from_codes(code_of[pos], categories=cats, validate=False)
+    return columns
+
+
+_TABLES: dict[tuple, tuple] = {}
+_BUILT_IN = ("inspection_zone", "zone", "inspection_zones")
+
+
+def _code_tables(index: SubdistrictIndex, schemes: tuple) -> dict[str, tuple[pd.Index, np.ndarray]]:
+    """Per sub-district position: its code at each level and its group in each scheme."""
+    # Cache only what cannot change under us: the index itself and built-in schemes
+    # (a scheme CSV may be edited between calls, and costs milliseconds to redo).
+    cacheable = all(isinstance(s, str) and s in _BUILT_IN for s in schemes)
+    key = (id(index), schemes)
+    if cacheable and key in _TABLES and _TABLES[key][0] is index:
+        return _TABLES[key][1]
     sub = pd.Index(index.codes)
-    columns = {"subdistrict_code": pd.Categorical.from_codes(pos, categories=sub)}
+    tables = {"subdistrict_code": (sub, np.append(np.arange(len(sub)), -1))}
     for level in ("district", "province"):
         parents = sub.str[: CODE_LENGTH[level]]
         cats = pd.Index(sorted(parents.unique()))
-        parent_of = cats.get_indexer(parents)
-        columns[f"{level}_code"] = pd.Categorical.from_codes(np.where(pos >= 0, parent_of[pos], -1), categories=cats)
-    for spec in schemes or ():
+        tables[f"{level}_code"] = (cats, np.append(cats.get_indexer(parents), -1))
+    for spec in schemes:
         scheme = resolve_scheme(spec)
         group = scheme.group_of(pd.Series(index.codes)).to_numpy(dtype=object, na_value=None)
         cats = pd.Index(scheme.groups())
-        group_of = cats.get_indexer(pd.Index(group, dtype=object))
-        columns[scheme.name] = pd.Categorical.from_codes(np.where(pos >= 0, group_of[pos], -1), categories=cats)
-    return columns
+        tables[scheme.name] = (cats, np.append(cats.get_indexer(pd.Index(group, dtype=object)), -1))
+    if cacheable:
+        if len(_TABLES) > 16:
+            _TABLES.clear()
+        _TABLES[key] = (index, tables)
+    return tables

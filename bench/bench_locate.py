@@ -1,0 +1,164 @@
+"""Benchmark: geoplots.locate against a plain geopandas.sjoin on the same boundaries.
+
+Each side runs in its own subprocess (so peak memory, ru_maxrss, is its own), on the
+same synthetic points (same seed), and writes which sub-district it found for every
+point; this script then checks the answers are identical for every point the plain
+join found inside a sub-district, and prints times, the ratio and peak memory. Index
+build time is measured separately (a fresh build, not the cached copy).
+
+Usage::
+
+    python bench/bench_locate.py                 # 1,000,000 points
+    python bench/bench_locate.py --n 200000      # quicker
+    python bench/bench_locate.py --households    # 12.8 million, in 1M chunks
+
+Needs imported boundaries (GEOPLOTS_DATA or --data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HOUSEHOLDS = 12_800_000
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _chunks(args):
+    from geoplots.synthetic import iter_sample_points
+
+    return iter_sample_points(args.n, chunk_size=args.chunk, seed=args.seed, data=args.data)
+
+
+def side_build(args) -> dict:
+    import geoplots
+    from geoplots.locate._index import SubdistrictIndex
+
+    sub = geoplots.boundaries("subdistrict", data=args.data)
+    index = SubdistrictIndex.build(sub["code"].to_numpy(), sub.geometry.to_numpy())
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "index.npz"
+        index.save(path)
+        started = time.perf_counter()
+        SubdistrictIndex.load(path, sub["code"].to_numpy(), sub.geometry.to_numpy())
+        load = time.perf_counter() - started
+        size = path.stat().st_size / 1e6
+    return {**index.stats(), "load_seconds": round(load, 3), "file_mb": round(size, 1), "peak_rss_mb": round(_maxrss_mb())}
+
+
+def side_geoplots(args) -> dict:
+    from geoplots.locate import index_for, locate
+
+    index_for(args.data)  # the cached index (built by an earlier run or by the build side)
+    found, seconds, lookup_seconds, rss_before = [], 0.0, 0.0, None
+    for chunk in _chunks(args):
+        rss_before = rss_before or _maxrss_mb()
+        x, y = chunk["lon"].to_numpy(), chunk["lat"].to_numpy()
+        started = time.perf_counter()
+        index_for(args.data).lookup(x, y)
+        lookup_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        result = locate(chunk, tolerance_m=0, data=args.data)  # tolerance 0: same question as sjoin
+        seconds += time.perf_counter() - started
+        pos = np.full(len(chunk), -1, dtype=np.int32)
+        rows = result.accepted["row"].to_numpy() - 2
+        pos[rows] = result.accepted["subdistrict_code"].cat.codes.to_numpy()
+        found.append(pos)
+        del result, chunk
+    np.save(args.out, np.concatenate(found))
+    return {"seconds": seconds, "lookup_seconds": lookup_seconds, "peak_rss_mb": round(_maxrss_mb()),
+            "rss_after_first_chunk_mb": round(rss_before or 0)}
+
+
+def side_sjoin(args) -> dict:
+    import geopandas as gpd
+
+    import geoplots
+
+    sub = geoplots.boundaries("subdistrict", data=args.data)[["code", "geometry"]]
+    found, seconds, rss_before = [], 0.0, None
+    for chunk in _chunks(args):
+        rss_before = rss_before or _maxrss_mb()
+        started = time.perf_counter()
+        joined = gpd.sjoin(chunk[["geometry"]], sub, predicate="within", how="left")
+        seconds += time.perf_counter() - started
+        joined = joined[~joined.index.duplicated()]
+        pos = joined["index_right"].fillna(-1).to_numpy(dtype=np.int64).astype(np.int32)
+        found.append(pos)
+        del joined, chunk
+    np.save(args.out, np.concatenate(found))
+    return {"seconds": seconds, "peak_rss_mb": round(_maxrss_mb()), "rss_after_first_chunk_mb": round(rss_before or 0)}
+
+
+def _run_side(side: str, args, out: Path) -> dict:
+    cmd = [sys.executable, __file__, "--side", side, "--n", str(args.n), "--chunk", str(args.chunk),
+           "--seed", str(args.seed), "--out", str(out)]
+    if args.data:
+        cmd += ["--data", str(args.data)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{side} side failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1_000_000, help="points (default 1,000,000)")
+    parser.add_argument("--households", action="store_true", help="12.8 million points (the national survey)")
+    parser.add_argument("--chunk", type=int, default=None, help="points per chunk (default: all at once; 1M with --households)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", default=None, help="boundary data directory (default GEOPLOTS_DATA)")
+    parser.add_argument("--skip-build", action="store_true", help="do not time a fresh index build")
+    parser.add_argument("--side", choices=["build", "geoplots", "sjoin"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.households:
+        args.n = HOUSEHOLDS
+    if args.chunk is None:
+        args.chunk = 1_000_000 if args.n > 1_000_000 else args.n
+
+    if args.side:
+        result = {"build": side_build, "geoplots": side_geoplots, "sjoin": side_sjoin}[args.side](args)
+        print(json.dumps(result))
+        return
+
+    print(f"points: {args.n:,} in chunks of {args.chunk:,}; cpus: {os.cpu_count()}")
+    if not args.skip_build:
+        build = _run_side("build", args, Path(os.devnull))
+        print(f"index build (fresh, once per boundary import): {build['build_seconds']:.1f} s; "
+              f"load from cache: {build['load_seconds']:.2f} s; {build['megabytes']} MB in memory, "
+              f"{build['file_mb']} MB on disk; level-0 cells {build['level0_cells']:,} "
+              f"({build['level0_crossed']:,} crossed by a border), level-1 cells {build['level1_cells']:,} "
+              f"({build['level1_crossed']:,} crossed)")
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = _run_side("geoplots", args, Path(tmp) / "geoplots.npy")
+        plain = _run_side("sjoin", args, Path(tmp) / "sjoin.npy")
+        a = np.load(Path(tmp) / "geoplots.npy")
+        b = np.load(Path(tmp) / "sjoin.npy")
+    inside = b >= 0
+    same = bool(np.array_equal(a[inside], b[inside]) and np.array_equal(a >= 0, inside))
+    print(f"plain geopandas.sjoin(predicate='within'): {plain['seconds']:.2f} s, peak RSS {plain['peak_rss_mb']} MB")
+    print(f"geoplots.locate (full Records result):     {ours['seconds']:.2f} s, peak RSS {ours['peak_rss_mb']} MB")
+    print(f"  of which grid lookup alone:              {ours['lookup_seconds']:.2f} s")
+    print(f"speed-up: {plain['seconds'] / ours['seconds']:.1f}x (locate), "
+          f"{plain['seconds'] / ours['lookup_seconds']:.1f}x (lookup alone)")
+    print(f"points inside a sub-district: {inside.sum():,} of {len(b):,}; "
+          f"identical results: {'yes' if same else 'NO'} ({int((a[inside] != b[inside]).sum())} differ)")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
