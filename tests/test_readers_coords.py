@@ -142,3 +142,12 @@ def test_coordinate_fixes_recorded_per_row(pins):
     np.testing.assert_allclose(rec.accepted["lon"], [p.lon] * 3, atol=1e-5)
     assert rec.rejects["reason"].tolist() == ["missing_coordinates"]
     assert "latitude is empty" in rec.rejects["message"][0]
+
+
+def test_both_coordinates_typed_in_one_column(pins):
+    p = pins.iloc[1]
+    table = pd.DataFrame({"lat": [f"{p.lat:.6f}, {p.lon:.6f}", ""], "lon": ["", f"{p.lat:.6f}"]})
+    rec = normalize_records(table)
+    assert (rec.accepted["lat"][0], rec.accepted["lon"][0]) == pytest.approx((p.lat, p.lon), abs=1e-6)
+    assert rec.accepted["warnings"][0][0].startswith("pair_in_one_column:")
+    assert rec.rejects["reason"].tolist() == ["missing_coordinates"]

@@ -75,11 +75,16 @@ def _coordinates(
             if pa.value is None:
                 reasons[i], details[i] = "unparseable_coordinates", f"{pair_col}: {str(pair_raw)!r}"
                 continue
-        elif la_blank or lo_blank:
+        elif la_blank and lo_blank:
             reasons[i] = "missing_coordinates"
-            if not (la_blank and lo_blank):
-                details[i] = f"{'latitude' if la_blank else 'longitude'} is empty"
             continue
+        elif la_blank or lo_blank:
+            # Both numbers may have been typed into one column ("16.43, 102.83" under ละติจูด).
+            pa, pb = parse_pair(lo_raw if la_blank else la_raw)
+            if pa.value is None:
+                reasons[i], details[i] = "missing_coordinates", f"{'latitude' if la_blank else 'longitude'} is empty"
+                continue
+            fixes[i].append("pair_in_one_column: both coordinates were typed in one column")
         else:
             pa, pb = parse_coordinate(la_raw), parse_coordinate(lo_raw)
             if pa.value is None or pb.value is None:
