@@ -151,3 +151,13 @@ def test_both_coordinates_typed_in_one_column(pins):
     assert (rec.accepted["lat"][0], rec.accepted["lon"][0]) == pytest.approx((p.lat, p.lon), abs=1e-6)
     assert rec.accepted["warnings"][0][0].startswith("pair_in_one_column:")
     assert rec.rejects["reason"].tolist() == ["missing_coordinates"]
+
+
+def test_utm_easting_and_northing_typed_the_other_way_round(pins):
+    p = pins.iloc[2]
+    zone = 47 if p.lon < 102 else 48
+    e, n = utm(p.lat, p.lon, zone)
+    rec = normalize_records(pd.DataFrame({"northing": [f"{e:.1f}"], "easting": [f"{n:.1f}"], "zone": [str(zone)]}))
+    assert (rec.accepted["lat"][0], rec.accepted["lon"][0]) == pytest.approx((p.lat, p.lon), abs=1e-5)
+    kinds = {w.split(":")[0] for w in rec.accepted["warnings"][0]}
+    assert kinds == {"utm_converted", "swapped_easting_northing"}
