@@ -195,6 +195,11 @@ def test_bad_files_are_clear_errors(tmp_path):
     with pytest.raises(GeoplotsError) as info:
         geoplots.read_records(path)
     assert "ชื่อ, หมู่ที่" in str(info.value) and "ละติจูด" in str(info.value) and "--lat" in str(info.value)
+    with pytest.raises(GeoplotsError, match="Row 3 of unquoted.csv has 3 cells but the header has 2"):
+        (tmp_path / "unquoted.csv").write_text("ชื่อ,พิกัด\nก,16.43\nข,16.43, 102.83\n", "utf-8")
+        geoplots.read_records(tmp_path / "unquoted.csv")
+    (tmp_path / "trailing.csv").write_text("lat,lon\n16.43,102.83,,\n", "utf-8")
+    assert geoplots.read_records(tmp_path / "trailing.csv").rows_read == 1
     with pytest.raises(GeoplotsError, match="not in the file"):
         geoplots.read_records(path, lat="Y", lon="X")
     with pytest.raises(GeoplotsError, match="Unknown column option"):

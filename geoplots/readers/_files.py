@@ -51,11 +51,11 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def _separator(text: str) -> str:
-    head = "\n".join(text.splitlines()[:20])
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",;\t").delimiter
-    except csv.Error:
-        return ","
+    """The delimiter the header row uses most: comma, semicolon (Kobo) or tab."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def _trim_trailing_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -69,18 +69,48 @@ def _trim_trailing_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:end]
 
 
-def read_csv_text(text: str) -> pd.DataFrame:
-    """Read CSV text with every cell as a string (blank cells as NA), blank rows kept."""
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=_separator(text),
-        dtype=str,
-        keep_default_na=False,
-        na_values=[""],
-        skip_blank_lines=False,
-        on_bad_lines="error",
-    )
-    return frame
+def _header_names(cells: list[str]) -> list[str]:
+    """Header cells as column names: blanks named ``Unnamed: i``, repeats ``name.1``, as pandas does."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        name = cell.strip() or f"Unnamed: {i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        seen.setdefault(name, 0)
+        names.append(name)
+    return names
+
+
+def read_csv_text(text: str, name: str = "the file") -> pd.DataFrame:
+    r"""Read CSV text with every cell as a string (blank cells as NA), blank rows kept.
+
+    A row with more cells than the header is an error naming the row (pandas would
+    silently shift or drop cells); extra cells that are empty (trailing commas) are dropped.
+
+    Examples
+    --------
+    >>> read_csv_text("ละติจูด,ลองจิจูด\n16.43,102.83,\n").to_dict("list")
+    {'ละติจูด': ['16.43'], 'ลองจิจูด': ['102.83']}
+    """
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text)))
+    if not rows:
+        return pd.DataFrame()
+    header = _header_names(rows[0])
+    width = len(header)
+    cells: list[list[str | None]] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) > width:
+            if any(c.strip() for c in row[width:]):
+                raise GeoplotsError(
+                    f"Row {number} of {name} has {len(row)} cells but the header has {width}: a comma inside a "
+                    "cell (e.g. '16.43, 102.83') needs the cell in quotes. Save the sheet again as CSV from "
+                    "Excel or Google Sheets, which quote such cells."
+                )
+            row = row[:width]
+        cells.append([c if c.strip() else None for c in row] + [None] * (width - len(row)))
+    return pd.DataFrame(cells, columns=header, dtype="str")
 
 
 def _read_spatial(path: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -129,7 +159,7 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None, 
             text, _ = decode(path.read_bytes())
             if not text.strip():
                 raise GeoplotsError(f"{path.name} is empty: export the sheet again with its header row.")
-            frame = read_csv_text(text)
+            frame = read_csv_text(text, path.name)
         elif suffix in EXCEL_SUFFIXES:
             frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
         else:
