@@ -12,7 +12,6 @@ from pathlib import Path
 import geopandas as gpd
 import geothai
 import numpy as np
-import pandas as pd
 import shapely
 
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
@@ -89,7 +88,3 @@ def unique_by_names(code: str) -> bool:
     s, d, p = address_parts(code)
     found = geothai.match(s, district=d, province=p)
     return [a.subdistrict.code for a in found] == [code]
-
-
-def all_blank(frame: pd.DataFrame) -> np.ndarray:
-    return frame.isna().all(axis=1).to_numpy()
