@@ -307,3 +307,13 @@ def test_geopackage_with_several_layers_needs_a_layer_name(tmp_path, pins):
     with pytest.raises(GeoplotsError, match="pins_2566, pins_2567"):
         geoplots.read_records(path)
     assert geoplots.read_records(path, layer="pins_2567").rows_read == len(pins) - 3
+
+
+def test_headers_found_by_last_or_first_word():
+    from geoplots.readers import find_columns
+
+    cols = find_columns(["Latitude (องศา)", "Longitude (องศา)", "group_a/survey_date", "ODK gps-Accuracy"], {})
+    assert cols == {"lat": "Latitude (องศา)", "lon": "Longitude (องศา)", "date": "group_a/survey_date"}
+    # An exact name wins over a word match, and a column serves one role only.
+    cols = find_columns(["sub_district", "district", "lat_note", "lat", "lon"], {})
+    assert cols == {"lat": "lat", "lon": "lon", "subdistrict": "sub_district", "district": "district"}

@@ -3,7 +3,8 @@
 Each role (latitude, longitude, ID, date, address parts, areas) has a list of header
 names. A header matches when, lower-cased and without spaces, dots, underscores and
 hyphens, it equals a name; failing that, when its last word does (``_gps_latitude``,
-``gps-Longitude`` from Kobo/ODK, ``survey_date``). Options given by the caller
+``gps-Longitude`` from Kobo/ODK, ``survey_date``); for coordinates, failing that, when
+its first word does (``Latitude (องศา)``). Options given by the caller
 (``lat="พิกัด Y"``) win over both.
 """
 
@@ -50,9 +51,22 @@ def _key(name: object) -> str:
     return re.sub(r"[\s._\-()\[\]/:]+", "", str(name).strip().lower())
 
 
+def _words(name: object) -> list[str]:
+    return [w for w in re.split(r"[\s._\-/:()\[\]]+", str(name).strip().lower()) if w]
+
+
 def _last_word(name: object) -> str:
-    words = [w for w in re.split(r"[\s._\-/:()\[\]]+", str(name).strip().lower()) if w]
+    words = _words(name)
     return words[-1] if words else ""
+
+
+def _first_word(name: object) -> str:
+    words = _words(name)
+    return words[0] if words else ""
+
+
+#: Roles also matched on a header's first word ("Latitude (องศา)"); others would catch too much.
+_FIRST_WORD_ROLES = ("lat", "lon", "coords")
 
 
 def find_columns(columns: Sequence[object], options: dict[str, str | None]) -> dict[str, object]:
@@ -89,9 +103,9 @@ def find_columns(columns: Sequence[object], options: dict[str, str | None]) -> d
             )
         found[role] = by_text[str(header)]
     taken = set(map(str, found.values()))
-    for match in (_key, _last_word):
+    for match in (_key, _last_word, _first_word):
         for role, names in COLUMN_NAMES.items():
-            if role in found:
+            if role in found or (match is _first_word and role not in _FIRST_WORD_ROLES):
                 continue
             for name in names:
                 hit = next((c for c in columns if str(c) not in taken and match(c) == name), None)
