@@ -151,3 +151,17 @@ def test_index_is_saved_beside_the_snapshot_and_reloads_identically(index, subdi
         np.testing.assert_array_equal(getattr(again, name), getattr(index, name))
     # A different set of codes (another import) must not reuse it.
     assert SubdistrictIndex.load(saved, subdistricts["code"].to_numpy()[:-1], subdistricts.geometry.to_numpy()[:-1]) is None
+
+
+def test_partition_function_is_pure_and_chunks_agree_with_the_whole(boundary_dir, index):
+    from geoplots.locate import locate_partition
+
+    pins = synthetic.sample_points(3000, seed=81)
+    before = pins.copy()
+    whole = locate_partition(pins, index=index)
+    pd.testing.assert_frame_equal(pins, before)  # the input is not modified
+    parts = [locate_partition(pins.iloc[i : i + 1000], index=index) for i in range(0, 3000, 1000)]
+    joined = pd.concat(parts)  # same categories in every partition, so concat keeps them
+    assert isinstance(joined["subdistrict_code"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(joined, whole)
+    assert whole["reject_reason"].isna().all()
