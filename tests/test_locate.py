@@ -165,3 +165,15 @@ def test_partition_function_is_pure_and_chunks_agree_with_the_whole(boundary_dir
     assert isinstance(joined["subdistrict_code"].dtype, pd.CategoricalDtype)
     pd.testing.assert_frame_equal(joined, whole)
     assert whole["reject_reason"].isna().all()
+
+
+def test_plain_table_with_lat_lon_or_codes(boundary_dir):
+    pins = synthetic.sample_points(20, codes=["40"], seed=91)
+    table = pd.DataFrame({"lat": pins["lat"], "lon": pins["lon"], "declared_subdistrict_code": pins["subdistrict_code"]})
+    table.loc[0, ["lat", "lon"]] = np.nan  # placed by its address instead
+    acc = locate(table).accepted
+    assert (acc["subdistrict_code"].astype(str) == pins["subdistrict_code"]).all()
+    assert acc["match"].tolist() == ["address"] + ["inside"] * 19
+    assert not acc["address_mismatch"].any()
+    with pytest.raises(geoplots.GeoplotsError, match="lat"):
+        locate(pd.DataFrame({"name": ["x"]}))

@@ -95,8 +95,8 @@ def _as_records(records: Records | gpd.GeoDataFrame) -> Records:
         raise GeoplotsError(
             f"locate() takes the result of geoplots.read_records or a GeoDataFrame, not {type(records).__name__}."
         )
-    frame = records if isinstance(records, gpd.GeoDataFrame) else gpd.GeoDataFrame(records)
-    if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+    frame = records if _has_geometry(records) else _points_from_lat_lon(records)
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     if "row" not in frame.columns:
         frame = frame.assign(row=np.arange(2, len(frame) + 2))
@@ -104,9 +104,27 @@ def _as_records(records: Records | gpd.GeoDataFrame) -> Records:
     return Records(accepted=frame, rejects=_empty_rejects(), rows_read=len(frame), kind=kind)
 
 
+def _has_geometry(frame: pd.DataFrame) -> bool:
+    return isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns
+
+
+def _points_from_lat_lon(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A plain table with ``lat``/``lon`` (or only address codes) as a point GeoDataFrame."""
+    if not ({"lat", "lon"} <= set(frame.columns) or "declared_subdistrict_code" in frame.columns):
+        raise GeoplotsError(
+            "The table has no geometry, no 'lat'/'lon' columns and no 'declared_subdistrict_code'. "
+            "Read the file with geoplots.read_records, which finds coordinate columns by name."
+        )
+    if {"lat", "lon"} <= set(frame.columns):
+        x = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        y = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        geometry = np.where(np.isfinite(x) & np.isfinite(y), shapely.points(x, y), None)
+    else:
+        geometry = np.full(len(frame), None)
+    return gpd.GeoDataFrame(pd.DataFrame(frame), geometry=geometry, crs="EPSG:4326")
+
+
 def _has_polygons(frame: pd.DataFrame) -> bool:
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
-        return False
     # The kind is only a label on the result: the first rows tell it.
     types = shapely.get_type_id(np.asarray(frame.geometry.values[:10_000]))
     return bool(np.isin(types, [3, 6]).any())  # Polygon, MultiPolygon
