@@ -1,0 +1,234 @@
+"""Locate a dask-geopandas frame partition by partition: national batches out of core.
+
+:func:`geoplots.locate` sends a ``dask_geopandas.GeoDataFrame`` (for example a
+partitioned GeoParquet data set of the national household survey, จปฐ.) here. Every
+partition goes through the same :func:`~geoplots.locate.locate_partition` as an
+in-memory frame, with the same lookup index, built once on the client and sent once to
+each Dask worker (``Client.scatter(..., broadcast=True)``), never once per partition.
+Nothing is computed until the result is written or counted, so a batch larger than the
+memory of any one machine runs on a Dask cluster unchanged.
+
+Examples
+--------
+>>> import dask_geopandas, geoplots
+>>> frame = dask_geopandas.read_parquet("households/")  # doctest: +SKIP
+>>> located = geoplots.locate(frame)  # doctest: +SKIP
+>>> located.to_parquet("located/", rejects="rejects/")  # doctest: +SKIP
+{'rows_read': 12800000, 'accepted': 12799412, 'rejected': 588}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplots.errors import GeoplotsError
+from geoplots.groups import GroupingScheme
+from geoplots.records import Records
+
+__all__ = ["DaskRecords", "is_dask", "locate_dask"]
+
+_REJECT_COLUMNS = ["reject_reason", "reject_detail"]
+
+
+def is_dask(obj: object) -> bool:
+    """True for a dask (or dask-geopandas) DataFrame, without importing dask.
+
+    Examples
+    --------
+    >>> is_dask(pd.DataFrame())
+    False
+    """
+    return type(obj).__module__.split(".")[0] in ("dask", "dask_geopandas")
+
+
+@dataclass
+class DaskRecords:
+    """Lazy :class:`~geoplots.records.Records` of a dask-geopandas frame.
+
+    Attributes
+    ----------
+    located : dask_geopandas.GeoDataFrame
+        Every input row, located or marked with ``reject_reason`` / ``reject_detail``
+        (the output of :func:`~geoplots.locate.locate_partition`, per partition).
+    added : list of str
+        Columns locate added (the rejects table keeps only the original fields).
+    kind : str
+        ``pins`` or ``plots``.
+
+    Use :meth:`to_parquet` to write the accepted rows and the rejects in one pass over
+    the data, :meth:`summary` to count, :meth:`compute` for an in-memory
+    :class:`~geoplots.records.Records` of a batch small enough for one machine.
+    """
+
+    located: Any
+    added: list[str]
+    kind: str = "pins"
+
+    @property
+    def accepted(self):
+        """Located rows (lazy dask-geopandas frame), with the columns of ``Records.accepted``."""
+        ok = self.located[self.located["reject_reason"].isna()]
+        return ok.drop(columns=_REJECT_COLUMNS)
+
+    @property
+    def rejects(self):
+        """Rows that could not be placed (lazy dask frame): ``row``, ``reason``,
+        ``message`` (Thai and English), then the original fields."""
+        meta = _rejects_meta(self.located._meta, self.added)
+        return self.located.map_partitions(_partition_rejects, self.added, meta, meta=meta)
+
+    def _counts(self):
+        # One tiny row per partition, summed on the client: no shuffle, one pass.
+        from geoplots.locate._partition import REJECT_VALUES
+
+        columns = ["rows", "accepted", *REJECT_VALUES]
+        meta = pd.DataFrame({c: pd.Series(dtype="int64") for c in columns})
+        return self.located.map_partitions(_partition_counts, columns, meta=meta)
+
+    def summary(self) -> dict:
+        """Rows read, accepted, rejected and rejected by reason (one pass over the data)."""
+        import dask
+
+        (counts,) = dask.compute(self._counts())
+        return _summary(counts)
+
+    def to_parquet(self, path: str | os.PathLike[str], *, rejects: str | os.PathLike[str] | None = None) -> dict:
+        """Write accepted rows as partitioned GeoParquet to ``path`` (and the rejects as
+        Parquet to ``rejects``) in one pass; return :meth:`summary`.
+
+        Without ``rejects`` the rejected rows are still counted, never silently dropped.
+        """
+        import dask
+
+        tasks = [self.accepted.to_parquet(os.fspath(path), compute=False, write_index=False)]
+        if rejects is not None:
+            tasks.append(self.rejects.to_parquet(os.fspath(rejects), compute=False, write_index=False))
+        counts, *_ = dask.compute(self._counts(), *tasks)
+        return _summary(counts)
+
+    def compute(self) -> Records:
+        """Return an in-memory :class:`~geoplots.records.Records` (small batches only)."""
+        import dask
+
+        accepted, rejects = dask.compute(self.accepted, self.rejects)
+        return Records(
+            accepted=accepted.reset_index(drop=True),
+            rejects=rejects.reset_index(drop=True),
+            rows_read=len(accepted) + len(rejects),
+            kind=self.kind,
+        )
+
+
+def locate_dask(
+    frame: Any,
+    *,
+    tolerance_m: float = 1000.0,
+    schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
+    data: str | os.PathLike[str] | None = None,
+) -> DaskRecords:
+    """Locate a dask-geopandas frame partition by partition; see :func:`geoplots.locate`.
+
+    Rows are numbered from 2 across the whole frame (as one long spreadsheet) unless it
+    has a ``row`` column; that costs one light pass over one column to learn the
+    partition lengths.
+    """
+    import dask_geopandas
+
+    from geoplots.locate import LOCATED_COLUMNS, _has_polygons
+    from geoplots.locate._partition import index_for, locate_partition
+
+    if not isinstance(frame, dask_geopandas.GeoDataFrame):
+        raise GeoplotsError(
+            f"locate() takes a dask-geopandas GeoDataFrame for out-of-core batches, not {type(frame).__name__}; "
+            "read the data with dask_geopandas.read_parquet."
+        )
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    if "row" not in frame.columns:
+        frame = _numbered(frame)
+    index = index_for(data)
+    meta = locate_partition(frame._meta, index=index, tolerance_m=tolerance_m, schemes=schemes)
+    located = frame.map_partitions(
+        locate_partition, index=_broadcast(index), tolerance_m=tolerance_m, schemes=schemes, meta=meta,
+    )
+    added = [c for c in meta.columns if c not in frame.columns or c in LOCATED_COLUMNS]
+    kind = "plots" if _has_polygons(frame.head(1000, npartitions=1, compute=True)) else "pins"
+    return DaskRecords(located=located, added=added, kind=kind)
+
+
+def _broadcast(value: Any) -> Any:
+    """Send ``value`` once to every worker of the current Dask cluster; partitions then
+    refer to that one copy. Without a distributed client the scheduler runs in this
+    process and the object itself is shared."""
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):
+        return value
+    return client.scatter(value, broadcast=True, hash=False)
+
+
+def _numbered(frame: Any) -> Any:
+    """Add ``row`` (2, 3, ... across partitions) from the partition lengths."""
+    probe = next((c for c in frame.columns if c != frame.geometry.name), frame.geometry.name)
+    lengths = np.asarray(frame[probe].map_partitions(len).compute(), dtype=np.int64)
+    starts = 2 + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    meta = frame._meta.assign(row=pd.Series(dtype="int64"))
+    return frame.map_partitions(_add_rows, starts, meta=meta)
+
+
+def _add_rows(part: pd.DataFrame, starts: np.ndarray, partition_info: dict | None = None) -> pd.DataFrame:
+    start = int(starts[partition_info["number"]]) if partition_info else 2
+    return part.assign(row=np.arange(start, start + len(part), dtype=np.int64))
+
+
+def _partition_rejects(part: gpd.GeoDataFrame, added: list[str], meta: pd.DataFrame) -> pd.DataFrame:
+    from geoplots.locate import _rejects
+
+    lost = part[part["reject_reason"].notna()]
+    if not len(lost):
+        return meta.iloc[:0]
+    out = _rejects(lost, added)
+    return out[list(meta.columns)].astype(meta.dtypes.to_dict())
+
+
+def _rejects_meta(located_meta: gpd.GeoDataFrame, added: list[str]) -> pd.DataFrame:
+    """The columns and dtypes of a rejects partition (from a fake one-row partition)."""
+    from dask.dataframe.utils import meta_nonempty
+
+    from geoplots.locate import _rejects
+
+    fake = meta_nonempty(located_meta).iloc[:1].copy()
+    fake["reject_reason"] = pd.array(["outside_boundaries"], dtype="string")
+    fake["reject_detail"] = pd.array([""], dtype="string")
+    out = _rejects(fake, added).iloc[:0]
+    out["row"] = out["row"].astype("int64")
+    for column in ("reason", "message"):
+        out[column] = out[column].astype("string")
+    return out
+
+
+def _partition_counts(part: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    reason = part["reject_reason"].astype("string")
+    row = {"rows": len(part), "accepted": int(reason.isna().sum())}
+    row.update({c: int((reason == c).sum()) for c in columns[2:]})
+    return pd.DataFrame([row], columns=columns).astype("int64")
+
+
+def _summary(counts: pd.DataFrame) -> dict:
+    total = counts.fillna(0).astype("int64").sum()
+    rows, accepted = int(total.pop("rows")), int(total.pop("accepted"))
+    return {
+        "rows_read": rows,
+        "accepted": accepted,
+        "rejected": rows - accepted,
+        "rejected_by_reason": {str(k): int(v) for k, v in sorted(total.items()) if v},
+    }
