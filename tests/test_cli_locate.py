@@ -46,3 +46,18 @@ def test_coverage_command_writes_xlsx_per_zone(boundary_dir, tmp_path):
     assert openpyxl.load_workbook(out).sheetnames == ["สรุป", "เขตตรวจราชการที่ 12"]
     bad = _run("coverage", str(src), "--rule", "nope", "--out", str(out))
     assert bad.returncode == 2 and "Unknown rule" in bad.stderr
+
+
+def test_coverage_change_leaders_from_an_enrolment_list_of_codes(boundary_dir, tmp_path):
+    from geoplots.coverage.rules import change_leader_targets
+
+    enrolled = synthetic.enrolled_subdistricts(0.9, seed=3)
+    src = tmp_path / "enrolled.csv"
+    enrolled[["subdistrict_code", "name_th"]].to_csv(src, index=False)
+    out = tmp_path / "cl.csv"
+    done = _run("coverage", str(src), "--rule", "change_leaders", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"expected_boundaries: {int(change_leader_targets()['expected_boundaries'].sum())}" in done.stdout
+    table = pd.read_csv(out, dtype={"code": str}, encoding="utf-8-sig")
+    per_district = enrolled.groupby("district_code")["subdistrict_code"].nunique()
+    assert table.set_index("code")["count"].sum() == per_district.sum()

@@ -24,7 +24,7 @@ def coverage(
     rule: Annotated[str | None, typer.Option("--rule", help="A named target: model_villages, change_leaders, household_participation.")] = None,
     column: Annotated[str, typer.Option("--column", help="Yes/no participation column (household_participation).")] = "has_garden",
     thresholds: Annotated[str, typer.Option("--thresholds", help="Passed, commendation, plaque rates, e.g. 0.7,0.8,0.9.")] = ",".join(map(str, DEFAULT_THRESHOLDS)),
-    kind: Annotated[str | None, typer.Option(help="pins, plots or households (default: households for the participation rule).")] = None,
+    kind: Annotated[str | None, typer.Option(help="pins, plots or households (default: households for the participation and change-leader rules).")] = None,
     data: DataOption = None,
 ) -> None:
     """Count records per unit (every unit, also those with none) and report coverage per zone."""
@@ -32,7 +32,9 @@ def coverage(
     limits = tuple(float(t) for t in thresholds.split(","))
     chosen = get_rule(rule) if rule else None
     participation = chosen is not None and chosen.name == "household_participation"
-    kind = kind or ("households" if participation else "pins")
+    # Households and enrolment lists may carry only an address (codes or names), no pins.
+    by_address = participation or (chosen is not None and chosen.name == "change_leaders")
+    kind = kind or ("households" if by_address else "pins")
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     options = {"yes_no": [column]} if participation else {}

@@ -40,6 +40,15 @@ SUMMARY_HEADERS: dict[str, str] = {
     "uncovered": "หน่วยที่ยังไม่ผ่าน",
 }
 LEVEL_TH = {"province": "จังหวัด", "district": "อำเภอ", "subdistrict": "ตำบล"}
+#: Thai labels for the figures a rule reports in ``Coverage.notes``.
+NOTE_LABELS: dict[str, str] = {
+    "expected_boundaries": "เป้าหมายทั้งประเทศ (นับจากขอบเขตการปกครอง)",
+    "expected_registry": "เป้าหมายทั้งประเทศ (นับจากทะเบียนกรมการปกครอง)",
+    "districts_outside_bangkok": "อำเภอนอกกรุงเทพมหานคร",
+    "large_districts": "อำเภอที่มีตั้งแต่ 14 ตำบลขึ้นไป",
+    "formula": "วิธีคำนวณ",
+    "enrolled_subdistricts": "ตำบลที่ดำเนินการแล้ว",
+}
 _MISSED = PatternFill("solid", fgColor="FDE2E1")
 
 
@@ -74,14 +83,19 @@ def write_xlsx(result: Coverage, path: Path) -> Path:
         summary["uncovered"] = summary["uncovered"].map(lambda items: ", ".join(items))
         if "rate" in summary:
             summary["rate"] = (summary["rate"] * 100).round(1)
-        summary = summary.rename(columns=SUMMARY_HEADERS)
+        unit = LEVEL_TH[result.level]
+        headers = {**SUMMARY_HEADERS, "covered": f"{unit}ที่ผ่าน", "total": f"{unit}ทั้งหมด",
+                   "uncovered": f"{unit}ที่ยังไม่ผ่าน"}
+        if result.by != "inspection_zone":
+            headers["group"] = "กลุ่ม (group)"
+        summary = summary.rename(columns=headers)
         start = 2 + len(result.notes)
         summary.to_excel(writer, sheet_name="สรุป", index=False, startrow=start)
         sheet = writer.sheets["สรุป"]
         sheet["A1"] = result.title or f"ความครอบคลุมระดับ{LEVEL_TH[result.level]} / Coverage by {result.level}"
         sheet["A1"].font = Font(bold=True, size=14)
         for i, (key, value) in enumerate(result.notes.items(), start=2):
-            sheet.cell(row=i, column=1, value=key)
+            sheet.cell(row=i, column=1, value=NOTE_LABELS.get(key, key))
             sheet.cell(row=i, column=2, value=value)
         _style(sheet, header_row=start + 1)
 
