@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -64,19 +64,21 @@ class SubdistrictIndex:
     cand_start: np.ndarray  # (nblocks + 1,) int64 CSR offsets into cand
     cand: np.ndarray  # int32 sub-district positions whose border crosses each block
     build_seconds: float = 0.0
-    _tree: shapely.STRtree | None = field(default=None, repr=False, compare=False)
 
     @property
     def tree(self) -> shapely.STRtree:
         """An STRtree of the polygons, for the few points that need the nearest one."""
-        if self._tree is None:
-            self._tree = shapely.STRtree(self.geoms)
-        return self._tree
+        # Kept outside the dataclass fields so building it lazily does not change the
+        # index's identity for dask (which tokenizes dataclasses by their fields).
+        tree = self.__dict__.get("_tree")
+        if tree is None:
+            tree = self.__dict__["_tree"] = shapely.STRtree(self.geoms)
+        return tree
 
     def __getstate__(self) -> dict:
         # Sent to dask workers: the tree is rebuilt there on first use.
         state = dict(self.__dict__)
-        state["_tree"] = None
+        state.pop("_tree", None)
         return state
 
     # -- building -----------------------------------------------------------------
