@@ -22,8 +22,13 @@ def join(
     tolerance: Annotated[float, typer.Option("--tolerance", help="Metres: a point in no sub-district gets the nearest one this close.")] = 1000.0,
     kind: Annotated[str, typer.Option(help="pins, plots or households.")] = "pins",
     data: DataOption = None,
+    dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address, or 'local': FILE is (partitioned) GeoParquet, --out a folder.")] = None,
 ) -> None:
     """Find the sub-district (ตำบล), district, province and inspection zone of every row of FILE."""
+    if dask is not None:  # national batches, out of core (geoplots/cli/_join_dask.py)
+        from geoplots.cli._join_dask import join_dask
+
+        return join_dask(file, out, rejects, tolerance, dask, data)
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     located = locate(read_records(file, kind=kind), tolerance_m=tolerance, data=data)

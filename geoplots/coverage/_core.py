@@ -19,6 +19,7 @@ from geoplots.boundaries import boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.groups import GroupingScheme, resolve_scheme
 from geoplots.levels import CODE_COLUMN, Level, parse_level
+from geoplots.locate._dask import is_dask
 from geoplots.records import Records
 
 #: KPI tiers of household participation, lowest first, with their Thai names.
@@ -112,6 +113,11 @@ def coverage(
       group  covered  total  percent
     0    12       66     77     85.7
     """
+    if is_dask(records):  # a dask-geopandas frame: per-partition counts, summed
+        from geoplots.coverage._dask import coverage_dask
+
+        return coverage_dask(records, level, min_count, by, zone=zone, participation=participation,
+                             thresholds=thresholds, data=data)
     level = parse_level(level)
     if min_count < 0:
         raise GeoplotsError(f"The minimum count must be 0 or more, not {min_count}.")

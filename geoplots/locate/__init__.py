@@ -17,6 +17,7 @@ import shapely
 
 from geoplots.errors import GeoplotsError
 from geoplots.groups import GroupingScheme
+from geoplots.locate._dask import is_dask, locate_dask
 from geoplots.locate._index import SubdistrictIndex
 from geoplots.locate._partition import LOCATED_COLUMNS, index_for, locate_partition
 from geoplots.records import REJECT_COLUMNS, Records, reject_message
@@ -69,6 +70,8 @@ def locate(
     """
     if tolerance_m < 0:
         raise GeoplotsError(f"The tolerance must be 0 metres or more, not {tolerance_m}.")
+    if is_dask(records):  # a dask-geopandas frame: partition by partition, out of core
+        return locate_dask(records, tolerance_m=tolerance_m, schemes=schemes, data=data)
     records = _as_records(records)
     frame = locate_partition(records.accepted, tolerance_m=tolerance_m, schemes=schemes, data=data)
     lost = frame["reject_reason"].notna().to_numpy()

@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -159,7 +160,10 @@ def locate_dask(
         locate_partition, index=_broadcast(index), tolerance_m=tolerance_m, schemes=schemes, meta=meta,
     )
     added = [c for c in meta.columns if c not in frame.columns or c in LOCATED_COLUMNS]
-    kind = "plots" if _has_polygons(frame.head(1000, npartitions=1, compute=True)) else "pins"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "insufficient elements for head" is fine here
+        first = frame.head(1000, npartitions=1, compute=True)
+    kind = "plots" if _has_polygons(first) else "pins"
     return DaskRecords(located=located, added=added, kind=kind)
 
 
@@ -173,7 +177,8 @@ def _broadcast(value: Any) -> Any:
         client = get_client()
     except (ImportError, ValueError):
         return value
-    return client.scatter(value, broadcast=True, hash=False)
+    # hash=True: locating again with the same index reuses the copy already on the workers.
+    return client.scatter(value, broadcast=True, hash=True)
 
 
 def _numbered(frame: Any) -> Any:
