@@ -63,7 +63,10 @@ def index_for(data: str | os.PathLike[str] | None = None) -> SubdistrictIndex:
     9.8
     """
     snap = current_snapshot(data_dir(data))
-    return _index_cached(str(snap) if snap else "", str(data_dir(data)))
+    index = _index_cached(str(snap) if snap else "", str(data_dir(data)))
+    # The code roll-up tables for the default scheme belong with the index: build once.
+    _code_tables(index, ("inspection_zone",))
+    return index
 
 
 @lru_cache(maxsize=4)
@@ -174,7 +177,10 @@ def locate_partition(
     out["distance_m"] = distance
     out["address_mismatch"] = _mismatch(index, declared, pos)
     out["reject_reason"] = pd.Categorical.from_codes(reason, categories=REJECT_VALUES)
-    out["reject_detail"] = pd.Series(np.where(reason < 0, None, detail), index=out.index, dtype=object)
+    # Mostly empty: an all-NA string column costs nothing; only rejected rows get text.
+    out["reject_detail"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    if (reason >= 0).any():
+        out.loc[reason >= 0, "reject_detail"] = detail[reason >= 0]
     return out
 
 
