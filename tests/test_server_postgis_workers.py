@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from geoplots import synthetic
+from geoplots.locate import index_for
 from geoplots.server.store import open_store
 from postgis_support import fresh_schema_url, requires_postgres
 
@@ -47,6 +48,9 @@ def _start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
 @pytest.fixture(scope="module")
 def servers(boundary_dir):
     """Server A: uvicorn with 2 workers; server B: ``geoplots serve --db postgresql://...``."""
+    # Build the lookup index once, beside the boundary snapshot, as `geoplots boundaries
+    # import` leaves it for a deployment; each server process then loads it.
+    index_for(boundary_dir)
     with fresh_schema_url() as url:
         with open_store(url) as store:
             _, secret = store.create_key("editor", name="war-room test")
@@ -64,7 +68,9 @@ def servers(boundary_dir):
         try:
             procs.append(_start(
                 [sys.executable, "-m", "uvicorn", "geoplots.server.app:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(pa), "--workers", "2", "--log-level", "warning"],
+                 "--host", "127.0.0.1", "--port", str(pa), "--workers", "2", "--log-level", "warning",
+                 # An open event stream would otherwise hold the shutdown until it ends.
+                 "--timeout-graceful-shutdown", "2"],
                 env, pa,
             ))
             procs.append(_start(
@@ -91,10 +97,10 @@ class _SSE(threading.Thread):
         self.base = base
         self.events: list[dict] = []
         self.ready = threading.Event()
-        self.stop = False
+        self.client = httpx.Client(timeout=httpx.Timeout(5, read=None))
 
     def run(self) -> None:
-        with httpx.stream("GET", f"{self.base}/api/events", timeout=httpx.Timeout(5, read=None)) as resp:
+        with self.client.stream("GET", f"{self.base}/api/events") as resp:
             name = None
             for line in resp.iter_lines():
                 if line.startswith("event:"):
@@ -104,8 +110,10 @@ class _SSE(threading.Thread):
                         self.ready.set()
                     elif name == "records":
                         self.events.append(json.loads(line.split(":", 1)[1]))
-                if self.stop:
-                    return
+
+    def close(self) -> None:
+        # Hang up, so the servers can shut down without waiting for this stream.
+        self.client.close()
 
 
 def test_many_writers_on_several_processes_lose_nothing_and_every_page_hears_them(servers):
@@ -154,6 +162,6 @@ def test_many_writers_on_several_processes_lose_nothing_and_every_page_hears_the
     deadline = time.monotonic() + 20
     while len(listener.events) < len(answers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    listener.stop = True
+    listener.close()
     heard = sorted(e["version"] for e in listener.events)
     assert heard == versions
