@@ -98,21 +98,28 @@ class _SSE(threading.Thread):
         self.events: list[dict] = []
         self.ready = threading.Event()
         self.client = httpx.Client(timeout=httpx.Timeout(5, read=None))
+        self.closing = False
+        self.error: Exception | None = None
 
     def run(self) -> None:
-        with self.client.stream("GET", f"{self.base}/api/events") as resp:
-            name = None
-            for line in resp.iter_lines():
-                if line.startswith("event:"):
-                    name = line.split(":", 1)[1].strip()
-                elif line.startswith("data:"):
-                    if name == "hello":
-                        self.ready.set()
-                    elif name == "records":
-                        self.events.append(json.loads(line.split(":", 1)[1]))
+        try:
+            with self.client.stream("GET", f"{self.base}/api/events") as resp:
+                name = None
+                for line in resp.iter_lines():
+                    if line.startswith("event:"):
+                        name = line.split(":", 1)[1].strip()
+                    elif line.startswith("data:"):
+                        if name == "hello":
+                            self.ready.set()
+                        elif name == "records":
+                            self.events.append(json.loads(line.split(":", 1)[1]))
+        except (httpx.HTTPError, RuntimeError) as exc:
+            if not self.closing:
+                self.error = exc
 
     def close(self) -> None:
         # Hang up, so the servers can shut down without waiting for this stream.
+        self.closing = True
         self.client.close()
 
 
@@ -163,5 +170,6 @@ def test_many_writers_on_several_processes_lose_nothing_and_every_page_hears_the
     while len(listener.events) < len(answers) and time.monotonic() < deadline:
         time.sleep(0.1)
     listener.close()
+    assert listener.error is None, listener.error
     heard = sorted(e["version"] for e in listener.events)
     assert heard == versions
