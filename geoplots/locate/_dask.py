@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import geopandas as gpd
@@ -31,6 +31,7 @@ import pandas as pd
 
 from geoplots.errors import GeoplotsError
 from geoplots.groups import GroupingScheme
+from geoplots.locate._index import SubdistrictIndex
 from geoplots.records import Records
 
 __all__ = ["DaskRecords", "is_dask", "locate_dask"]
@@ -154,7 +155,7 @@ def locate_dask(
         frame = frame.to_crs("EPSG:4326")
     if "row" not in frame.columns:
         frame = _numbered(frame)
-    index = index_for(data)
+    index = _one_thread(index_for(data))
     meta = locate_partition(frame._meta, index=index, tolerance_m=tolerance_m, schemes=schemes)
     located = frame.map_partitions(
         locate_partition, index=_broadcast(index), tolerance_m=tolerance_m, schemes=schemes, meta=meta,
@@ -165,6 +166,22 @@ def locate_dask(
         first = frame.head(1000, npartitions=1, compute=True)
     kind = "plots" if _has_polygons(first) else "pins"
     return DaskRecords(located=located, added=added, kind=kind)
+
+
+class OneThreadIndex(SubdistrictIndex):
+    """The lookup index, answering each partition on the calling thread.
+
+    Dask already runs one partition per worker thread; the lookup's own thread pool on
+    top would oversubscribe the cores, and sharing the prepared GEOS polygons between
+    threads inside one lookup crashed worker processes (heap corruption) in testing.
+    """
+
+    def lookup(self, x: np.ndarray, y: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        return super().lookup(x, y, threads=1)
+
+
+def _one_thread(index: SubdistrictIndex) -> OneThreadIndex:
+    return OneThreadIndex(**{f.name: getattr(index, f.name) for f in fields(index)})
 
 
 def _broadcast(value: Any) -> Any:
