@@ -200,7 +200,10 @@ def _broadcast(value: Any) -> Any:
 
 def _numbered(frame: Any) -> Any:
     """Add ``row`` (2, 3, ... across partitions) from the partition lengths."""
-    probe = next((c for c in frame.columns if c != frame.geometry.name), frame.geometry.name)
+    # The cheapest column to read: a numeric one if there is one.
+    plain = [c for c in frame.columns if c != frame.geometry.name]
+    numeric = [c for c in plain if pd.api.types.is_numeric_dtype(frame._meta[c])]
+    probe = (numeric or plain or [frame.geometry.name])[0]
     lengths = np.asarray(frame[probe].map_partitions(len).compute(), dtype=np.int64)
     starts = 2 + np.concatenate([[0], np.cumsum(lengths)[:-1]])
     meta = frame._meta.assign(row=pd.Series(dtype="int64"))
