@@ -172,8 +172,7 @@ class OneThreadIndex(SubdistrictIndex):
     """The lookup index, answering each partition on the calling thread.
 
     Dask already runs one partition per worker thread; the lookup's own thread pool on
-    top would oversubscribe the cores, and sharing the prepared GEOS polygons between
-    threads inside one lookup crashed worker processes (heap corruption) in testing.
+    top would oversubscribe the cores.
     """
 
     def lookup(self, x: np.ndarray, y: np.ndarray, *, threads: int | None = None) -> np.ndarray:

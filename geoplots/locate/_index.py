@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from geoplots._prepared import PREPARED_LOCK
+
 #: Bump when the layout of the saved arrays changes, so stale caches are rebuilt.
 INDEX_VERSION = 1
 _CELL0 = 1.0 / 64.0
@@ -154,29 +156,20 @@ class SubdistrictIndex:
         """Return the position in ``codes`` of the sub-district strictly containing each
         point, or -1 for a point in none (NaN coordinates give -1 too).
 
-        Large inputs are split over ``threads`` (default: the number of CPUs, at most
-        4); shapely and numpy release the GIL, so threads use both cores without
-        copying the index into worker processes.
+        The grid answers most points by array indexing. The exact tests for points near a
+        border run under :data:`geoplots._prepared.PREPARED_LOCK` and are split over
+        ``threads`` (default: the number of CPUs, at most 4) by polygon, never by point,
+        because a prepared GEOS polygon must not be queried by two threads at once.
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
-        shapely.prepare(self.geoms)  # no-op once prepared; needed after unpickling
-        n = len(x)
         threads = threads or min(os.cpu_count() or 1, 4)
-        if threads <= 1 or n < 200_000:
-            return self._lookup(x, y)
-        edges = np.linspace(0, n, threads + 1).astype(int)
-        out = np.empty(n, dtype=np.int32)
-
-        def part(k: int) -> None:
-            s = slice(edges[k], edges[k + 1])
-            out[s] = self._lookup(x[s], y[s])
-
+        if threads <= 1 or len(x) < 200_000:
+            return self._lookup(x, y, None)
         with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(part, range(threads)))
-        return out
+            return self._lookup(x, y, (pool, threads))
 
-    def _lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def _lookup(self, x: np.ndarray, y: np.ndarray, pool: tuple[ThreadPoolExecutor, int] | None) -> np.ndarray:
         nx1, ny1 = self.nx * _SPLIT, self.ny * _SPLIT
         # Truncation equals floor for x >= x0; points a little left of the origin land
         # in cell 0, which is in the empty margin and so answers "outside" correctly.
@@ -198,7 +191,11 @@ class SubdistrictIndex:
         exact = value[in_block] == _EXACT
         if exact.any():
             pts = in_block[exact]
-            value[pts] = _first_containing(self.geoms, self.cand_start, self.cand, block[exact], x[pts], y[pts])
+            with PREPARED_LOCK:
+                shapely.prepare(self.geoms)  # no-op once prepared; needed after unpickling
+                value[pts] = _first_containing(
+                    self.geoms, self.cand_start, self.cand, block[exact], x[pts], y[pts], pool
+                )
         return value
 
     @property
@@ -234,7 +231,6 @@ class SubdistrictIndex:
                     return None
                 x0, y0, nx, ny, seconds = saved["grid"]
                 geoms = np.asarray(geoms, dtype=object)
-                shapely.prepare(geoms)
                 return cls(
                     codes=saved["codes"],
                     geoms=geoms,
@@ -303,7 +299,7 @@ def _containing(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def _first_containing(geoms, cand_start, cand, blocks, x, y) -> np.ndarray:
+def _first_containing(geoms, cand_start, cand, blocks, x, y, pool=None) -> np.ndarray:
     """Test each point against its block's candidates in turn; return the one that
     contains it, or -1.
 
@@ -323,12 +319,25 @@ def _first_containing(geoms, cand_start, cand, blocks, x, y) -> np.ndarray:
         # Grouped by polygon, GEOS keeps one polygon's edge index in cache: 3-4x faster.
         order = np.argsort(poly, kind="stable")
         pending, poly = pending[order], poly[order]
-        hit = shapely.contains_xy(geoms[poly], x[pending], y[pending])
+        hit = _contains_by_polygon(geoms, poly, x[pending], y[pending], pool)
         # Sub-districts do not overlap, so the first hit is the only one.
         out[pending[hit]] = poly[hit]
         pending = pending[~hit]
         k += 1
     return out
+
+
+def _contains_by_polygon(geoms, poly, x, y, pool) -> np.ndarray:
+    """``shapely.contains_xy(geoms[poly], x, y)`` for ``poly`` sorted, split over the pool
+    at polygon boundaries so that no polygon is queried by two threads at once."""
+    if pool is None or len(poly) < 50_000:
+        return shapely.contains_xy(geoms[poly], x, y)
+    executor, threads = pool
+    cuts = np.searchsorted(poly, poly[np.linspace(0, len(poly), threads + 1).astype(int)[1:-1]])
+    edges = [0, *np.unique(cuts).tolist(), len(poly)]
+    parts = [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    results = executor.map(lambda s: shapely.contains_xy(geoms[poly[s]], x[s], y[s]), parts)
+    return np.concatenate(list(results))
 
 
 def _order_candidates(fine, cand_start, cand) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from geoplots._prepared import PREPARED_LOCK
 from geoplots.readers._text import clean_text, is_blank
 
 #: The fallback Thailand test when no boundaries are imported: a generous box.
@@ -221,7 +222,8 @@ def in_thailand(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     outline = thailand_outline()
     if outline is not None and inside.any():
         idx = np.flatnonzero(inside)
-        inside[idx] = shapely.contains_xy(outline, lon[idx], lat[idx])
+        with PREPARED_LOCK:
+            inside[idx] = shapely.contains_xy(outline, lon[idx], lat[idx])
     return inside
 
 
