@@ -25,6 +25,9 @@ from geoplots.records import Records
 #: More polygons than this are drawn on a canvas, not as SVG paths (much faster).
 CANVAS_THRESHOLD = 3000
 
+#: Deepest zoom (street level), as OpenStreetMap tiles allow.
+MAX_ZOOM = 19
+
 #: With more gaps than this (and no area chosen) the gaps layer starts switched off.
 GAPS_SHOWN_MAX = 500
 
@@ -47,6 +50,8 @@ class Map(folium.Map):
     def __init__(self, *args, offline: bool | str = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.offline = offline
+        # Without a basemap nothing sets a maximum zoom, and marker clusters need one.
+        self.options.setdefault("max_zoom", MAX_ZOOM)
 
     def render(self, **kwargs):
         # At render time, so elements a user adds after geoplots.map() are covered too.

@@ -16,8 +16,9 @@ Two offline modes (see :func:`localize`):
     Every asset the page needs is written into the HTML itself (CSS images as
     ``data:`` URIs): one self-contained file that opens from a USB stick or an
     e-mail attachment with no network. Assets the page does not use are left out
-    (jQuery and Bootstrap, which no geoplots or folium core layer needs; Font Awesome
-    and awesome-markers unless the map has a ``folium.Icon``).
+    (Bootstrap, which no geoplots or folium core layer needs; jQuery unless the map
+    has a ``folium.Popup``; Font Awesome and awesome-markers unless it has a
+    ``folium.Icon``).
 ``"/some/url"`` (a URL prefix)
     Links point to ``<prefix>/<path under vendor_dir()>``: for a web app that serves
     :func:`vendor_dir` at that prefix (the war-room server does).
@@ -69,14 +70,15 @@ class Asset:
     """One script or stylesheet: its path under :func:`vendor_dir` and whether inline pages need it."""
 
     path: str
-    inline: str = "always"  # "always" | "icons" (only with folium.Icon) | "never"
+    inline: str = "always"  # "always" | "icons" (folium.Icon) | "popups" (folium.Popup) | "never"
 
 
 #: folium's asset names (the first item of ``default_js``/``default_css`` pairs) -> local copy.
 ASSETS: dict[str, Asset] = {
     "leaflet": Asset("node_modules/leaflet/dist/leaflet.js"),
     "leaflet_css": Asset("node_modules/leaflet/dist/leaflet.css"),
-    "jquery": Asset("node_modules/jquery/dist/jquery.min.js", "never"),
+    # folium.Popup builds its content with jQuery's $(...).
+    "jquery": Asset("node_modules/jquery/dist/jquery.min.js", "popups"),
     "bootstrap": Asset("node_modules/bootstrap/dist/js/bootstrap.bundle.min.js", "never"),
     "bootstrap_css": Asset("node_modules/bootstrap/dist/css/bootstrap.min.css", "never"),
     "awesome_markers": Asset(
@@ -225,7 +227,12 @@ def localize(m: folium.Map, mode: str | bool) -> None:
     """
     inline = mode is True or mode == "inline"
     elements = _elements(m)
-    uses_icons = any(isinstance(el, folium.Icon) for el in elements)
+    uses = {
+        "always": True,
+        "icons": any(isinstance(el, folium.Icon) for el in elements),
+        "popups": any(isinstance(el, folium.Popup) for el in elements),
+        "never": False,
+    }
     figure = m.get_root()
     for el in elements:
         for attr in ("default_js", "default_css"):
@@ -245,7 +252,7 @@ def localize(m: folium.Map, mode: str | bool) -> None:
                 if not inline:
                     _asset_file(name)
                     kept.append((name, f"{str(mode).rstrip('/')}/{asset.path}"))
-                elif asset.inline == "always" or (asset.inline == "icons" and uses_icons):
+                elif uses[asset.inline]:
                     if isinstance(figure, Figure):
                         figure.header.add_child(InlineAsset(name), name=name)
             # An instance attribute, so folium's class-level lists stay untouched.

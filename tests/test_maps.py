@@ -1,0 +1,137 @@
+"""geoplots.map: composing layers, fitting the view, tiles and the offline page."""
+
+from __future__ import annotations
+
+import re
+
+import folium
+import pytest
+from folium.plugins import Draw
+
+import geoplots
+from geoplots.errors import GeoplotsError
+from geoplots.layers import BOUNDARY_ATTRIBUTION, BoundaryOutlines, CoverageChoropleth, Gaps, ZoneOutlines
+from geoplots.layers.assets import ASSETS, vendor_dir
+from geoplots.maps import Map, to_html
+from geoplots.synthetic import model_villages, sample_points
+from tests._maps_support import ZONE12, count_units, embedded_data
+
+# A <script src=...> or <link href=...> pointing at the network.
+REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+
+
+@pytest.fixture(scope="module")
+def district_counts(boundary_dir):
+    pts = sample_points(3000, seed=11)
+    return count_units("district", pts["subdistrict_code"], min_count=4)
+
+
+def _layers(m, kind):
+    return [c for c in m._children.values() if isinstance(c, kind)]
+
+
+def test_zone_map_shows_only_the_zone_and_fits_to_it(district_counts):
+    m = geoplots.map(district_counts, zone=12)
+    choropleth = _layers(m, CoverageChoropleth)[0]
+    zone_codes = set(geoplots.inspection_zones().codes_in("12"))
+    assert set(choropleth.frame["code"].str[:2]) == zone_codes
+    expected_n = int(district_counts["code"].str[:2].isin(zone_codes).sum())
+    assert len(choropleth.frame) == expected_n
+    provinces = geoplots.boundaries("province")
+    x0, y0, x1, y1 = provinces[provinces["code"].isin(zone_codes)].total_bounds
+    fit = [c for c in m._children.values() if type(c).__name__ == "FitBounds"][0]
+    assert fit.bounds == [[pytest.approx(y0), pytest.approx(x0)], [pytest.approx(y1), pytest.approx(x1)]]
+    assert any(isinstance(c, folium.LayerControl) for c in m._children.values())
+    # Gaps are drawn for a zone map, and they are the zone's units short of target.
+    gaps = _layers(m, Gaps)[0]
+    assert gaps.show
+    assert set(gaps.frame["code"]) == set(choropleth.frame.loc[~choropleth.frame["met_key"].eq("true"), "code"])
+
+
+def test_province_and_district_by_code_or_name(boundary_dir):
+    by_name = geoplots.map(level="subdistrict", province="ขอนแก่น")
+    by_code = geoplots.map(level="subdistrict", province="40")
+    codes = lambda m: _layers(m, BoundaryOutlines)[0].frame["code"].tolist()  # noqa: E731
+    assert codes(by_name) == codes(by_code)
+    expected = geoplots.boundaries("subdistrict")
+    assert codes(by_code) == expected.loc[expected["province_code"] == "40", "code"].tolist()
+    district = geoplots.map(level="subdistrict", district="4001")
+    assert set(c[:4] for c in codes(district)) == {"4001"}
+    with pytest.raises(GeoplotsError, match="zone"):
+        geoplots.map(level="district", zone="99")
+    with pytest.raises(GeoplotsError, match="province"):
+        geoplots.map(level="district", province="Atlantis")
+    with pytest.raises(GeoplotsError, match="only one"):
+        geoplots.map(level="district", zone=12, province="40")
+
+
+def test_every_map_that_draws_boundaries_credits_them(district_counts):
+    for m in (geoplots.map(district_counts), geoplots.map(level="province", tiles=None)):
+        assert BOUNDARY_ATTRIBUTION in to_html(m)
+
+
+def test_tiles_none_custom_url_and_default(boundary_dir):
+    html = to_html(geoplots.map(level="province", tiles=None))
+    assert "tile.openstreetmap.org" not in html and "L.tileLayer" not in html
+    url = "https://tiles.district.go.th/{z}/{x}/{y}.png"
+    html = to_html(geoplots.map(level="province", tiles=url, tiles_attribution="DOPA tiles"))
+    assert url in html and "DOPA tiles" in html
+    assert "tile.openstreetmap.org" in to_html(geoplots.map(level="province"))
+    # Offline defaults to no basemap: nothing to fetch.
+    assert "L.tileLayer" not in to_html(geoplots.map(level="province", offline=True))
+
+
+def test_offline_inline_page_needs_no_network(district_counts, tmp_path):
+    villages = model_villages(["12"], seed=4)
+    villages["match"] = "inside"
+    m = geoplots.map(district_counts, villages, zone=12, heat=True, offline=True)
+    path = tmp_path / "zone12.html"
+    m.save(str(path))
+    html = path.read_text(encoding="utf-8")
+    assert not REMOTE_ASSET.search(html), REMOTE_ASSET.search(html)
+    leaflet = (vendor_dir() / ASSETS["leaflet"].path).read_text(encoding="utf-8")
+    assert leaflet[:2000] in html  # Leaflet itself is in the page
+    assert "markerClusterGroup" in html and "L.heatLayer" in html
+    jquery = (vendor_dir() / ASSETS["jquery"].path).read_text(encoding="utf-8")
+    assert jquery[:2000] in html  # folium popups are built with $(...)
+    # The embedded choropleth carries the zone's districts.
+    packed = embedded_data(html)
+    assert any(set(p["props"].get("code", [])) and all(c[:2] in ZONE12 for c in p["props"]["code"]) for p in packed)
+
+
+def test_offline_url_prefix_links_the_vendor_files(boundary_dir):
+    html = to_html(geoplots.map(level="province", offline="/vendor"))
+    links = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"", html)
+    assert links and all(link.startswith("/vendor/") for link in links)
+    for link in links:
+        assert (vendor_dir() / link.removeprefix("/vendor/")).is_file()
+
+
+def test_offline_refuses_a_plugin_it_cannot_serve(boundary_dir):
+    m = geoplots.map(level="province", offline=True)
+    Draw().add_to(m)
+    with pytest.raises(GeoplotsError, match="offline"):
+        to_html(m)
+
+
+def test_online_map_keeps_folium_cdn_links_untouched(boundary_dir):
+    before = list(folium.Map.default_js)
+    to_html(geoplots.map(level="province", offline=True))
+    assert folium.Map.default_js == before  # offline must not leak into other maps
+    html = to_html(geoplots.map(level="province"))
+    assert "cdn.jsdelivr.net/npm/leaflet" in html
+
+
+def test_national_subdistrict_map_is_light(boundary_dir):
+    pts = sample_points(20000, seed=1)
+    units = count_units("subdistrict", pts["subdistrict_code"], min_count=3)
+    m = geoplots.map(units, offline=True)
+    assert isinstance(m, Map) and m.get_root() is not None
+    html = to_html(m)
+    assert len(units) == len(geoplots.boundaries("subdistrict"))
+    assert len(html.encode("utf-8")) <= 3_000_000
+    assert '"preferCanvas": true' in html
+    assert "jQuery" not in html  # no popups on this map: jQuery stays out
+    # Thousands of gaps would hide the country: listed in the control, switched off.
+    assert not _layers(m, Gaps)[0].show
+    assert _layers(m, ZoneOutlines)
