@@ -11,8 +11,9 @@ setup:
 boundaries: setup
 	.venv/bin/geoplots boundaries import $(BOUNDARIES)/*.zip --dest $(GEOPLOTS_DATA)
 
+# The main job: the war-room server on the demonstration data set, http://127.0.0.1:8000/
 demo: boundaries
-	.venv/bin/geoplots boundaries info
+	.venv/bin/geoplots demo
 
 # scripts/postgres brings up a throwaway PostGIS on loopback for the PostGIS store tests.
 test: setup
