@@ -8,7 +8,10 @@ export GEOPLOTS_DATA ?= $(CURDIR)/data/boundaries
 setup:
 	./scripts/setup
 
-boundaries: setup
+# Imported once; `make boundaries -B` imports again.
+boundaries: setup $(GEOPLOTS_DATA)/CURRENT
+
+$(GEOPLOTS_DATA)/CURRENT:
 	.venv/bin/geoplots boundaries import $(BOUNDARIES)/*.zip --dest $(GEOPLOTS_DATA)
 
 # The main job: the war-room server on the demonstration data set, http://127.0.0.1:8000/
