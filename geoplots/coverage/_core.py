@@ -119,26 +119,89 @@ def coverage(
         return coverage_dask(records, level, min_count, by, zone=zone, participation=participation,
                              thresholds=thresholds, data=data)
     level = parse_level(level)
+    scheme = _check(level, min_count, by, thresholds)
+    located = _located(records, scheme, data)
+    if participation is not None and participation not in located.columns:
+        raise _no_column(participation, located.columns)
+    sums = unit_counts(located, CODE_COLUMN[level], participation).set_index("code")
+    return from_counts(sums, level, min_count, scheme, zone=zone, participation=participation,
+                       thresholds=thresholds, data=data)
+
+
+#: Per-unit sums that :func:`unit_counts` returns and :func:`from_counts` turns into coverage.
+SUMS = ["count", "households", "participating"]
+
+
+def _check(level: Level, min_count: int, by, thresholds: Sequence[float]) -> GroupingScheme | None:
+    """Validate the options before any counting (a dask pass can be long)."""
     if min_count < 0:
         raise GeoplotsError(f"The minimum count must be 0 or more, not {min_count}.")
-    scheme = resolve_scheme(by)
-    located = _located(records, scheme, data)
+    tier_of(pd.Series([0.5]), thresholds)  # bad thresholds fail now, not after counting
+    return resolve_scheme(by)
+
+
+def _no_column(column: str, columns) -> GeoplotsError:
+    return GeoplotsError(
+        f"No column {column!r} in the records. Name the yes/no column that says whether a household "
+        f"takes part; columns found: {', '.join(map(str, list(columns)[:30]))}."
+    )
+
+
+def unit_counts(located: pd.DataFrame, column: str, participation: str | None) -> pd.DataFrame:
+    """Return ``code`` and the :data:`SUMS` per unit code of located (not rejected) rows.
+
+    Works on a whole table or on one dask partition; partition results add up.
+    """
+    if "reject_reason" in located.columns:
+        located = located[located["reject_reason"].isna()]
+    table = pd.DataFrame({"code": located[column].astype("string").to_numpy(), "count": 1})
+    if participation is None:
+        table["households"] = 0
+        table["participating"] = 0
+    else:
+        answer = located[participation]
+        if not (pd.api.types.is_bool_dtype(answer) or answer.dropna().isin([True, False]).all()):
+            raise GeoplotsError(
+                f"Column {participation!r} must hold yes/no values. Read the file with "
+                f"yes_no=[{participation!r}] so มี/ไม่มี, ใช่/ไม่ใช่, ✓, 1/0 are understood."
+            )
+        known = answer.notna().to_numpy()
+        table["households"] = known.astype("int64")
+        table["participating"] = (answer.fillna(False).astype(bool).to_numpy() & known).astype("int64")
+    table = table.dropna(subset=["code"])
+    out = table.groupby("code", observed=True)[SUMS].sum().reset_index()
+    out["code"] = out["code"].astype("string")
+    return out.astype({c: "int64" for c in SUMS})
+
+
+def from_counts(
+    sums: pd.DataFrame,
+    level: Level,
+    min_count: int,
+    scheme: GroupingScheme | None,
+    *,
+    zone: str | int | None,
+    participation: str | None,
+    thresholds: Sequence[float],
+    data,
+) -> Coverage:
+    """Build the :class:`Coverage` (every unit of ``level``) from per-code ``sums``."""
     units = _units(level, scheme, zone, data)
-    column = CODE_COLUMN[level]
-    codes = located[column].astype("string")
-    counts = codes.value_counts()
-    units["count"] = counts.reindex(units["code"]).fillna(0).astype(int).to_numpy()
+    per_unit = sums.reindex(units["code"]).fillna(0).astype("int64")
+    units["count"] = per_unit["count"].to_numpy()
     if participation is None:
         units["met"] = units["count"] >= min_count
     else:
-        _add_participation(units, located, codes, participation, thresholds)
+        units["households"] = per_unit["households"].to_numpy()
+        units["participating"] = per_unit["participating"].to_numpy()
+        units["rate"] = units["participating"] / units["households"].where(units["households"] > 0)
+        units["tier"] = tier_of(units["rate"], thresholds).to_numpy()
         units["met"] = (units["tier"] != "not_passed") & (units["households"] >= max(min_count, 1))
     group = scheme.name if scheme else None
     summary = summarize(units, group, scheme.groups() if scheme else None)
     if participation is not None:
-        extra = units.groupby(units[group] if group else pd.Series(ALL, index=units.index), observed=True)[
-            ["households", "participating"]
-        ].sum()
+        key = units[group] if group else pd.Series(ALL, index=units.index)
+        extra = units.groupby(key, observed=True)[["households", "participating"]].sum()
         summary = summary.merge(extra, left_on="group", right_index=True, how="left")
         summary["rate"] = summary["participating"] / summary["households"].where(summary["households"] > 0)
     return Coverage(units=units, summary=summary, level=level, by=group, min_count=min_count)
@@ -220,26 +283,3 @@ def _units(level: Level, scheme: GroupingScheme | None, zone, data) -> gpd.GeoDa
         units = units[units[scheme.name] == wanted]
     geometry = units.pop("geometry")
     return gpd.GeoDataFrame(units.assign(geometry=geometry), geometry="geometry", crs=geometry.crs).reset_index(drop=True)
-
-
-def _add_participation(units, located, codes, column: str, thresholds) -> None:
-    if column not in located.columns:
-        raise GeoplotsError(
-            f"No column {column!r} in the records. Name the yes/no column that says whether a household "
-            f"takes part; columns found: {', '.join(map(str, located.columns[:30]))}."
-        )
-    answer = located[column]
-    if not (pd.api.types.is_bool_dtype(answer) or answer.dropna().isin([True, False]).all()):
-        raise GeoplotsError(
-            f"Column {column!r} must hold yes/no values. Read the file with yes_no=[{column!r}] so "
-            "มี/ไม่มี, ใช่/ไม่ใช่, ✓, 1/0 are understood."
-        )
-    known = answer.notna().to_numpy()
-    yes = answer.fillna(False).astype(bool).to_numpy() & known
-    table = pd.DataFrame({"code": codes.to_numpy(), "households": known.astype(int), "participating": yes.astype(int)})
-    sums = table.groupby("code", observed=True)[["households", "participating"]].sum()
-    sums = sums.reindex(units["code"]).fillna(0).astype(int)
-    units["households"] = sums["households"].to_numpy()
-    units["participating"] = sums["participating"].to_numpy()
-    units["rate"] = units["participating"] / units["households"].where(units["households"] > 0)
-    units["tier"] = tier_of(units["rate"], thresholds).to_numpy()
