@@ -84,6 +84,18 @@ def test_bad_bbox_is_a_422_that_says_the_format(api, bbox):
     assert res.status_code == 422 and "minx,miny,maxx,maxy" in res.json()["message"]
 
 
+def test_framework_errors_are_json_in_the_same_shape(api):
+    # parameter validation (FastAPI's own 422), unknown paths and wrong methods
+    res = api.get("/collections/pins/items?limit=-1")
+    body = res.json()
+    assert res.status_code == 422 and body["error"] == "invalid_request"
+    assert "limit (query)" in body["message"] and body["detail"][0]["loc"] == ["query", "limit"]
+    missing = api.get("/no/such/page")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    wrong = api.delete("/health")
+    assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+
+
 def test_writes_need_a_key_with_write_role(api):
     records, _ = pin_records(2)
     none = api.post("/api/pins", json=records)

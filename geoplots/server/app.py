@@ -14,13 +14,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import geoplots
 from geoplots.server.auth import RateLimiter
 from geoplots.server.deps import BoundaryCache
-from geoplots.server.errors import ApiError, api_error_handler
+from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from geoplots.server.routers.coverage import CoverageCache
 from geoplots.server.events import EventBus
 from geoplots.server.settings import Settings
@@ -164,6 +166,8 @@ def create_app(
     app.state.coverage_cache = CoverageCache()
     app.state.map_cache = CoverageCache(max_entries=32)
     app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
