@@ -1,0 +1,66 @@
+"""``geoplots map``: a records file drawn as one coverage map (HTML), online or offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from geoplots.cli._app import DataOption, app, console
+from geoplots.coverage import coverage as compute_coverage, get_rule
+from geoplots.errors import GeoplotsError
+from geoplots.levels import parse_level
+from geoplots.locate import locate
+from geoplots.maps import map as build_map
+from geoplots.readers import read_records
+
+
+def _check_options(out: Path, zone, province, district, min_count: int) -> None:
+    """Fail on bad options before reading and locating (which can take a while)."""
+    if sum(x is not None for x in (zone, province, district)) > 1:
+        raise GeoplotsError("Give only one of --zone, --province or --district to fit the map to.")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise GeoplotsError(f"The map is a web page: give --out a name ending in .html, not {out.name!r}.")
+    if min_count < 0:
+        raise GeoplotsError(f"--min must be 0 or more, not {min_count}.")
+
+
+@app.command("map")
+def map_command(
+    file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson, .gpkg or .kml.")],
+    out: Annotated[Path, typer.Option("--out", help="Map page to write (.html), one self-contained file.")],
+    level: Annotated[str, typer.Option(help="province, district or subdistrict (จังหวัด/อำเภอ/ตำบล).")] = "district",
+    zone: Annotated[str | None, typer.Option("--zone", help="Show inspection zone (เขตตรวจราชการ) only, e.g. 12.")] = None,
+    province: Annotated[str | None, typer.Option("--province", help="Show one province: code (40) or name.")] = None,
+    district: Annotated[str | None, typer.Option("--district", help="Show one district: code (4001) or name.")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Leaflet and plugins written into the page: works with no internet.")] = False,
+    tiles: Annotated[str, typer.Option("--tiles", help="Basemap: 'none', a tile URL .../{z}/{x}/{y}.png, or 'auto' (OpenStreetMap online, none offline).")] = "auto",
+    rule: Annotated[str | None, typer.Option("--rule", help="A named target: model_villages, change_leaders, household_participation.")] = None,
+    min_count: Annotated[int, typer.Option("--min", help="Records a unit needs to count as covered.")] = 1,
+    column: Annotated[str, typer.Option("--column", help="Yes/no participation column (household_participation).")] = "has_garden",
+    data: DataOption = None,
+) -> None:
+    """Draw coverage, gaps and the records' pins on a map of a zone, province or district."""
+    _check_options(out, zone, province, district, min_count)
+    level = parse_level(level)
+    chosen = get_rule(rule) if rule else None
+    participation = chosen is not None and chosen.name == "household_participation"
+    by_address = participation or (chosen is not None and chosen.name == "change_leaders")
+    records = read_records(file, kind="households" if by_address else "pins",
+                           **({"yes_no": [column]} if participation else {}))
+    # Located once: the same records give the counts and the pins (with their codes in popups).
+    located = locate(records, data=data)
+    if chosen is None:
+        result = compute_coverage(located, level=level, min_count=min_count, zone=zone, data=data)
+    else:
+        result = chosen.run(located, zone=zone, level=level, min_count=min_count, column=column, data=data)
+    m = build_map(result, located, zone=zone, province=province, district=district, offline=offline,
+                  tiles=None if tiles.strip().lower() == "none" else tiles, data=data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    m.save(str(out))
+    console.print(f"{len(located.accepted)} of {located.rows_read} rows on the map; "
+                  f"{len(located.rejects)} rejected (list them with geoplots check).")
+    for row in result.summary.itertuples():
+        console.print(f"{result.by or 'all'} {row.group}: {row.covered}/{row.total} units covered ({row.percent:.1f}%)")
+    console.print(f"map written to {out}")

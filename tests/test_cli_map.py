@@ -1,0 +1,72 @@
+"""geoplots map: a messy pins spreadsheet of zone 12 to one offline HTML map."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+import geoplots
+from geoplots import synthetic
+from _messy import THAI_DIGITS, dms, write_csv
+
+# A <script src=...> or <link href=...> pointing at the network.
+REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from geoplots.cli import main; main()", *args], capture_output=True, text=True
+    )
+
+
+@pytest.fixture(scope="module")
+def messy_zone12(boundary_dir, tmp_path_factory):
+    """Pins in zone 12 typed as staff type them: Thai headers, DMS, Thai digits, a blank
+    coordinate, a pin in Laos and a repeated ID. Returns (path, pins, n_rejected)."""
+    zone = geoplots.inspection_zones().codes_in("12")
+    pins = synthetic.sample_points(120, codes=zone, seed=5)
+    rows: list[list[object]] = [["รหัสแปลง", "ชื่อแปลง", "ละติจูด", "ลองจิจูด"]]
+    for i, p in enumerate(pins.itertuples()):
+        lat, lon = f"{p.lat:.6f}", f"{p.lon:.6f}"
+        if i % 7 == 1:  # as a GPS unit shows it
+            lat, lon = dms(p.lat, "N", "S"), dms(p.lon, "E", "W")
+        elif i % 7 == 2:  # typed on a Thai keyboard
+            lat, lon = lat.translate(THAI_DIGITS), lon.translate(THAI_DIGITS)
+        rows.append([p.record_id, f"แปลงโคก หนอง นา {i + 1}", lat, lon])
+    rows.append(["BAD-1", "ไม่มีพิกัด", "", ""])
+    rows.append(["BAD-2", "พิกัดในลาว", "17.97", "102.60"])  # Vientiane
+    rows.append([pins["record_id"].iloc[0], "ซ้ำ", f"{pins['lat'].iloc[0]:.6f}", f"{pins['lon'].iloc[0]:.6f}"])
+    path = write_csv(tmp_path_factory.mktemp("messy") / "zone12_pins.csv", rows, encoding="utf-8-sig")
+    return path, pins, 3
+
+
+def test_offline_zone_map_from_a_messy_file(messy_zone12, tmp_path):
+    src, pins, n_bad = messy_zone12
+    out = tmp_path / "maps" / "zone12.html"
+    done = _run("map", str(src), "--level", "district", "--zone", "12", "--offline", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    assert not REMOTE_ASSET.findall(html), REMOTE_ASSET.findall(html)[:3]
+    assert "L.tileLayer" not in html  # offline means no basemap to fetch either
+    districts = geoplots.boundaries("district")
+    in_zone = districts[districts["province_code"].isin(geoplots.inspection_zones().codes_in("12"))]
+    missing = [n for n in in_zone["name_th"] if n not in html]
+    assert not missing, missing[:5]
+    # Every row is accounted for: the good pins drawn, the broken ones rejected.
+    rows = len(pins) + n_bad
+    assert f"{len(pins)} of {rows} rows on the map; {n_bad} rejected" in done.stdout
+    assert all(rid in html for rid in pins["record_id"])
+
+
+def test_map_options_are_checked_before_reading(messy_zone12, tmp_path):
+    src, _, _ = messy_zone12
+    both = _run("map", str(src), "--zone", "12", "--province", "40", "--out", str(tmp_path / "m.html"))
+    assert both.returncode == 2 and "only one of --zone" in both.stderr
+    png = _run("map", str(src), "--zone", "12", "--out", str(tmp_path / "m.png"))
+    assert png.returncode == 2 and ".html" in png.stderr
+    zone = _run("map", str(src), "--zone", "99", "--out", str(tmp_path / "m.html"))
+    assert zone.returncode == 2 and "99" in zone.stderr
+    assert not (tmp_path / "m.html").exists() and not (tmp_path / "m.png").exists()
