@@ -55,6 +55,32 @@ def test_coverage_counts_what_was_posted_and_follows_new_batches(api):
     assert {u["code"]: u["count"] for u in after["units"]}[empty] == 1
 
 
+def test_simultaneous_requests_compute_each_answer_once_per_version(api):
+    # a wall of screens asking at the same moment (e.g. right after a batch) must not
+    # each compute the same answer: the first computes, the others wait for it
+    import asyncio
+
+    import httpx
+
+    records, _ = pin_records(20, seed=35)
+    assert api.post("/api/pins", json=records, headers=bearer(api.keys.editor)).status_code == 201
+    cache = api.app.state.coverage_cache
+
+    async def wall(n: int) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=api.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await asyncio.gather(*(client.get("/api/coverage?level=district&zone=12") for _ in range(n)))
+
+    before = cache.computed
+    answers = asyncio.run(wall(20))
+    assert {r.status_code for r in answers} == {200} and len({r.content for r in answers}) == 1
+    assert cache.computed == before + 1
+    assert api.post("/api/pins", json=pin_records(1, seed=36)[0], headers=bearer(api.keys.editor)).status_code == 201
+    again = asyncio.run(wall(20))
+    assert len({r.content for r in again}) == 1 and again[0].json()["records"] == 21
+    assert cache.computed == before + 2
+
+
 def test_geojson_format_carries_unit_shapes(api):
     body = api.get("/api/coverage?level=province&zone=12&format=geojson").json()
     features = body["geojson"]["features"]

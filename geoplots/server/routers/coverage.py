@@ -7,8 +7,11 @@ counted on the next request.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+from collections.abc import Callable
+from functools import partial
 from typing import Any, Literal
 
 import pandas as pd
@@ -27,13 +30,37 @@ UNIT_COLUMNS = ["code", "name_th", "name_en", "province_code", "district_code", 
 
 
 class CoverageCache:
-    """Encoded answers keyed by request parameters, valid for one store version."""
+    """Encoded answers keyed by request parameters, valid for one store version.
+
+    :meth:`get_or_compute` computes each answer once per version even when a whole wall
+    of screens asks at the same moment (right after a batch): later callers wait for the
+    first one's answer instead of each computing it (no cache stampede).
+    """
 
     def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
         self._version: int | None = None
         self._entries: dict[tuple, bytes] = {}
         self._lock = threading.Lock()
+        self._flights: dict[tuple, asyncio.Lock] = {}
+        self.computed = 0  # computations run (for tests and /health-style inspection)
+
+    async def get_or_compute(self, version: int, key: tuple, compute: Callable[[], bytes]) -> bytes:
+        """Return the cached answer, or run ``compute`` in a worker thread, once per key."""
+        body = self.get(version, key)
+        if body is not None:
+            return body
+        flight = self._flights.setdefault((version, key), asyncio.Lock())
+        async with flight:
+            body = self.get(version, key)
+            if body is None:
+                body = await run_in_threadpool(compute)
+                self.computed += 1
+                self.put(version, key, body)
+        # answers of older versions are never asked again
+        for stale in [k for k in self._flights if k[0] != version]:
+            self._flights.pop(stale, None)
+        return body
 
     def get(self, version: int, key: tuple) -> bytes | None:
         with self._lock:
@@ -118,13 +145,11 @@ def router() -> APIRouter:
         zone = read_zone(request, key, zone)
         version = await run_in_threadpool(app.state.store.version)
         cache_key = (canonical, zone, rule, min, kind, format)
-        body = app.state.coverage_cache.get(version, cache_key)
-        if body is None:
-            try:
-                body = await run_in_threadpool(_compute, app, canonical, zone, rule, min, kind, format, version)
-            except GeoplotsError as exc:
-                raise ApiError(422, "invalid_request", str(exc)) from exc
-            app.state.coverage_cache.put(version, cache_key, body)
+        try:
+            body = await app.state.coverage_cache.get_or_compute(
+                version, cache_key, partial(_compute, app, canonical, zone, rule, min, kind, format, version))
+        except GeoplotsError as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from exc
         return Response(body, media_type="application/json")
 
     return r

@@ -7,6 +7,7 @@ version, like ``/api/coverage``.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -51,13 +52,11 @@ def router() -> APIRouter:
         offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
         version = await run_in_threadpool(app.state.store.version)
         cache_key = (canonical, zone, province)
-        body = app.state.map_cache.get(version, cache_key)
-        if body is None:
-            try:
-                body = await run_in_threadpool(_render, app, canonical, zone, province, offline)
-            except GeoplotsError as exc:
-                raise ApiError(422, "invalid_request", str(exc)) from exc
-            app.state.map_cache.put(version, cache_key, body)
+        try:
+            body = await app.state.map_cache.get_or_compute(
+                version, cache_key, partial(_render, app, canonical, zone, province, offline))
+        except GeoplotsError as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from exc
         return HTMLResponse(body)
 
     return r
