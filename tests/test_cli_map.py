@@ -57,7 +57,7 @@ def test_offline_zone_map_from_a_messy_file(messy_zone12, tmp_path):
     assert not missing, missing[:5]
     # Every row is accounted for: the good pins drawn, the broken ones rejected.
     rows = len(pins) + n_bad
-    assert f"{len(pins)} of {rows} rows on the map; {n_bad} rejected" in done.stdout
+    assert f"{len(pins)} of {rows} rows located; {n_bad} rejected" in done.stdout
     assert all(rid in html for rid in pins["record_id"])
 
 

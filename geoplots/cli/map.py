@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from geoplots.cli._app import DataOption, app, console
@@ -24,6 +25,16 @@ def _check_options(out: Path, zone, province, district, min_count: int) -> None:
         raise GeoplotsError(f"The map is a web page: give --out a name ending in .html, not {out.name!r}.")
     if min_count < 0:
         raise GeoplotsError(f"--min must be 0 or more, not {min_count}.")
+
+
+def _zone_of(province, district, data) -> str | None:
+    """Inspection zone (เขตตรวจราชการ) of the province or district the map shows."""
+    from geoplots.groups import inspection_zones
+    from geoplots.maps import _area
+
+    _, codes, _ = _area(None, province, district, data)
+    zones = inspection_zones().group_of(pd.Series([c[:2] for c in codes], dtype="string")).dropna().unique()
+    return str(zones[0]) if len(zones) == 1 else None
 
 
 @app.command("map")
@@ -51,15 +62,18 @@ def map_command(
                            **({"yes_no": [column]} if participation else {}))
     # Located once: the same records give the counts and the pins (with their codes in popups).
     located = locate(records, data=data)
+    if zone is None and (province is not None or district is not None):
+        # Count only the inspection zone the area lies in: quicker, and the summary is about it.
+        zone = _zone_of(province, district, data)
     if chosen is None:
         result = compute_coverage(located, level=level, min_count=min_count, zone=zone, data=data)
     else:
         result = chosen.run(located, zone=zone, level=level, min_count=min_count, column=column, data=data)
-    m = build_map(result, located, zone=zone, province=province, district=district, offline=offline,
+    m = build_map(result, located, zone=None if (province or district) else zone, province=province, district=district, offline=offline,
                   tiles=None if tiles.strip().lower() == "none" else tiles, data=data)
     out.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(out))
-    console.print(f"{len(located.accepted)} of {located.rows_read} rows on the map; "
+    console.print(f"{len(located.accepted)} of {located.rows_read} rows located; "
                   f"{len(located.rejects)} rejected (list them with geoplots check).")
     for row in result.summary.itertuples():
         console.print(f"{result.by or 'all'} {row.group}: {row.covered}/{row.total} units covered ({row.percent:.1f}%)")
