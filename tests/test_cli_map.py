@@ -70,3 +70,22 @@ def test_map_options_are_checked_before_reading(messy_zone12, tmp_path):
     zone = _run("map", str(src), "--zone", "99", "--out", str(tmp_path / "m.html"))
     assert zone.returncode == 2 and "99" in zone.stderr
     assert not (tmp_path / "m.html").exists() and not (tmp_path / "m.png").exists()
+
+
+def test_province_map_with_own_tiles(messy_zone12, tmp_path):
+    src, pins, _ = messy_zone12
+    out = tmp_path / "kk.html"
+    url = "https://tiles.cdd.go.th/{z}/{x}/{y}.png"
+    done = _run("map", str(src), "--province", "ขอนแก่น", "--tiles", url, "--tiles-attribution", "CDD tiles",
+                "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    assert url in html and "CDD tiles" in html
+    districts = geoplots.boundaries("district")
+    assert all(n in html for n in districts.loc[districts["province_code"] == "40", "name_th"])
+    # Pins are drawn for the province only; counted for its inspection zone (12) only.
+    kk = pins["subdistrict_code"].str.startswith("40")
+    assert all(f">{rid}<" in html for rid in pins.loc[kk, "record_id"])
+    assert not any(f">{rid}<" in html for rid in pins.loc[~kk, "record_id"])
+    assert [line for line in done.stdout.splitlines() if line.startswith("inspection_zone")] == [
+        line for line in done.stdout.splitlines() if line.startswith("inspection_zone 12:")] != []

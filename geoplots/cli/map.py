@@ -47,6 +47,7 @@ def map_command(
     district: Annotated[str | None, typer.Option("--district", help="Show one district: code (4001) or name.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Leaflet and plugins written into the page: works with no internet.")] = False,
     tiles: Annotated[str, typer.Option("--tiles", help="Basemap: 'none', a tile URL .../{z}/{x}/{y}.png, or 'auto' (OpenStreetMap online, none offline).")] = "auto",
+    attribution: Annotated[str | None, typer.Option("--tiles-attribution", help="Credit line of a custom tile URL.")] = None,
     rule: Annotated[str | None, typer.Option("--rule", help="A named target: model_villages, change_leaders, household_participation.")] = None,
     min_count: Annotated[int, typer.Option("--min", help="Records a unit needs to count as covered.")] = 1,
     column: Annotated[str, typer.Option("--column", help="Yes/no participation column (household_participation).")] = "has_garden",
@@ -70,7 +71,7 @@ def map_command(
     else:
         result = chosen.run(located, zone=zone, level=level, min_count=min_count, column=column, data=data)
     m = build_map(result, located, zone=None if (province or district) else zone, province=province, district=district, offline=offline,
-                  tiles=None if tiles.strip().lower() == "none" else tiles, data=data)
+                  tiles=None if tiles.strip().lower() == "none" else tiles, tiles_attribution=attribution, data=data)
     out.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(out))
     console.print(f"{len(located.accepted)} of {located.rows_read} rows located; "
