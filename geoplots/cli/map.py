@@ -70,7 +70,8 @@ def map_command(
         result = compute_coverage(located, level=level, min_count=min_count, zone=zone, data=data)
     else:
         result = chosen.run(located, zone=zone, level=level, min_count=min_count, column=column, data=data)
-    m = build_map(result, located, zone=None if (province or district) else zone, province=province, district=district, offline=offline,
+    fit_zone = None if (province or district) else zone  # the map fits the smallest area given
+    m = build_map(result, located, zone=fit_zone, province=province, district=district, offline=offline,
                   tiles=None if tiles.strip().lower() == "none" else tiles, tiles_attribution=attribution, data=data)
     out.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(out))
