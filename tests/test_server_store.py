@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
@@ -89,6 +90,32 @@ def test_bbox_zone_and_paging_match_a_plain_filter(store, pins):
     assert store.count(zone="12") == len(zone12)
     province = store.query(province="40").records
     assert set(province["record_id"]) == set(pins.loc[pins["province_code"] == "40", "record_id"])
+
+
+def test_items_pages_as_features_match_the_records(store, pins, boundary_dir):
+    # query_features (a backend's fast path for items pages) must say what query says
+    store.add_records(pins)
+    plots = synthetic.plots(5, codes=["40"], seed=9, data=boundary_dir)
+    store.add_records(located(plots), kind="plots")
+    from geoplots.server.store.base import frame_features
+
+    for filters in [dict(limit=50, offset=0), dict(bbox=(102.0, 15.5, 103.5, 16.8), limit=30, offset=10),
+                    dict(zone="12", limit=1000), dict(kind="plots", limit=10), dict(province="99", limit=5)]:
+        features, total = store.query_features(**filters)
+        page = store.query(**filters)
+        assert total == page.total
+        expected = frame_features(page.records, "id")
+        assert [f["id"] for f in features] == [f["id"] for f in expected]
+        for got, want in zip(features, expected):
+            assert shapely.from_geojson(json.dumps(got["geometry"])).equals_exact(
+                shapely.from_geojson(json.dumps(want["geometry"])), 1e-9)
+            present = {k: v for k, v in want["properties"].items() if v is not None}
+            assert set(present) <= set(got["properties"])
+            for k, v in present.items():
+                if isinstance(v, float):
+                    assert got["properties"][k] == pytest.approx(v), k
+                else:
+                    assert got["properties"][k] == v, k
 
 
 def test_kinds_are_kept_apart(store, pins):

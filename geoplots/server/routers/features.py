@@ -23,6 +23,7 @@ from geoplots.errors import GeoplotsError
 from geoplots.levels import CODE_LENGTH, Level
 from geoplots.server.deps import BoundariesDep, ReaderDep, SettingsDep, StoreDep, read_zone
 from geoplots.server.errors import ApiError
+from geoplots.server.store.base import frame_features
 
 GEOJSON = "application/geo+json"
 ATTRIBUTION = "OCHA, Royal Thai Survey Department (CC BY-IGO)"
@@ -92,19 +93,7 @@ def _check_collection(cid: str) -> Level | None:
     return COLLECTIONS[cid][1]
 
 
-def _geojson_features(frame: gpd.GeoDataFrame, id_column: str) -> list[dict]:
-    if len(frame) == 0:
-        return []
-    props = frame.drop(columns=[frame.geometry.name])
-    # to_json handles NA, numpy scalars and timestamps; parse back to embed in the page
-    table = json.loads(pd.DataFrame(props).to_json(orient="records", date_format="iso", force_ascii=False,
-                                                   default_handler=str))
-    geoms = shapely.to_geojson(frame.geometry.values)
-    ids = frame[id_column].tolist()
-    return [
-        {"type": "Feature", "id": fid, "geometry": None if g is None else json.loads(g), "properties": p}
-        for fid, g, p in zip(ids, geoms, table)
-    ]
+_geojson_features = frame_features
 
 
 def _page_links(request: Request, cid: str, offset: int, limit: int, returned: int, matched: int) -> list[dict]:
@@ -182,19 +171,16 @@ def router() -> APIRouter:
         zone = read_zone(request, key, zone)
         limit = min(limit or settings.default_page, settings.max_page)
         if level is None:
-            page = await run_in_threadpool(
-                store.query, bbox=box, zone=zone, province=province, limit=limit, offset=offset
+            features, matched = await run_in_threadpool(
+                store.query_features, bbox=box, zone=zone, province=province, limit=limit, offset=offset
             )
-            frame, matched = page.records, page.total
-            id_column = "id"
         else:
             try:
                 whole = await run_in_threadpool(boundaries.get, level)
             except GeoplotsError as exc:
                 raise ApiError(503, "no_boundaries", str(exc)) from exc
             frame, matched = await run_in_threadpool(_boundary_page, whole, box, zone, province, limit, offset)
-            id_column = "code"
-        features = await run_in_threadpool(_geojson_features, frame, id_column)
+            features = await run_in_threadpool(_geojson_features, frame, "code")
         body = {
             "type": "FeatureCollection",
             "features": features,

@@ -25,12 +25,15 @@ against every backend):
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
+import pandas as pd
+import shapely
 
 from geoplots.server.events import EventBus, LocalEventBus
 
@@ -114,6 +117,30 @@ class Page:
 
     records: gpd.GeoDataFrame
     total: int
+
+
+def frame_features(frame: gpd.GeoDataFrame, id_column: str = "id") -> list[dict]:
+    """Return the rows of ``frame`` as GeoJSON Feature dicts (``id`` from ``id_column``).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> f = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.Point(102.8, 16.4)], crs=4326)
+    >>> frame_features(f)[0]["geometry"]
+    {'type': 'Point', 'coordinates': [102.8, 16.4]}
+    """
+    if len(frame) == 0:
+        return []
+    props = frame.drop(columns=[frame.geometry.name])
+    # to_json handles NA, numpy scalars and timestamps
+    table = json.loads(pd.DataFrame(props).to_json(orient="records", date_format="iso", force_ascii=False,
+                                                   default_handler=str))
+    geoms = shapely.to_geojson(frame.geometry.values)
+    ids = frame[id_column].tolist()
+    return [
+        {"type": "Feature", "id": fid, "geometry": None if g is None else json.loads(g), "properties": p}
+        for fid, g, p in zip(ids, geoms, table)
+    ]
 
 
 @dataclass
@@ -202,6 +229,25 @@ class Store(ABC):
         """Return records intersecting ``bbox`` (minx, miny, maxx, maxy; lon/lat) and in
         ``zone``/``province``/``kind`` when given, ordered by id, one page of them.
         ``limit=None`` returns all from ``offset``."""
+
+    def query_features(
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        zone: str | None = None,
+        province: str | None = None,
+        kind: Kind | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[list[dict], int]:
+        """:meth:`query` as GeoJSON Feature dicts and the total matched (an items page).
+
+        Backends may answer this without building a GeoDataFrame (the SQLite store does:
+        an items page is then several times cheaper); each feature's properties are the
+        record's stored columns and its own extra fields.
+        """
+        page = self.query(bbox=bbox, zone=zone, province=province, kind=kind, limit=limit, offset=offset)
+        return frame_features(page.records, "id"), page.total
 
     @abstractmethod
     def get(self, record_id: int) -> gpd.GeoDataFrame:

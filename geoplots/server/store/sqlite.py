@@ -338,6 +338,29 @@ class SQLiteStore(Store):
             conn.execute("COMMIT")
         return Page(records=_frame_from_rows(names, rows), total=int(total))
 
+    def query_features(
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        zone: str | None = None,
+        province: str | None = None,
+        kind: Kind | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[list[dict], int]:
+        where, params = self._where(bbox, zone, province, kind)
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            (total,) = conn.execute(f"SELECT count(*) FROM records r{where}", params).fetchone()
+            page_sql = f"SELECT * FROM records r{where} ORDER BY r.id LIMIT ? OFFSET ?"
+            cur = conn.execute(page_sql, [*params, -1 if limit is None else int(limit), int(offset)])
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return _features_from_rows(names, rows), int(total)
+
     def get(self, record_id: int) -> gpd.GeoDataFrame:
         cur = self._conn().execute("SELECT * FROM records WHERE id = ?", (int(record_id),))
         names = [d[0] for d in cur.description]
@@ -456,6 +479,27 @@ def _missing(v: object) -> bool:
         return bool(pd.isna(v))
     except (TypeError, ValueError):  # lists and arrays are values, not missing
         return False
+
+
+def _features_from_rows(names: list[str], rows: list[tuple]) -> list[dict]:
+    """GeoJSON Feature dicts straight from stored rows (no GeoDataFrame in between)."""
+    if not rows:
+        return []
+    at = {n: i for i, n in enumerate(names)}
+    geoms = shapely.to_geojson(_from_gpkg_blobs([r[at["geom"]] for r in rows]))
+    typed = [c for c in RECORD_COLUMNS if c in at]
+    features = []
+    for row, geom in zip(rows, geoms):
+        props = {c: row[at[c]] for c in typed}
+        if props.get("address_mismatch") is not None:
+            props["address_mismatch"] = bool(props["address_mismatch"])
+        props["warnings"] = json.loads(props["warnings"]) if props.get("warnings") else []
+        extra = row[at["properties"]]
+        if extra:
+            props.update({k: v for k, v in json.loads(extra).items() if k not in RECORD_COLUMNS and k != "geometry"})
+        features.append({"type": "Feature", "id": props["id"],
+                         "geometry": None if geom is None else json.loads(geom), "properties": props})
+    return features
 
 
 def _frame_from_rows(names: list[str], rows: list[tuple]) -> gpd.GeoDataFrame:
