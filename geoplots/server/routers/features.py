@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import geopandas as gpd
@@ -165,6 +165,9 @@ def router() -> APIRouter:
         offset: int = Query(0, ge=0, le=10**9),
         zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
         province: str | None = Query(None, max_length=2, description="Province code, e.g. 40"),
+        kind: Literal["pins", "plots", "households"] | None = Query(
+            None, description="Only records of this kind (pins collection)"
+        ),
     ) -> Response:
         level = _check_collection(collection_id)
         box = parse_bbox(bbox)

@@ -3,6 +3,10 @@
   "use strict";
   var zoneSel = document.getElementById("zone");
   var levelSel = document.getElementById("level");
+  var targetSel = document.getElementById("target");
+  var TIER_COLORS = { not_passed: "#d7191c", passed: "#fdae61", commendation: "#a6d96a", plaque: "#1a9641" };
+  // the kind of records each target counts (as the server's rules do)
+  var TARGET_KIND = { "": "pins", household_participation: "households" };
   var map = null, unitsLayer = null, pinsLayer = null, pending = null, generation = 0;
 
   if (window.L) {
@@ -43,11 +47,14 @@
     if (unitsLayer) map.removeLayer(unitsLayer);
     unitsLayer = L.geoJSON(cov.geojson, {
       style: function (f) {
-        return { color: "#555", weight: 0.6, fillOpacity: 0.55, fillColor: f.properties.met ? "#1a9641" : "#d7191c" };
+        var p = f.properties;
+        var fill = p.tier ? TIER_COLORS[p.tier] : (p.met ? "#1a9641" : "#d7191c");
+        return { color: "#555", weight: 0.6, fillOpacity: 0.55, fillColor: fill };
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindTooltip(p.name_th + " / " + p.name_en + " (" + p.code + "): " + p.count);
+        var what = p.tier ? (p.participating + "/" + p.households + " (" + Math.round(100 * (p.rate || 0)) + "%)") : p.count;
+        layer.bindTooltip(p.name_th + " / " + p.name_en + " (" + p.code + "): " + what);
       }
     }).addTo(map);
     if (fit && unitsLayer.getLayers().length) map.fitBounds(unitsLayer.getBounds());
@@ -70,19 +77,21 @@
 
   function refresh(fit) {
     var mine = ++generation;
-    var zone = zoneSel.value, level = levelSel.value;
+    var zone = zoneSel.value, level = levelSel.value, target = targetSel.value, kind = TARGET_KIND[target];
+    document.getElementById("legend-met").hidden = !!target;
+    document.getElementById("legend-tier").hidden = !target;
     function fresh() { return mine === generation; }  // a newer refresh may have started meanwhile
     function failed(err) {
       document.getElementById("live-text").textContent = "โหลดไม่สำเร็จ / load failed: " + err;
     }
     function json(r) { if (!r.ok) throw new Error(r.status); return r.json(); }
     // Records and coverage load independently: one failing does not freeze the other.
-    var pins = fetch("/collections/pins/items" + q({ zone: zone, limit: 5000 })).then(json).then(function (fc) {
+    var pins = fetch("/collections/pins/items" + q({ zone: zone, kind: kind, limit: 5000 })).then(json).then(function (fc) {
       if (!fresh()) return;
       document.getElementById("count-records").textContent = fmt(fc.numberMatched);
       drawPins(fc);
     }).catch(failed);
-    var cov = fetch("/api/coverage" + q({ level: level, zone: zone, format: "geojson" })).then(json).then(function (c) {
+    var cov = fetch("/api/coverage" + q({ level: level, zone: zone, rule: target, format: "geojson" })).then(json).then(function (c) {
       if (!fresh()) return;
       showCoverage(c);
       drawUnits(c, fit);
@@ -97,6 +106,7 @@
 
   zoneSel.addEventListener("change", function () { refresh(true); });
   levelSel.addEventListener("change", function () { refresh(false); });
+  targetSel.addEventListener("change", function () { refresh(false); });
 
   function live(on) {
     document.getElementById("live").className = on ? "on" : "off";

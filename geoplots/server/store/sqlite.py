@@ -324,6 +324,24 @@ class SQLiteStore(Store):
         limit: int | None = None,
         offset: int = 0,
     ) -> Page:
+        names, rows, total = self._page(bbox, zone, province, kind, limit, offset)
+        return Page(records=_frame_from_rows(names, rows), total=total)
+
+    def query_features(
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        zone: str | None = None,
+        province: str | None = None,
+        kind: Kind | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[list[dict], int]:
+        names, rows, total = self._page(bbox, zone, province, kind, limit, offset)
+        return _features_from_rows(names, rows), total
+
+    def _page(self, bbox, zone, province, kind, limit, offset) -> tuple[list[str], list[tuple], int]:
+        """Column names, rows of one page, and the total matching, read together."""
         where, params = self._where(bbox, zone, province, kind)
         conn = self._conn()
         # one read transaction, so the page and the total agree under concurrent writes
@@ -336,30 +354,7 @@ class SQLiteStore(Store):
             rows = cur.fetchall()
         finally:
             conn.execute("COMMIT")
-        return Page(records=_frame_from_rows(names, rows), total=int(total))
-
-    def query_features(
-        self,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        zone: str | None = None,
-        province: str | None = None,
-        kind: Kind | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> tuple[list[dict], int]:
-        where, params = self._where(bbox, zone, province, kind)
-        conn = self._conn()
-        conn.execute("BEGIN")
-        try:
-            (total,) = conn.execute(f"SELECT count(*) FROM records r{where}", params).fetchone()
-            page_sql = f"SELECT * FROM records r{where} ORDER BY r.id LIMIT ? OFFSET ?"
-            cur = conn.execute(page_sql, [*params, -1 if limit is None else int(limit), int(offset)])
-            names = [d[0] for d in cur.description]
-            rows = cur.fetchall()
-        finally:
-            conn.execute("COMMIT")
-        return _features_from_rows(names, rows), int(total)
+        return names, rows, int(total)
 
     def get(self, record_id: int) -> gpd.GeoDataFrame:
         cur = self._conn().execute("SELECT * FROM records WHERE id = ?", (int(record_id),))
