@@ -150,3 +150,18 @@ def test_plots_as_geojson_polygons(api):
     items = api.get(f"/collections/pins/items?bbox={','.join(map(str, one))}").json()
     assert plots["record_id"].iloc[0] in {f["properties"]["record_id"] for f in items["features"]}
     assert items["features"][0]["geometry"]["type"] == "Polygon"
+
+
+def test_items_filter_by_kind(api):
+    pins, _ = pin_records(6, seed=21)
+    households, _ = pin_records(4, seed=22)
+    households = [{**h, "id": f"H-{i}"} for i, h in enumerate(households)]
+    assert api.post("/api/pins", json=pins, headers=bearer(api.keys.editor)).status_code == 201
+    res = api.post("/api/pins?kind=households", json=households, headers=bearer(api.keys.editor))
+    assert res.status_code == 201, res.text
+    everything = api.get("/collections/pins/items?limit=100").json()
+    assert everything["numberMatched"] == 10
+    only = api.get("/collections/pins/items?kind=households&limit=2").json()
+    assert only["numberMatched"] == 4 and only["numberReturned"] == 2
+    assert {f["properties"]["record_id"] for f in only["features"]} <= {h["id"] for h in households}
+    assert any("kind=households" in link["href"] for link in only["links"] if link["rel"] == "next")

@@ -175,7 +175,7 @@ def router() -> APIRouter:
         limit = min(limit or settings.default_page, settings.max_page)
         if level is None:
             features, matched = await run_in_threadpool(
-                store.query_features, bbox=box, zone=zone, province=province, limit=limit, offset=offset
+                store.query_features, bbox=box, zone=zone, province=province, kind=kind, limit=limit, offset=offset
             )
         else:
             try:
