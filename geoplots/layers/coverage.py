@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
 
+from geoplots.coverage._core import TIERS as TIER_NAMES
 from geoplots.errors import GeoplotsError
 from geoplots.layers._geojson import GeoJsonLayer, script_json
 from geoplots.layers._simplify import web_geometry
@@ -27,12 +28,12 @@ class Category:
     label_en: str
 
 
-#: Household-participation tiers (ระดับ), lowest first. Colours: red to dark green.
-TIERS: tuple[Category, ...] = (
-    Category("not_passed", "#d7301f", "ไม่ผ่าน", "not passed"),
-    Category("passed", "#fdae61", "ผ่านเกณฑ์", "passed"),
-    Category("commendation", "#a6d96a", "ชมเชย", "commendation"),
-    Category("plaque", "#1a9641", "โล่", "plaque"),
+_TIER_COLORS = {"not_passed": "#d7301f", "passed": "#fdae61", "commendation": "#a6d96a", "plaque": "#1a9641"}
+
+#: Household-participation tiers (ระดับ), lowest first, named as the coverage package names
+#: them. Colours: red to dark green.
+TIERS: tuple[Category, ...] = tuple(
+    Category(key, _TIER_COLORS[key], label_th, key.replace("_", " ")) for key, label_th in TIER_NAMES.items()
 )
 
 #: Met / not met a count target.
