@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from geoplots.boundaries._store import current_snapshot
 from geoplots.config import data_dir
 from geoplots.groups import INSPECTION_ZONE, inspection_zones
-from geoplots.levels import CODE_LENGTH, Level
+from geoplots.errors import GeoplotsError
+from geoplots.levels import CODE_LENGTH, Level, parse_level
 from geoplots.server import auth
+from geoplots.server.errors import ApiError
 from geoplots.server.settings import Settings
 from geoplots.server.store.base import ApiKey, Store
 
@@ -63,6 +65,14 @@ async def admin(key: KeyDep) -> ApiKey:
 ReaderDep = Annotated[ApiKey | None, Depends(reader)]
 WriterDep = Annotated[ApiKey, Depends(writer)]
 AdminDep = Annotated[ApiKey, Depends(admin)]
+
+
+def api_level(level: str) -> Level:
+    """The level a query names (จังหวัด/อำเภอ/ตำบล accepted), or a 422 naming the choices."""
+    try:
+        return parse_level(level)
+    except GeoplotsError as exc:
+        raise ApiError(422, "unknown_level", str(exc)) from exc
 
 
 def read_zone(request: Request, key: ApiKey | None, zone: str | None) -> str | None:

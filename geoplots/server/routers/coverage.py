@@ -20,8 +20,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from geoplots.errors import GeoplotsError
-from geoplots.levels import parse_level
-from geoplots.server.deps import ReaderDep, read_zone
+from geoplots.server.deps import ReaderDep, api_level, read_zone
 from geoplots.server.errors import ApiError
 
 #: Unit columns returned (geometry only with ``format=geojson``).
@@ -61,6 +60,15 @@ class CoverageCache:
         for stale in [k for k in self._flights if k[0] != version]:
             self._flights.pop(stale, None)
         return body
+
+    async def answer(self, store: Any, key: tuple, compute: Callable[[int], bytes]) -> bytes:
+        """The answer for ``key`` at the store's current version; ``compute(version)`` runs
+        once per version. A :class:`GeoplotsError` from it is a 422 for the client."""
+        version = await run_in_threadpool(store.version)
+        try:
+            return await self.get_or_compute(version, key, partial(compute, version))
+        except GeoplotsError as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from exc
 
     def get(self, version: int, key: tuple) -> bytes | None:
         with self._lock:
@@ -138,18 +146,11 @@ def router() -> APIRouter:
         format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
     ) -> Response:
         app = request.app
-        try:
-            canonical = parse_level(level)
-        except GeoplotsError as exc:
-            raise ApiError(422, "unknown_level", str(exc)) from exc
+        canonical = api_level(level)
         zone = read_zone(request, key, zone)
-        version = await run_in_threadpool(app.state.store.version)
-        cache_key = (canonical, zone, rule, min, kind, format)
-        try:
-            body = await app.state.coverage_cache.get_or_compute(
-                version, cache_key, partial(_compute, app, canonical, zone, rule, min, kind, format, version))
-        except GeoplotsError as exc:
-            raise ApiError(422, "invalid_request", str(exc)) from exc
+        body = await app.state.coverage_cache.answer(
+            app.state.store, (canonical, zone, rule, min, kind, format),
+            partial(_compute, app, canonical, zone, rule, min, kind, format))
         return Response(body, media_type="application/json")
 
     return r

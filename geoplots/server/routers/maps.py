@@ -7,17 +7,12 @@ version, like ``/api/coverage``.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
 
-from geoplots.errors import GeoplotsError
-from geoplots.levels import parse_level
-from geoplots.server.deps import ReaderDep, read_zone
-from geoplots.server.errors import ApiError
+from geoplots.server.deps import ReaderDep, api_level, read_zone
 
 
 def _render(app: Any, level: str, zone: str | None, province: str | None, offline: bool | str) -> bytes:
@@ -44,19 +39,12 @@ def router() -> APIRouter:
         province: str | None = Query(None, max_length=60, description="Province code or name"),
     ) -> HTMLResponse:
         app = request.app
-        try:
-            canonical = parse_level(level)
-        except GeoplotsError as exc:
-            raise ApiError(422, "unknown_level", str(exc)) from exc
+        canonical = api_level(level)
         zone = read_zone(request, key, zone)
         offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
-        version = await run_in_threadpool(app.state.store.version)
-        cache_key = (canonical, zone, province)
-        try:
-            body = await app.state.map_cache.get_or_compute(
-                version, cache_key, partial(_render, app, canonical, zone, province, offline))
-        except GeoplotsError as exc:
-            raise ApiError(422, "invalid_request", str(exc)) from exc
+        body = await app.state.map_cache.answer(
+            app.state.store, (canonical, zone, province),
+            lambda _version: _render(app, canonical, zone, province, offline))
         return HTMLResponse(body)
 
     return r
