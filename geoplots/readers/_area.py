@@ -48,15 +48,11 @@ def parse_area(value: Any) -> tuple[float | None, bool]:
     >>> parse_area("about five")
     (None, True)
     """
-    if is_blank(value):
-        return None, False
-    if isinstance(value, bool):
-        return None, True
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        v = float(value)
-        return (v * M2_PER_RAI, False) if np.isfinite(v) and v >= 0 else (None, True)
-    text, _ = clean_text(value)
-    text = text.replace(",", "")
+    # A blank, a plain number of rai, or a cell Excel typed as a number is settled like a rai column.
+    rai, unreadable = parse_part(value)
+    if rai is not None or not unreadable or isinstance(value, (bool, int, float, np.integer, np.floating)):
+        return (None if rai is None else rai * M2_PER_RAI), unreadable
+    text = clean_text(value)[0].replace(",", "")
     m = _RNW.match(text)
     if m:
         rai, ngan, wa = (float(g) for g in m.groups())
@@ -64,8 +60,6 @@ def parse_area(value: Any) -> tuple[float | None, bool]:
         if ngan >= 4 or wa >= 100:
             return None, True
         return rai * M2_PER_RAI + ngan * M2_PER_NGAN + wa * M2_PER_WA, False
-    if _NUMBER.match(text):
-        return float(text) * M2_PER_RAI, False
     m = _WORDS.match(text)
     if m and any(m.group(k) for k in ("rai", "ngan", "wa")):
         return (
