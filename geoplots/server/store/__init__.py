@@ -1,5 +1,9 @@
 """Stores for located records and API keys: embedded SQLite by default, PostGIS to share.
 
+Records and keys are kept apart: each :class:`Store` has a :class:`KeyStore`
+(:attr:`Store.keys`; the embedded one is the file ``<db>.keys.sqlite``), so the records
+GeoPackage can be handed out without the keys.
+
 >>> store = open_store("sqlite:///geoplots.db")  # doctest: +SKIP
 """
 
@@ -9,9 +13,9 @@ import os
 from pathlib import Path
 
 from geoplots.errors import GeoplotsError
-from geoplots.server.store.base import ApiKey, BatchResult, Page, Store
+from geoplots.server.store.base import ApiKey, BatchResult, KeyStore, Page, Store
 
-__all__ = ["ApiKey", "BatchResult", "Page", "Store", "open_store", "store_url"]
+__all__ = ["ApiKey", "BatchResult", "KeyStore", "Page", "Store", "open_store", "store_url"]
 
 
 def store_url(db: str | os.PathLike[str]) -> str:
@@ -30,8 +34,13 @@ def store_url(db: str | os.PathLike[str]) -> str:
     return "sqlite:///" + Path(text).as_posix()
 
 
-def open_store(db: str | os.PathLike[str], *, migrate: bool = True) -> Store:
-    """Open (and by default create or migrate) the store at ``db``.
+def open_store(
+    db: str | os.PathLike[str],
+    *,
+    migrate: bool = True,
+    keys: str | os.PathLike[str] | None = None,
+) -> Store:
+    """Open (and by default create or migrate) the store at ``db`` and its key store.
 
     Parameters
     ----------
@@ -39,19 +48,26 @@ def open_store(db: str | os.PathLike[str], *, migrate: bool = True) -> Store:
         ``sqlite:///path.db`` or a plain path (embedded SQLite), or
         ``postgresql://user@host/dbname`` (PostGIS).
     migrate : bool
-        Apply pending schema migrations (creates the schema on first start).
+        Apply pending schema migrations (creates the schema on first start). An embedded
+        store made by an older version moves its API keys into the key file here.
+    keys : str or path, optional
+        Embedded store only: the key file (default ``<db>.keys.sqlite`` beside ``db``,
+        created with mode 0600). PostGIS keeps keys in its ``api_keys`` table.
     """
     url = store_url(db)
     scheme = url.split("://", 1)[0].lower()
     if scheme == "sqlite":
         from geoplots.server.store.sqlite import SQLiteStore
 
-        store: Store = SQLiteStore(url)
+        store: Store = SQLiteStore(url, keys=keys)
     elif scheme in ("postgresql", "postgres", "postgis"):
         try:
             from geoplots.server.store.postgis import PostGISStore
         except ImportError as exc:  # pragma: no cover - depends on the PostGIS helper's module
             raise GeoplotsError(f"PostGIS store is not available: {exc}") from exc
+        if keys is not None:
+            raise GeoplotsError("A PostGIS store keeps its API keys in its own api_keys table; "
+                                "a separate key file is for the embedded SQLite store.")
         store = PostGISStore(url)
     else:
         raise GeoplotsError(
@@ -59,5 +75,9 @@ def open_store(db: str | os.PathLike[str], *, migrate: bool = True) -> Store:
             "postgresql://user@host/dbname URL."
         )
     if migrate:
-        store.migrate()
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
     return store

@@ -1,9 +1,11 @@
 """The store interface every backend implements (embedded SQLite, PostGIS).
 
 The server only talks to a :class:`Store`. A backend keeps located field records
-(pins โคก หนอง นา, plots, households ปลูกผักสวนครัว) and API keys, and keeps a change
-counter (:meth:`Store.version`) that every committed batch bumps, so cached coverage
-can be invalidated without reading the data.
+(pins โคก หนอง นา, plots, households ปลูกผักสวนครัว) and a change counter
+(:meth:`Store.version`) that every committed batch bumps, so cached coverage can be
+invalidated without reading the data. API keys (กุญแจ API) live apart, in the store's
+:class:`KeyStore` (:attr:`Store.keys`): the records file can be handed out (it opens in
+QGIS) without handing out the keys.
 
 Contract for implementers (the shared test suite, ``tests/test_server_store.py``, runs
 against every backend):
@@ -17,9 +19,11 @@ against every backend):
   envelope intersects the box: exact for points, like PostGIS ``&&`` for polygons),
   zone, province and kind, orders by ``id`` and returns the page with the total number
   matched. Properties come back as columns (dates as ISO strings).
-- API keys are stored hashed (:func:`hash_key`); the secret is shown once.
-- :meth:`Store.migrate` is idempotent, creates the schema on first start and records
-  each applied migration (number, name, time) in a migrations table.
+- API keys are stored hashed (:func:`hash_key`) in the key store; the secret is shown
+  once. ``Store.create_key``/``find_key``/``list_keys``/``revoke_key`` hand over to it.
+- :meth:`Store.migrate` is idempotent, creates the schema on first start (records and
+  keys), applies the backend's numbered SQL files (``migrations/<backend>/NNNN_*.sql``)
+  in order and records each applied one (number, name, time).
 """
 
 from __future__ import annotations
@@ -173,8 +177,87 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+class KeyStore(ABC):
+    """Where API keys live: apart from the records, so that a copy of the records (a
+    GeoPackage handed to a district office) never carries them.
+
+    The embedded store keeps them in their own SQLite file beside the GeoPackage
+    (``<db>.keys.sqlite``, mode 0600); PostGIS in the ``api_keys`` table, which is no
+    feature table. Secrets are never stored, only :func:`hash_key` of them.
+    """
+
+    #: Where the keys are (secrets masked when shown).
+    url: str
+
+    @abstractmethod
+    def migrate(self) -> int:
+        """Create or upgrade the key schema; return the schema version now in place."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def create_key(self, role: Role, *, zone: str | None = None, name: str = "") -> tuple[ApiKey, str]:
+        """Create a key; return it and its secret (the only time the secret is seen).
+
+        Parameters
+        ----------
+        role : str
+            ``editor``, ``inspector`` or ``admin``.
+        zone : str, optional
+            Inspection zone (เขตตรวจราชการ) the key is limited to; None for all.
+        name : str
+            Who holds it.
+        """
+        if role not in ROLES:
+            from geoplots.errors import GeoplotsError
+
+            raise GeoplotsError(f"Unknown role {role!r}. Use one of: {', '.join(ROLES)}.")
+        secret = new_key_secret()
+        key = self._insert_key(
+            name=name, role=role, zone=None if zone is None else str(zone), key_hash=hash_key(secret),
+            prefix=secret[: len(KEY_PREFIX) + 6],
+        )
+        return key, secret
+
+    def find_key(self, secret: str) -> ApiKey | None:
+        """Return the (not revoked) key with this secret, or None."""
+        key = self._key_by_hash(hash_key(secret))
+        if key is None or key.revoked:
+            return None
+        return key
+
+    @abstractmethod
+    def list_keys(self) -> list[ApiKey]:
+        """Return every key, revoked ones included, by id."""
+
+    @abstractmethod
+    def revoke_key(self, key_id: int) -> bool:
+        """Revoke a key; return whether it existed."""
+
+    @abstractmethod
+    def import_keys(self, keys: list[tuple[ApiKey, str]]) -> int:
+        """Take over keys (each with its stored hash) from an older store, keeping their
+        ids; return how many were new. Running it again with the same keys adds nothing;
+        a different key under a taken id is an error, never a silent drop."""
+
+    @abstractmethod
+    def _insert_key(self, *, name: str, role: Role, zone: str | None, key_hash: str, prefix: str) -> ApiKey:
+        """Insert a key row and return it."""
+
+    @abstractmethod
+    def _key_by_hash(self, key_hash: str) -> ApiKey | None:
+        """Return the key with this hash (revoked or not), or None."""
+
+    def __enter__(self) -> KeyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class Store(ABC):
-    """Where the server keeps located records and API keys.
+    """Where the server keeps located records (and, through :attr:`keys`, API keys).
 
     Open one with :func:`geoplots.server.store.open_store`; a backend is created from a
     URL (``sqlite:///path/to/geoplots.db`` or ``postgresql://...``). Methods are
@@ -191,7 +274,7 @@ class Store(ABC):
 
     @abstractmethod
     def close(self) -> None:
-        """Release connections. The store is unusable afterwards."""
+        """Release connections (the key store's too). The store is unusable afterwards."""
 
     # -- records ----------------------------------------------------------------
     @abstractmethod
@@ -265,42 +348,25 @@ class Store(ABC):
     def version(self) -> int:
         """Return the change counter: bumped by every committed batch."""
 
-    # -- API keys ---------------------------------------------------------------
-    def create_key(self, role: Role, *, zone: str | None = None, name: str = "") -> tuple[ApiKey, str]:
-        """Create a key; return it and its secret (the only time the secret is seen)."""
-        if role not in ROLES:
-            from geoplots.errors import GeoplotsError
+    # -- API keys (held by the key store) -----------------------------------------
+    #: Where this store's API keys live (never inside the records file).
+    keys: KeyStore
 
-            raise GeoplotsError(f"Unknown role {role!r}. Use one of: {', '.join(ROLES)}.")
-        secret = new_key_secret()
-        key = self._insert_key(
-            name=name, role=role, zone=None if zone is None else str(zone), key_hash=hash_key(secret),
-            prefix=secret[: len(KEY_PREFIX) + 6],
-        )
-        return key, secret
+    def create_key(self, role: Role, *, zone: str | None = None, name: str = "") -> tuple[ApiKey, str]:
+        """Create a key; return it and its secret (see :meth:`KeyStore.create_key`)."""
+        return self.keys.create_key(role, zone=zone, name=name)
 
     def find_key(self, secret: str) -> ApiKey | None:
         """Return the (not revoked) key with this secret, or None."""
-        key = self._key_by_hash(hash_key(secret))
-        if key is None or key.revoked:
-            return None
-        return key
+        return self.keys.find_key(secret)
 
-    @abstractmethod
     def list_keys(self) -> list[ApiKey]:
         """Return every key, revoked ones included, by id."""
+        return self.keys.list_keys()
 
-    @abstractmethod
     def revoke_key(self, key_id: int) -> bool:
         """Revoke a key; return whether it existed."""
-
-    @abstractmethod
-    def _insert_key(self, *, name: str, role: Role, zone: str | None, key_hash: str, prefix: str) -> ApiKey:
-        """Insert a key row and return it."""
-
-    @abstractmethod
-    def _key_by_hash(self, key_hash: str) -> ApiKey | None:
-        """Return the key with this hash (revoked or not), or None."""
+        return self.keys.revoke_key(key_id)
 
     # -- live events ------------------------------------------------------------
     def event_bus(self) -> EventBus:

@@ -7,6 +7,9 @@ database. Same :class:`~geoplots.server.store.base.Store` contract, plus:
 - versioned migrations from ``migrations/postgis/NNNN_name.sql``, applied under an
   advisory lock so workers starting together migrate once, recorded in
   ``schema_migrations``;
+- API keys in their own :class:`PostGISKeyStore` (the ``api_keys`` table, no feature
+  table), with its own numbered migrations (``migrations/postgis_keys/``, recorded in
+  ``key_schema_migrations``);
 - a GiST index on the geometry for bbox queries;
 - one transaction per batch; the version row is locked first, so concurrent batches
   queue instead of deadlocking and each gets its own version;
@@ -28,7 +31,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from importlib import resources
 from typing import Any
 
 import geopandas as gpd
@@ -40,6 +42,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from geoplots.errors import GeoplotsError
+from geoplots.server.store._migrations import packaged
 from geoplots.server.store.postgis_events import PostgresEventBus
 from geoplots.server.store.sqlite import _jsonable_rows
 from geoplots.server.store.base import (
@@ -49,12 +52,13 @@ from geoplots.server.store.base import (
     BatchResult,
     Kind,
     KINDS,
+    KeyStore,
     Page,
     Role,
     Store,
 )
 
-__all__ = ["PostGISStore"]
+__all__ = ["PostGISKeyStore", "PostGISStore"]
 
 # Typed columns the caller supplies (the store sets id, kind, batch_id, key_id, received_at).
 _INPUT_COLUMNS = tuple(
@@ -64,7 +68,6 @@ _TEXT_COLUMNS = (
     "record_id", "name", "subdistrict_code", "district_code", "province_code",
     "inspection_zone", "match", "declared_subdistrict_code",
 )
-_MIGRATION = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
 def _conninfo(url: str) -> str:
@@ -81,14 +84,29 @@ def _masked(url: str) -> str:
 
 
 def _migrations() -> list[tuple[int, str, str]]:
-    """Return the packaged migrations as (number, name, sql), in order."""
-    folder = resources.files("geoplots.server.store") / "migrations" / "postgis"
-    found = []
-    for entry in folder.iterdir():
-        m = _MIGRATION.match(entry.name)
-        if m:
-            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    """Return the packaged records migrations as (number, name, sql), in order."""
+    return packaged("postgis")
+
+
+def _apply_migrations(pool: ConnectionPool, folder: str, log_table: str) -> int:
+    """Apply the migrations in ``migrations/<folder>`` not yet in ``log_table``, each with
+    its log row in one transaction, under an advisory lock (workers starting together
+    wait, the first one migrates); return the latest version applied."""
+    with pool.connection() as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || %s))", (f".{log_table}",))
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {log_table} ("
+            " version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        applied = {r[0] for r in conn.execute(f"SELECT version FROM {log_table}")}
+        for number, name, sql in packaged(folder):
+            if number in applied:
+                continue
+            conn.execute(sql)
+            conn.execute(f"INSERT INTO {log_table} (version, name) VALUES (%s, %s)", (number, name))
+        row = conn.execute(f"SELECT max(version) FROM {log_table}").fetchone()
+    return int(row[0] or 0)
 
 
 def _plain(value: Any) -> Any:
@@ -152,27 +170,14 @@ class PostGISStore(Store):
         self._pool = ConnectionPool(
             self._conninfo, min_size=1, max_size=max_connections, open=True, timeout=30,
         )
+        self.keys = PostGISKeyStore(self._pool, self.url)
 
     # -- schema -----------------------------------------------------------------
     def migrate(self) -> int:
-        with self._pool.connection() as conn:
-            # Workers that start together wait here; the first one migrates.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.geoplots_migrate'))")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version integer PRIMARY KEY, name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-            for number, name, sql in _migrations():
-                if number in applied:
-                    continue
-                conn.execute(sql)
-                conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (number, name)
-                )
-            row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
+        # Records first: their schema 1 created api_keys, which the key store then owns.
+        version = _apply_migrations(self._pool, "postgis", "schema_migrations")
+        self.keys.migrate()
+        return version
 
     def schema_migrations(self) -> list[tuple[int, str, str]]:
         """Return the applied migrations as (version, name, applied_at ISO 8601)."""
@@ -308,7 +313,29 @@ class PostGISStore(Store):
         this database (PostgreSQL LISTEN/NOTIFY)."""
         return PostgresEventBus(self._conninfo)
 
-    # -- API keys ---------------------------------------------------------------
+
+class PostGISKeyStore(KeyStore):
+    """API keys in the ``api_keys`` table of the store's database (no feature table: no
+    geometry, so GIS clients do not list it as a layer). Shares the store's pool.
+
+    Parameters
+    ----------
+    pool : psycopg_pool.ConnectionPool
+        The store's connection pool (closed by the store).
+    url : str
+        The store's URL, password masked (for messages).
+    """
+
+    def __init__(self, pool: ConnectionPool, url: str) -> None:
+        self._pool = pool
+        self.url = url
+
+    def migrate(self) -> int:
+        return _apply_migrations(self._pool, "postgis_keys", "key_schema_migrations")
+
+    def close(self) -> None:
+        """Nothing of its own to release: the store closes the shared pool."""
+
     def _insert_key(self, *, name: str, role: Role, zone: str | None, key_hash: str, prefix: str) -> ApiKey:
         with self._pool.connection() as conn:
             row = conn.execute(
@@ -332,6 +359,31 @@ class PostGISStore(Store):
         with self._pool.connection() as conn:
             cur = conn.execute("UPDATE api_keys SET revoked = true WHERE id = %s", (int(key_id),))
             return cur.rowcount > 0
+
+    def import_keys(self, keys: list[tuple[ApiKey, str]]) -> int:
+        added = 0
+        with self._pool.connection() as conn:
+            for key, key_hash in keys:
+                row = conn.execute(
+                    "INSERT INTO api_keys (id, name, role, zone, key_hash, prefix, created_at, revoked) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+                    (key.id, key.name, key.role, key.zone, key_hash, key.prefix, key.created_at, key.revoked),
+                ).fetchone()
+                if row is None:
+                    stored = conn.execute("SELECT key_hash FROM api_keys WHERE id = %s", (key.id,)).fetchone()
+                    if stored is None or stored[0] != key_hash:
+                        raise GeoplotsError(
+                            f"Cannot import API key {key.id} ({key.name!r}): the key store holds a "
+                            "different key under that id or this key under another id."
+                        )
+                else:
+                    added += 1
+            # ids given explicitly do not move the sequence: the next created key follows them
+            conn.execute(
+                "SELECT setval(pg_get_serial_sequence('api_keys', 'id'), "
+                "greatest((SELECT max(id) FROM api_keys), 1))"
+            )
+        return added
 
 
 _PLACEHOLDER = {"geom": "ST_GeomFromWKB(%(geom)s, 4326)", "properties": "coalesce(%(properties)s::jsonb, '{}')"}

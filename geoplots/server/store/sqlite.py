@@ -1,10 +1,19 @@
-"""The embedded store: one SQLite file in WAL mode, laid out as a GeoPackage.
+"""The embedded store: one SQLite file in WAL mode, a valid GeoPackage 1.3.
 
-The records table is a GeoPackage feature table (``gpkg_contents``,
-``gpkg_geometry_columns``, GeoPackage geometry blobs, EPSG:4326), so the file opens
-directly in QGIS for a district office that wants to look at the raw pins. Bounding-box
-queries use SQLite's built-in R*Tree module; no extension has to be loaded, so the store
-works on any Python build.
+The file holds one feature layer, ``records`` (pins, plots and households; geometry
+column ``GEOMETRY``, EPSG:4326, GeoPackage geometry blobs), so it opens directly in QGIS
+for a district office that wants to look at the raw records, and passes GDAL's
+``validate_gpkg.py``. Bounding-box queries use the registered ``gpkg_rtree_index``
+extension (``rtree_records_geom``, kept by the specification's triggers), which GDAL and
+QGIS use too; SQLite's built-in R*Tree module does the work and the ``ST_*`` functions
+the triggers call are registered on each connection, so no extension has to be loaded.
+The change counter and the migration log are GeoPackage metadata (``gpkg_metadata``),
+so nothing but records is listed as a layer. API keys are not in this file at all: they
+live in the store's key store, ``<db>.keys.sqlite`` (:mod:`.sqlite_keys`).
+
+Schema: numbered SQL files in ``migrations/sqlite/``, applied in order by
+:meth:`SQLiteStore.migrate`; a store made by an older version is upgraded on its first
+start with every record kept (and its keys moved to the key store).
 
 Durability: WAL with ``synchronous=FULL``, and every batch is one ``BEGIN IMMEDIATE``
 transaction, so an acknowledged batch survives a kill -9 (and a power cut), and
@@ -13,10 +22,11 @@ concurrent writers queue on the lock instead of failing.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sqlite3
 import struct
-import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +37,8 @@ import pandas as pd
 import shapely
 
 from geoplots.errors import GeoplotsError
+from geoplots.server.store._migrations import packaged, split_sql
+from geoplots.server.store._sqlite_connections import ThreadConnections
 from geoplots.server.store.base import (
     RECORD_COLUMNS,
     REQUIRED_COLUMNS,
@@ -34,9 +46,9 @@ from geoplots.server.store.base import (
     BatchResult,
     Kind,
     Page,
-    Role,
     Store,
 )
+from geoplots.server.store.sqlite_keys import SQLiteKeyStore, default_keys_path
 
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _GPKG_USER_VERSION = 10300  # GeoPackage 1.3
@@ -44,74 +56,9 @@ _GPKG_USER_VERSION = 10300  # GeoPackage 1.3
 # Typed columns of the records table, in insert order (id is assigned by SQLite).
 _TYPED = [c for c in RECORD_COLUMNS if c != "id"]
 
-_MIGRATIONS: list[tuple[int, str, str]] = [
-    (
-        1,
-        "geopackage records table, r-tree, keys, version counter",
-        """
-        CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
-            srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
-            organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
-        INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
-            ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', NULL),
-            ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', NULL),
-            ('WGS 84 geodetic', 4326, 'EPSG', 4326,
-             'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]',
-             'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
-        CREATE TABLE IF NOT EXISTS gpkg_contents (
-            table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
-            description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT
-            (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE,
-            max_y DOUBLE, srs_id INTEGER);
-        CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
-            table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
-            srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-            PRIMARY KEY (table_name, column_name));
-        CREATE TABLE records (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            geom BLOB,
-            kind TEXT NOT NULL,
-            record_id TEXT,
-            name TEXT,
-            "row" INTEGER,
-            lat REAL,
-            lon REAL,
-            subdistrict_code TEXT,
-            district_code TEXT,
-            province_code TEXT,
-            inspection_zone TEXT,
-            match TEXT,
-            distance_m REAL,
-            address_mismatch INTEGER,
-            declared_subdistrict_code TEXT,
-            warnings TEXT,
-            batch_id TEXT,
-            key_id INTEGER,
-            received_at TEXT,
-            properties TEXT);
-        CREATE UNIQUE INDEX records_kind_record_id ON records(kind, record_id)
-            WHERE record_id IS NOT NULL;
-        CREATE INDEX records_zone ON records(inspection_zone, kind);
-        CREATE INDEX records_province ON records(province_code);
-        CREATE VIRTUAL TABLE records_rtree USING rtree(id, minx, maxx, miny, maxy);
-        INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
-            VALUES ('records', 'features', 'geoplots records',
-                    'Located field records (pins, plots, households) sent to the war-room server', 4326);
-        INSERT INTO gpkg_geometry_columns VALUES ('records', 'geom', 'GEOMETRY', 4326, 0, 0);
-        CREATE TABLE api_keys (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            name TEXT NOT NULL DEFAULT '',
-            role TEXT NOT NULL,
-            zone TEXT,
-            key_hash TEXT NOT NULL UNIQUE,
-            prefix TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            revoked INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        INSERT INTO meta VALUES ('version', 0);
-        """,
-    ),
-]
+# Bookkeeping rows in gpkg_metadata (see migrations/sqlite/0002_geopackage.sql).
+_VERSION_URI = "urn:geoplots:store:version"
+_MIGRATION_URI = "urn:geoplots:store:migration"
 
 
 def _now() -> str:
@@ -169,66 +116,76 @@ def _jsonable_rows(frame: pd.DataFrame) -> list[str | None]:
 
 
 class SQLiteStore(Store):
-    """The embedded store in one SQLite/GeoPackage file (``sqlite:///path.db``)."""
+    """The embedded store in one SQLite/GeoPackage file (``sqlite:///path.db``).
 
-    def __init__(self, url: str) -> None:
+    Parameters
+    ----------
+    url : str
+        ``sqlite:///path/to/geoplots.gpkg``.
+    keys : str or path, optional
+        The key file; default ``<db>.keys.sqlite`` beside the GeoPackage.
+    """
+
+    def __init__(self, url: str, *, keys: str | os.PathLike[str] | None = None) -> None:
         self.url = url
         self.path = _path_from_url(url)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._closed = False
+        self._connections = ThreadConnections(self.path, _register_gpkg_functions)
+        self.keys = SQLiteKeyStore(default_keys_path(self.path) if keys is None else keys)
 
     # -- connections ----------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
-        if self._closed:
-            raise GeoplotsError("The store was closed.")
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            # autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE for writes)
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=60000")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
+        return self._connections.get()
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                try:
-                    conn.close()
-                except sqlite3.ProgrammingError:  # closed from another thread already
-                    pass
-            self._all.clear()
-        self._closed = True
+        self._connections.close()
+        self.keys.close()
 
     # -- schema -----------------------------------------------------------------
     def migrate(self) -> int:
+        self.keys.migrate()
+        migrations = packaged("sqlite")
         conn = self._conn()
+        # Deleted rows are overwritten, not left in free pages: the keys a store before
+        # schema 2 held must not stay readable in the bytes of the file.
+        conn.execute("PRAGMA secure_delete=ON")
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            done = {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
-            for number, name, sql in _MIGRATIONS:
-                if number in done:
-                    continue
-                for statement in _split_sql(sql):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, _now()))
+            self._move_keys_out(conn)
+            applied = _applied_migrations(conn)
+            for number, name, sql in migrations:
+                if number not in applied:
+                    for statement in split_sql(sql):
+                        conn.execute(statement)
+                    _record_migration(conn, number, name)
             conn.execute(f"PRAGMA application_id={_GPKG_APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={_GPKG_USER_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return max(n for n, _, _ in _MIGRATIONS)
+        finally:
+            conn.execute("PRAGMA secure_delete=OFF")
+        # Into the file itself now, not only the WAL: the GeoPackage header (application_id,
+        # user_version) that tools read from the file's first bytes, and after a move of the
+        # keys out, the zeroed pages that held them.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return migrations[-1][0]
+
+    def _move_keys_out(self, conn: sqlite3.Connection) -> None:
+        """Hand the keys of a store from before schema 2 (its own api_keys table) to the
+        key store, keeping their ids, before the migration drops that table. Safe to repeat
+        when a crash came between the two."""
+        if _has_table(conn, "api_keys"):
+            self.keys.import_keys(_old_keys(conn))
+
+    def schema_migrations(self) -> list[tuple[int, str, str]]:
+        """Return the applied migrations as (version, name, applied_at ISO 8601)."""
+        rows = self._conn().execute(
+            "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ?", (_MIGRATION_URI,)
+        ).fetchall()
+        log = sorted((json.loads(text) for (text,) in rows), key=lambda m: m["version"])
+        return [(m["version"], m["name"], m["applied_at"]) for m in log]
 
     # -- records ----------------------------------------------------------------
     def add_records(
@@ -244,43 +201,37 @@ class SQLiteStore(Store):
         bounds = shapely.bounds(np.asarray(records.geometry.values, dtype=object))
         cols = ", ".join(['"geom"'] + [f'"{c}"' for c in _TYPED] + ['"properties"'])
         marks = ", ".join("?" * (len(_TYPED) + 2))
-        updates = ", ".join(f'"{c}"=excluded."{c}"' for c in ["geom", *_TYPED, "properties"])
-        sql = (
-            f"INSERT INTO records ({cols}) VALUES ({marks}) "
-            f"ON CONFLICT(kind, record_id) WHERE record_id IS NOT NULL DO UPDATE SET {updates} "
-            "RETURNING id"
-        )
+        updates = ", ".join(f'"{c}"=?' for c in ["geom", *_TYPED, "properties"])
+        insert = f"INSERT INTO records ({cols}) VALUES ({marks}) RETURNING id"
+        # A resend replaces its record with a plain UPDATE, not an UPSERT: an UPSERT's
+        # conflict clause would override the INSERT OR REPLACE inside the GeoPackage rtree
+        # triggers (SQLite applies the outer statement's policy in trigger bodies).
+        update = f"UPDATE records SET {updates} WHERE id=?"
         conn = self._conn()
         ids: list[int] = []
         replaced: list[bool] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for blob, row, b in zip(blobs, rows, bounds):
-                existed = False
+            for blob, row in zip(blobs, rows):
+                existing = None
                 rid = row[_TYPED.index("record_id")]
                 if rid is not None:
-                    existed = (
-                        conn.execute(
-                            "SELECT 1 FROM records WHERE kind=? AND record_id=?", (kind, rid)
-                        ).fetchone()
-                        is not None
-                    )
-                (new_id,) = conn.execute(sql, (blob, *row)).fetchone()
-                if blob is not None and not np.isnan(b[0]):
-                    conn.execute(
-                        "INSERT OR REPLACE INTO records_rtree VALUES (?, ?, ?, ?, ?)",
-                        (new_id, b[0], b[2], b[1], b[3]),
-                    )
+                    existing = conn.execute(
+                        "SELECT id FROM records WHERE kind=? AND record_id=?", (kind, rid)
+                    ).fetchone()
+                # the GeoPackage's rtree triggers keep rtree_records_geom in step
+                if existing is None:
+                    (new_id,) = conn.execute(insert, (blob, *row)).fetchone()
                 else:
-                    conn.execute("DELETE FROM records_rtree WHERE id=?", (new_id,))
+                    (new_id,) = existing
+                    conn.execute(update, (blob, *row, new_id))
                 ids.append(int(new_id))
-                replaced.append(existed)
-            conn.execute("UPDATE meta SET value = value + 1 WHERE key='version'")
-            (version,) = conn.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-            conn.execute(
-                "UPDATE gpkg_contents SET last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
-                "WHERE table_name='records'"
-            )
+                replaced.append(existing is not None)
+            (version,) = conn.execute(
+                "UPDATE gpkg_metadata SET metadata = CAST(metadata AS INTEGER) + 1 "
+                "WHERE md_standard_uri = ? RETURNING CAST(metadata AS INTEGER)", (_VERSION_URI,)
+            ).fetchone()
+            conn.execute(_WIDEN_EXTENT, _extent(bounds))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -299,7 +250,7 @@ class SQLiteStore(Store):
         if bbox is not None:
             minx, miny, maxx, maxy = bbox
             clauses.append(
-                "r.id IN (SELECT id FROM records_rtree WHERE maxx >= ? AND minx <= ? "
+                "r.id IN (SELECT id FROM rtree_records_geom WHERE maxx >= ? AND minx <= ? "
                 "AND maxy >= ? AND miny <= ?)"
             )
             params += [minx, maxx, miny, maxy]
@@ -367,66 +318,132 @@ class SQLiteStore(Store):
         return int(n)
 
     def version(self) -> int:
-        (v,) = self._conn().execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        (v,) = self._conn().execute(
+            "SELECT CAST(metadata AS INTEGER) FROM gpkg_metadata WHERE md_standard_uri = ?", (_VERSION_URI,)
+        ).fetchone()
         return int(v)
 
-    # -- keys -----------------------------------------------------------------------
-    def _insert_key(self, *, name: str, role: Role, zone: str | None, key_hash: str, prefix: str) -> ApiKey:
-        created = _now()
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            cur = conn.execute(
-                "INSERT INTO api_keys (name, role, zone, key_hash, prefix, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (name, role, zone, key_hash, prefix, created),
-            )
-            key_id = cur.lastrowid
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return ApiKey(id=int(key_id), name=name, role=role, zone=zone, prefix=prefix, created_at=created)
 
-    _KEY_COLS = "id, name, role, zone, prefix, created_at, revoked"
-
-    def _key_by_hash(self, key_hash: str) -> ApiKey | None:
-        row = self._conn().execute(
-            f"SELECT {self._KEY_COLS} FROM api_keys WHERE key_hash = ?", (key_hash,)
-        ).fetchone()
-        return None if row is None else _key(row)
-
-    def list_keys(self) -> list[ApiKey]:
-        rows = self._conn().execute(f"SELECT {self._KEY_COLS} FROM api_keys ORDER BY id").fetchall()
-        return [_key(r) for r in rows]
-
-    def revoke_key(self, key_id: int) -> bool:
-        cur = self._conn().execute("UPDATE api_keys SET revoked = 1 WHERE id = ?", (int(key_id),))
-        return cur.rowcount > 0
+# gpkg_contents keeps an extent that contains every stored geometry (the specification's
+# "informative bounding box"): each batch widens it by its own envelope, in the batch's
+# transaction. A NULL envelope (a batch without geometries) leaves it as it was; SQLite's
+# multi-argument min()/max() are NULL when any argument is, hence the coalesce pairs.
+_WIDEN_EXTENT = (
+    "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
+    "min_x = min(coalesce(min_x, :min_x), coalesce(:min_x, min_x)), "
+    "min_y = min(coalesce(min_y, :min_y), coalesce(:min_y, min_y)), "
+    "max_x = max(coalesce(max_x, :max_x), coalesce(:max_x, max_x)), "
+    "max_y = max(coalesce(max_y, :max_y), coalesce(:max_y, max_y)) "
+    "WHERE table_name = 'records'"
+)
 
 
-def _key(row: tuple) -> ApiKey:
-    return ApiKey(
-        id=int(row[0]), name=row[1], role=row[2], zone=row[3], prefix=row[4], created_at=row[5],
-        revoked=bool(row[6]),
+def _extent(bounds: np.ndarray) -> dict[str, float | None]:
+    """Return the envelope of a batch's geometry bounds (None values when it has none)."""
+    names = ("min_x", "min_y", "max_x", "max_y")
+    if len(bounds) == 0 or np.isnan(bounds[:, 0]).all():
+        return dict.fromkeys(names)
+    lows, highs = np.nanmin(bounds[:, :2], axis=0), np.nanmax(bounds[:, 2:], axis=0)
+    return dict(zip(names, (float(lows[0]), float(lows[1]), float(highs[0]), float(highs[1]))))
+
+
+# -- schema bookkeeping ---------------------------------------------------------------
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def _applied_migrations(conn: sqlite3.Connection) -> set[int]:
+    """Return the numbers of the migrations applied to this file: logged in gpkg_metadata
+    since schema 2, in a schema_migrations table before it, none in a new file."""
+    if _has_table(conn, "gpkg_metadata"):
+        rows = conn.execute("SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ?", (_MIGRATION_URI,))
+        return {int(json.loads(text)["version"]) for (text,) in rows}
+    if _has_table(conn, "schema_migrations"):
+        return {int(v) for (v,) in conn.execute("SELECT version FROM schema_migrations")}
+    return set()
+
+
+def _record_migration(conn: sqlite3.Connection, number: int, name: str) -> None:
+    """Log an applied migration where the schema now in place keeps its log."""
+    if _has_table(conn, "gpkg_metadata"):
+        entry = json.dumps({"version": number, "name": name, "applied_at": _now()})
+        cur = conn.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+            "VALUES ('schema', ?, 'application/json', ?)", (_MIGRATION_URI, entry),
+        )
+        conn.execute(
+            "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) VALUES ('geopackage', ?)",
+            (cur.lastrowid,),
+        )
+        return
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
+    conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, _now()))
 
 
-def _split_sql(script: str) -> list[str]:
-    """Split a SQL script into complete statements (semicolons inside strings kept).
+def _old_keys(conn: sqlite3.Connection) -> list[tuple[ApiKey, str]]:
+    """Return the keys a store before schema 2 kept in its own api_keys table."""
+    rows = conn.execute(
+        "SELECT id, name, role, zone, prefix, created_at, revoked, key_hash FROM api_keys ORDER BY id"
+    ).fetchall()
+    return [
+        (ApiKey(id=int(r[0]), name=r[1], role=r[2], zone=r[3], prefix=r[4], created_at=r[5],
+                revoked=bool(r[6])), r[7])
+        for r in rows
+    ]
 
-    ``sqlite3.executescript`` would COMMIT the migration's transaction, so statements are
-    run one by one instead.
+
+# -- the SQL functions of the GeoPackage rtree triggers -------------------------------
+def _register_gpkg_functions(conn: sqlite3.Connection) -> None:
+    """Give ``conn`` the ``ST_IsEmpty``/``ST_MinX``/... functions the specification's
+    rtree triggers call (GDAL registers the same ones on its connections)."""
+    conn.create_function("ST_IsEmpty", 1, _st_is_empty, deterministic=True)
+    for name, at in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
+        conn.create_function(name, 1, functools.partial(_st_envelope_part, at), deterministic=True)
+
+
+def _st_is_empty(blob: bytes | None) -> int | None:
+    if blob is None:
+        return None
+    return int(_blob_envelope(bytes(blob)) is None)
+
+
+def _st_envelope_part(at: int, blob: bytes | None) -> float | None:
+    if blob is None:
+        return None
+    envelope = _blob_envelope(bytes(blob))
+    return None if envelope is None else envelope[at]
+
+
+@functools.lru_cache(maxsize=16)  # the five calls a trigger makes share one parse
+def _blob_envelope(blob: bytes) -> tuple[float, float, float, float] | None:
+    """Return (minx, maxx, miny, maxy) of a GeoPackage geometry blob; None when empty.
+
+    Read from the header's envelope when it has one; a point is read straight from its
+    WKB; anything else through shapely.
     """
-    out, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf)
-            buf = ""
-    if buf.strip():
-        out.append(buf)
-    return [s.strip() for s in out if s.strip()]
+    if len(blob) < 8 or blob[:2] != b"GP":
+        raise ValueError("not a GeoPackage geometry blob")
+    flags = blob[3]
+    if flags & 0x08:
+        return None
+    if (flags >> 1) & 0x07:
+        minx, maxx, miny, maxy = struct.unpack_from("<4d" if flags & 1 else ">4d", blob, 8)
+        return minx, maxx, miny, maxy
+    wkb = blob[8:]
+    order = "<" if wkb[0] == 1 else ">"
+    (type_code,) = struct.unpack_from(order + "I", wkb, 1)
+    if type_code % 1000 == 1:  # Point, Point Z/M/ZM: x and y come first
+        x, y = struct.unpack_from(order + "2d", wkb, 5)
+        return None if np.isnan(x) else (x, x, y, y)
+    geom = shapely.from_wkb(wkb)
+    if geom.is_empty:
+        return None
+    minx, miny, maxx, maxy = geom.bounds
+    return minx, maxx, miny, maxy
 
 
 def _rows_for_insert(
@@ -500,7 +517,8 @@ def _features_from_rows(names: list[str], rows: list[tuple]) -> list[dict]:
 def _frame_from_rows(names: list[str], rows: list[tuple]) -> gpd.GeoDataFrame:
     table = pd.DataFrame.from_records(rows, columns=names)
     geoms = _from_gpkg_blobs(table["geom"].tolist()) if len(table) else np.array([], dtype=object)
-    props = [json.loads(p) if p else {} for p in table["properties"]]
+    # from_records turns NULL into NaN in a column that also holds text: test for text
+    props = [json.loads(p) if isinstance(p, str) and p else {} for p in table["properties"]]
     extra = pd.DataFrame.from_records(props, index=table.index) if props else pd.DataFrame(index=table.index)
     extra = extra[[c for c in extra.columns if c not in RECORD_COLUMNS and c != "geometry"]]
     table = table.drop(columns=["geom", "properties"])
@@ -513,7 +531,7 @@ def _frame_from_rows(names: list[str], rows: list[tuple]) -> gpd.GeoDataFrame:
     for c in ("lat", "lon", "distance_m"):
         table[c] = table[c].astype("float64")
     table["address_mismatch"] = table["address_mismatch"].astype("boolean")
-    table["warnings"] = [json.loads(w) if w else [] for w in table["warnings"]]
+    table["warnings"] = [json.loads(w) if isinstance(w, str) and w else [] for w in table["warnings"]]
     table = table[list(RECORD_COLUMNS)]
     out = pd.concat([table, extra], axis=1)
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=table.index, crs=4326), crs=4326)
