@@ -168,7 +168,11 @@ def test_records_survive_reopening(store_url, pins):
 
 
 def test_keys_are_hashed_found_listed_and_revoked(store):
+    from geoplots.server.store import KeyStore
+
+    assert isinstance(store.keys, KeyStore)  # keys live in a store of their own
     key, secret = store.create_key("editor", zone="12", name="สนง.พช.ขอนแก่น")
+    assert store.keys.find_key(secret) == key
     assert secret.startswith("gp_") and len(secret) > 30
     found = store.find_key(secret)
     assert found == key and found.zone == "12" and found.role == "editor"

@@ -15,7 +15,10 @@ import pytest
 from geoplots.groups import inspection_zones
 from geoplots.server.events import Event
 from geoplots.server.store import open_store
-from geoplots.server.store.postgis import PostGISStore, _migrations
+from geoplots.server.store._migrations import packaged
+from geoplots.errors import GeoplotsError
+from geoplots.server.store.base import ApiKey, hash_key
+from geoplots.server.store.postgis import PostGISKeyStore, PostGISStore, _migrations
 from geoplots.synthetic import sample_points
 from postgis_support import fresh_schema_url, requires_postgres
 
@@ -151,3 +154,45 @@ def test_events_published_by_one_process_reach_subscribers_of_another(pg_url):
 
     got = asyncio.run(main())
     assert [(e.type, e.data["version"]) for e in got] == [("records", 1), ("records", 2)]
+
+
+def test_keys_have_a_store_of_their_own_that_is_no_feature_table(pg_url):
+    with open_store(pg_url) as store:
+        assert isinstance(store.keys, PostGISKeyStore)
+        key, secret = store.create_key("editor", zone="12", name="สนง.พช.ขอนแก่น")
+        assert store.find_key(secret) == key
+        # keys taken over from elsewhere keep their ids; new ones follow; a clash is refused
+        moved = ApiKey(id=10, name="moved", role="admin", zone=None, prefix="gp_moved",
+                       created_at="2026-10-01T08:00:00.000+00:00")
+        assert store.keys.import_keys([(moved, hash_key("gp_moved-secret"))]) == 1
+        assert store.keys.import_keys([(moved, hash_key("gp_moved-secret"))]) == 0
+        assert store.find_key("gp_moved-secret").id == 10 and store.create_key("inspector")[0].id == 11
+        with pytest.raises(GeoplotsError, match="different key"):
+            store.keys.import_keys([(moved, hash_key("gp_another-secret"))])
+    with psycopg.connect(pg_url) as conn:
+        applied = [r[0] for r in conn.execute("SELECT version FROM key_schema_migrations ORDER BY version")]
+        assert applied == [n for n, _, _ in packaged("postgis_keys")]
+        geometry_tables = {r[0] for r in conn.execute(
+            "SELECT f_table_name FROM geometry_columns WHERE f_table_schema = current_schema()")}
+        assert geometry_tables == {"records"}
+
+
+def test_a_database_made_by_the_previous_schema_opens_with_its_records_and_keys(pg_url, boundary_dir):
+    # The previous code: records migration 1 only (it created api_keys), no key migrations.
+    secret = "gp_" + "k" * 43
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(_migrations()[0][2])
+        conn.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+                     " applied_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (1, 'init')")
+        conn.execute("INSERT INTO api_keys (name, role, zone, key_hash, prefix) VALUES (%s, 'editor', '12', %s, %s)",
+                     ("สนง.พช.ขอนแก่น", hash_key(secret), secret[:9]))
+        conn.execute("INSERT INTO records (kind, record_id, batch_id, geom) VALUES "
+                     "('pins', 'OLD-1', 'b1', ST_SetSRID(ST_MakePoint(102.8, 16.4), 4326))")
+    with open_store(pg_url) as store:
+        found = store.find_key(secret)
+        assert found is not None and (found.id, found.zone) == (1, "12")
+        assert store.count() == 1 and store.all_records()["record_id"].tolist() == ["OLD-1"]
+        assert store.create_key("admin")[0].id == 2
+    with open_store(pg_url) as store:  # idempotent
+        assert [k.id for k in store.list_keys()] == [1, 2]
