@@ -153,11 +153,11 @@ class SQLiteStore(Store):
         try:
             self._move_keys_out(conn)
             applied = _applied_migrations(conn)
-            for number, name, sql in migrations:
-                if number not in applied:
-                    for statement in split_sql(sql):
-                        conn.execute(statement)
-                    _record_migration(conn, number, name)
+            pending = [m for m in migrations if m[0] not in applied]
+            for number, name, sql in pending:
+                for statement in split_sql(sql):
+                    conn.execute(statement)
+                _record_migration(conn, number, name)
             conn.execute(f"PRAGMA application_id={_GPKG_APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={_GPKG_USER_VERSION}")
             conn.execute("COMMIT")
@@ -166,10 +166,11 @@ class SQLiteStore(Store):
             raise
         finally:
             conn.execute("PRAGMA secure_delete=OFF")
-        # Into the file itself now, not only the WAL: the GeoPackage header (application_id,
-        # user_version) that tools read from the file's first bytes, and after a move of the
-        # keys out, the zeroed pages that held them.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if pending:
+            # Into the file itself now, not only the WAL: the GeoPackage header
+            # (application_id, user_version) that tools read from the file's first bytes,
+            # and after a move of the keys out, the zeroed pages that held them.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return migrations[-1][0]
 
     def _move_keys_out(self, conn: sqlite3.Connection) -> None:
