@@ -223,7 +223,8 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     _tiles(m, tiles, tiles_attribution, offline)
 
     if coverage is not None:
-        CoverageChoropleth(units, by=color_by).add_to(m)
+        # A rule's coverage carries its title (geoplots.coverage.rules): the legend names the target.
+        CoverageChoropleth(units, by=color_by, title=getattr(coverage, "title", None) or None).add_to(m)
         if gaps and "met" in units:
             # Thousands of red outlines hide the country; nationally the gaps start off.
             missed = int((~units["met"].astype("boolean").fillna(False)).sum())

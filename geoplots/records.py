@@ -1,9 +1,10 @@
 """The result of every step that takes field records in: accepted rows and rejects.
 
 Readers (``geoplots.readers``) and the join (``geoplots.locate``) both return
-:class:`Records`. A row is either accepted (possibly with warnings) or rejected with a
-reason code; ``rows_read == len(accepted) + len(rejects)`` always holds, so nothing a
-district office sent is ever lost without a trace.
+:class:`Records`. A row is either accepted (possibly with warnings: :class:`RowWarning`,
+a code of :data:`WARNINGS` and a detail) or rejected with a reason code of
+:data:`REJECT_REASONS`; ``rows_read == len(accepted) + len(rejects)`` always holds, so
+nothing a district office sent is ever lost without a trace.
 """
 
 from __future__ import annotations
@@ -41,6 +42,47 @@ REJECT_REASONS: dict[str, tuple[str, str]] = {
 #: Columns every rejects table starts with, before the original fields.
 REJECT_COLUMNS = ["row", "reason", "message"]
 
+#: Warning codes for accepted rows (a fix made, or an optional field left empty), with the
+#: message shown to district staff (Thai, English). Every warning a reader gives is one of
+#: these, as a :class:`RowWarning`.
+WARNINGS: dict[str, tuple[str, str]] = {
+    "thai_digits": ("อ่านเลขไทย (๐-๙) เป็นตัวเลข", "Thai digits (๐-๙) read as numbers."),
+    "dms": ("แปลงองศา ลิปดา ฟิลิปดา เป็นองศาทศนิยม", "Degrees-minutes-seconds converted to decimal degrees."),
+    "hemisphere_letter": ("อ่านอักษรซีกโลก (N/S/E/W) แล้ว", "Hemisphere letter (N/S/E/W) read."),
+    "decimal_comma": ("อ่านจุลภาคเป็นจุดทศนิยม", "Decimal comma read as a decimal point."),
+    "pair_in_one_column": ("กรอกพิกัดทั้งสองค่าไว้ในคอลัมน์เดียว", "Both coordinates were typed in one column."),
+    "swapped_lat_lon": ("ละติจูดและลองจิจูดกรอกสลับกัน แก้ให้แล้ว", "Latitude and longitude were swapped."),
+    "utm_converted": ("แปลงพิกัด UTM เป็นละติจูด/ลองจิจูดแล้ว", "UTM coordinates converted to latitude/longitude."),
+    "swapped_easting_northing": ("ค่าตะวันออกและค่าเหนือกรอกสลับกัน แก้ให้แล้ว", "Easting and northing were swapped."),
+    "coordinates_ignored": (
+        "ไม่ใช้พิกัด ระบุตำแหน่งจากตำบลในที่อยู่แทน",
+        "The coordinates were not used; placed by the sub-district of the address.",
+    ),
+    "address_unknown": ("ไม่พบที่อยู่นี้ในทะเบียนกรมการปกครอง", "The address matches no current DOPA area."),
+    "address_ambiguous": (
+        "ที่อยู่ตรงกับหลายพื้นที่ จึงไม่เดา",
+        "The address fits several areas, so none was guessed.",
+    ),
+    "missing_id": ("ไม่มีรหัสรายการ", "No ID."),
+    "buddhist_era": ("แปลงปี พ.ศ. เป็น ค.ศ. แล้ว", "Buddhist-era year (พ.ศ.) converted to CE."),
+    "month_day_order": (
+        "อ่านเป็น เดือน/วัน/ปี เพราะ วัน/เดือน/ปี เป็นไปไม่ได้",
+        "Read as month/day/year (day/month/year would be impossible).",
+    ),
+    "bad_date": ("ไม่ใช่วันที่ที่มีอยู่จริง เว้นว่างไว้", "Not a date that exists; left empty."),
+    "bad_area": ("อ่านพื้นที่ไม่ได้ เว้นว่างไว้", "The area could not be read; left empty."),
+    "area_mismatch": (
+        "พื้นที่ที่กรอกไม่ตรงกับพื้นที่ของรูปแปลง ใช้พื้นที่ของรูปแปลง",
+        "The typed area differs from the polygon's; the polygon's area is used.",
+    ),
+    "bad_yes_no": ("ไม่ใช่ค่า มี/ไม่มี เว้นว่างไว้", "Not a yes/no value; left empty."),
+}
+
+
+def _message(th: str, en: str, detail: str) -> str:
+    text = f"{th} / {en}"
+    return f"{text} ({detail})" if detail else text
+
 
 def reject_message(reason: str, detail: str = "") -> str:
     """Return the Thai and English message for ``reason``, with an optional detail.
@@ -50,9 +92,51 @@ def reject_message(reason: str, detail: str = "") -> str:
     >>> reject_message("duplicate_id", "ID P-001 first seen on row 2")
     'รหัสซ้ำกับแถวก่อนหน้า / This ID was already used in an earlier row. (ID P-001 first seen on row 2)'
     """
-    th, en = REJECT_REASONS[reason]
-    text = f"{th} / {en}"
-    return f"{text} ({detail})" if detail else text
+    return _message(*REJECT_REASONS[reason], detail)
+
+
+@dataclass(frozen=True)
+class RowWarning:
+    """One warning on an accepted row: a :data:`WARNINGS` code and what it is about.
+
+    The one place a warning becomes text (:meth:`__str__`, for CSV, GeoPackage and the
+    stores) or JSON (:meth:`to_json`, for the server's answers and Parquet); nothing reads
+    that text back.
+
+    Attributes
+    ----------
+    code : str
+        A key of :data:`WARNINGS` (an unknown code is a ``ValueError`` at once).
+    detail : str
+        The cell or values concerned, e.g. ``"date '5/3/64'"``; may be empty.
+
+    Examples
+    --------
+    >>> w = RowWarning("swapped_lat_lon", "102.8, 16.4 -> 16.4, 102.8")
+    >>> str(w)
+    'swapped_lat_lon: ละติจูดและลองจิจูดกรอกสลับกัน แก้ให้แล้ว / Latitude and longitude were swapped. (102.8, 16.4 -> 16.4, 102.8)'
+    >>> w.to_json()["code"], w.to_json()["detail"]
+    ('swapped_lat_lon', '102.8, 16.4 -> 16.4, 102.8')
+    """
+
+    code: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code not in WARNINGS:
+            raise ValueError(f"Unknown warning code {self.code!r}: register it in geoplots.records.WARNINGS.")
+
+    @property
+    def message(self) -> str:
+        """Thai / English message from the registry, with the detail in brackets."""
+        return _message(*WARNINGS[self.code], self.detail)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def to_json(self) -> dict[str, str]:
+        """``{"code", "message", "detail"}``: the warning in JSON answers and files."""
+        return {"code": self.code, "message": self.message, "detail": self.detail}
 
 
 @dataclass
@@ -63,8 +147,8 @@ class Records:
     ----------
     accepted : geopandas.GeoDataFrame
         EPSG:4326. Original columns plus ``row`` (the spreadsheet row number: header is
-        row 1), normalized ``lat``/``lon``, ``warnings`` (a list of ``"kind: message"``
-        strings per row) and parsed fields.
+        row 1), normalized ``lat``/``lon``, ``warnings`` (a list of :class:`RowWarning`
+        per row) and parsed fields.
     rejects : pandas.DataFrame
         ``row``, ``reason`` (a key of :data:`REJECT_REASONS`), ``message``, then the
         original fields.
@@ -88,12 +172,11 @@ class Records:
             )
 
     def summary(self) -> dict:
-        """Return rows read, accepted, rejected by reason and warnings by kind."""
+        """Return rows read, accepted, rejected by reason and warnings by kind (code)."""
         warnings: Counter[str] = Counter()
         if "warnings" in self.accepted.columns:
             for items in self.accepted["warnings"]:
-                for w in items or ():
-                    warnings[str(w).split(":", 1)[0]] += 1
+                warnings.update(w.code for w in items or ())
         reasons = Counter(self.rejects["reason"]) if len(self.rejects) else Counter()
         return {
             "rows_read": self.rows_read,

@@ -12,12 +12,16 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplots.errors import GeoplotsError
+from geoplots.records import RowWarning
 
 SUFFIXES = (".csv", ".gpkg", ".parquet")
 
 
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists (``warnings``) joined with "; " and mixed-type columns as text, for CSV/GPKG."""
+    """Lists (``warnings``) joined with "; " and mixed-type columns as text, for CSV/GPKG.
+
+    A warning is written as its text, ``str(RowWarning)`` (code: Thai / English message).
+    """
     out = frame.copy()
     for col in out.columns:
         if col == getattr(out, "_geometry_column_name", None) or out[col].dtype != object:
@@ -32,6 +36,13 @@ def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _json_items(value: object) -> object:
+    """A list cell for Parquet: warnings as their JSON form (code, message, detail)."""
+    if isinstance(value, (list, tuple)):
+        return [v.to_json() if isinstance(v, RowWarning) else v for v in value]
+    return value
+
+
 def _as_text(value: object) -> object:
     return value if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
 
@@ -42,7 +53,8 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     CSV is UTF-8 with a BOM so Excel shows Thai, without the geometry (points are in the
     ``lat``/``lon`` columns) and with list cells such as ``warnings`` joined by "; ".
     GeoPackage keeps the geometry (a table without geometry is written as an attribute
-    table). Parquet is GeoParquet for a GeoDataFrame; lists stay lists.
+    table). Parquet is GeoParquet for a GeoDataFrame; lists stay lists (warnings as
+    ``{"code", "message", "detail"}`` structs).
 
     Parameters
     ----------
@@ -90,5 +102,7 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
             if table[col].dtype == object and col != (geom_name if is_geo else None):
                 if not table[col].map(lambda v: isinstance(v, (list, tuple))).any():
                     table[col] = _flatten(table[[col]])[col]
+                else:
+                    table[col] = table[col].map(_json_items)
         table.to_parquet(path, index=False)
     return path

@@ -61,3 +61,15 @@ def test_coverage_change_leaders_from_an_enrolment_list_of_codes(boundary_dir, t
     table = pd.read_csv(out, dtype={"code": str}, encoding="utf-8-sig")
     per_district = enrolled.groupby("district_code")["subdistrict_code"].nunique()
     assert table.set_index("code")["count"].sum() == per_district.sum()
+
+
+def test_coverage_flags_a_rule_does_not_take_are_errors_before_reading(tmp_path):
+    # Formerly ignored: --min with model_villages, --column without a rule.
+    missing = tmp_path / "never-read.csv"
+    out = tmp_path / "cov.xlsx"
+    done = _run("coverage", str(missing), "--rule", "model_villages", "--min", "3", "--out", str(out))
+    assert done.returncode == 2 and "--rule model_villages does not take --min" in done.stderr
+    done = _run("coverage", str(missing), "--column", "has_garden", "--out", str(out))
+    assert done.returncode == 2 and "does not take --column; it takes --level, --min" in done.stderr
+    helped = _run("coverage", "--help")
+    assert all(name in helped.stdout for name in ("model_villages", "change_leaders", "household_participation"))

@@ -126,6 +126,39 @@ def test_rules_are_registered_by_name():
         run_rule("nope", None)
 
 
+def test_an_option_a_rule_does_not_take_is_a_type_error_naming_the_accepted_ones():
+    # Before rules owned their options, run_rule swallowed these (**_) and counted as if unsaid.
+    with pytest.raises(TypeError, match=r"'model_villages' takes no option min_count; it takes no options of its own"):
+        run_rule("model_villages", None, min_count=3)
+    with pytest.raises(TypeError, match=r"no option level.*zone, by, data"):
+        run_rule("change_leaders", None, level="subdistrict")
+    with pytest.raises(TypeError, match=r"no option threshold; its options are level, column, thresholds, min_count"):
+        run_rule("household_participation", None, threshold=(0.8, 0.9, 0.95))
+
+
+def test_each_rule_carries_its_kind_options_and_title():
+    villages, leaders, households = (RULES[n] for n in ("model_villages", "change_leaders", "household_participation"))
+    assert (villages.kind, leaders.kind, households.kind) == ("pins", "households", "households")
+    assert villages.option_names == leaders.option_names == ()
+    options = households.parameters(level="ตำบล", thresholds=[0.8, 0.9, 0.95])
+    assert (options.level, options.column, options.thresholds, options.min_count) == (
+        "subdistrict", "has_garden", (0.8, 0.9, 0.95), 1)
+    assert households.read_options(options) == {"yes_no": ["has_garden"]}
+    assert households.read_options(households.parameters(column="ปลูกผัก")) == {"yes_no": ["ปลูกผัก"]}
+    assert villages.read_options() == {} and leaders.read_options() == {}
+    with pytest.raises(GeoplotsError, match="three increasing"):
+        households.parameters(thresholds=(0.9, 0.8, 0.7))
+    for rule in RULES.values():
+        assert rule.title == f"{rule.title_th} / {rule.title_en}" and rule.title_th and rule.title_en
+
+
+def test_a_rule_titles_its_result_and_passes_its_options(boundary_dir):
+    hh = synthetic.households(["12"], per_unit=(5, 8), address_only=0.0, seed=12)
+    result = RULES["household_participation"](hh, zone=12, level="subdistrict", min_count=3)
+    assert result.title == RULES["household_participation"].title
+    assert result.level == "subdistrict" and result.min_count == 3
+
+
 def test_xlsx_report_has_a_sheet_per_zone_with_thai_headers(boundary_dir, tmp_path):
     villages = synthetic.model_villages(["12", "central"], seed=10)
     result = run_rule("model_villages", villages)

@@ -135,3 +135,15 @@ def test_national_subdistrict_map_is_light(boundary_dir):
     # Thousands of gaps would hide the country: listed in the control, switched off.
     assert not _layers(m, Gaps)[0].show
     assert _layers(m, ZoneOutlines)
+
+
+def test_a_rule_map_legend_names_the_rule(boundary_dir):
+    from geoplots.coverage import RULES
+
+    villages = model_villages(["12"], seed=6)
+    cov = RULES["model_villages"](villages, zone=12)
+    legend = _layers(geoplots.map(cov, zone=12), CoverageChoropleth)[0].legend
+    assert legend.title == f"{RULES['model_villages'].title} · รายอำเภอ"
+    assert RULES["model_villages"].title_th in legend.html()
+    plain = _layers(geoplots.map(geoplots.coverage(villages, zone=12), zone=12), CoverageChoropleth)[0]
+    assert plain.legend.title == "ความครอบคลุมรายอำเภอ (coverage)"

@@ -31,7 +31,7 @@ def test_names_in_separate_columns_resolve_to_the_sampled_subdistrict(pins):
     for code, row in zip(pins["code"], rec.accepted.itertuples()):
         if unique_by_names(code):
             assert row.declared_subdistrict_code == code
-            assert not any(w.startswith("address_") for w in row.warnings)
+            assert not any(w.code.startswith("address_") for w in row.warnings)
         assert row.declared_district_code == code[:4]
         assert row.declared_province_code == code[:2]
 
@@ -58,9 +58,9 @@ def test_ambiguous_name_is_a_warning_with_candidates_not_a_guess():
     res = resolve_address("ในเมือง", province="ขอนแก่น")
     assert res.subdistrict is None and res.district is None
     assert res.province == found[0].province.code
-    assert res.warnings[0].startswith("address_ambiguous:")
+    assert res.warnings[0].code == "address_ambiguous"
     for a in found:
-        assert a.subdistrict.code in res.warnings[0]
+        assert a.subdistrict.code in res.warnings[0].detail
 
 
 def test_postal_code_in_an_address_narrows_candidates():
@@ -73,9 +73,9 @@ def test_postal_code_in_an_address_narrows_candidates():
 def test_unknown_names_and_codes_warn():
     res = resolve_address("ไม่มีตำบลนี้", "", "ขอนแก่น")
     assert res.subdistrict is None and res.province == "40"
-    assert res.warnings[0].startswith("address_unknown:")
-    assert resolve_address(code="999999").warnings[0].startswith("address_unknown:")
-    assert resolve_address("qwerty").warnings[0].startswith("address_unknown:")
+    assert res.warnings[0].code == "address_unknown"
+    assert resolve_address(code="999999").warnings[0].code == "address_unknown"
+    assert resolve_address("qwerty").warnings[0].code == "address_unknown"
     assert resolve_address() == resolve_address("", "", "", "", "")
 
 

@@ -86,7 +86,7 @@ def test_swapped_lat_lon_fixed_only_when_the_swap_lands_in_thailand(pins):
     assert (placed.status == "ok").all()
     np.testing.assert_allclose(placed.lat, lat)
     np.testing.assert_allclose(placed.lon, lon)
-    assert all(w[0].startswith("swapped_lat_lon:") for w in placed.warnings)
+    assert all(w[0].code == "swapped_lat_lon" for w in placed.warnings)
     # As typed it is fine: no swap.
     placed = place(lat, lon)
     assert all(w == [] for w in placed.warnings)
@@ -105,7 +105,7 @@ def test_utm_with_zone_column_and_inferred(pins):
     assert rec.rejects.empty
     np.testing.assert_allclose(rec.accepted["lat"], pins["lat"], atol=1e-6)
     np.testing.assert_allclose(rec.accepted["lon"], pins["lon"], atol=1e-6)
-    assert all(any(w.startswith("utm_converted:") for w in ws) for ws in rec.accepted["warnings"])
+    assert all(any(w.code == "utm_converted" for w in ws) for ws in rec.accepted["warnings"])
 
     # Without the zone column a zone is used only when exactly one lands in Thailand.
     inferred = normalize_records(table.drop(columns="zone"))
@@ -136,7 +136,7 @@ def test_coordinate_fixes_recorded_per_row(pins):
         }
     )
     rec = normalize_records(table)
-    kinds = [sorted({w.split(":")[0] for w in ws}) for ws in rec.accepted["warnings"]]
+    kinds = [sorted({w.code for w in ws}) for ws in rec.accepted["warnings"]]
     assert kinds == [["thai_digits"], ["dms", "hemisphere_letter"], ["swapped_lat_lon"]]
     np.testing.assert_allclose(rec.accepted["lat"], [p.lat] * 3, atol=1e-5)
     np.testing.assert_allclose(rec.accepted["lon"], [p.lon] * 3, atol=1e-5)
@@ -149,7 +149,7 @@ def test_both_coordinates_typed_in_one_column(pins):
     table = pd.DataFrame({"lat": [f"{p.lat:.6f}, {p.lon:.6f}", ""], "lon": ["", f"{p.lat:.6f}"]})
     rec = normalize_records(table)
     assert (rec.accepted["lat"][0], rec.accepted["lon"][0]) == pytest.approx((p.lat, p.lon), abs=1e-6)
-    assert rec.accepted["warnings"][0][0].startswith("pair_in_one_column:")
+    assert rec.accepted["warnings"][0][0].code == "pair_in_one_column"
     assert rec.rejects["reason"].tolist() == ["missing_coordinates"]
 
 
@@ -159,5 +159,5 @@ def test_utm_easting_and_northing_typed_the_other_way_round(pins):
     e, n = utm(p.lat, p.lon, zone)
     rec = normalize_records(pd.DataFrame({"northing": [f"{e:.1f}"], "easting": [f"{n:.1f}"], "zone": [str(zone)]}))
     assert (rec.accepted["lat"][0], rec.accepted["lon"][0]) == pytest.approx((p.lat, p.lon), abs=1e-5)
-    kinds = {w.split(":")[0] for w in rec.accepted["warnings"][0]}
+    kinds = {w.code for w in rec.accepted["warnings"][0]}
     assert kinds == {"utm_converted", "swapped_easting_northing"}

@@ -38,20 +38,20 @@ def test_every_thai_month_name_and_abbreviation():
         for word in (full, abbr):
             ts, warnings = parse_date(f"1 {word} {2021 + BE_OFFSET}")
             assert ts == pd.Timestamp(2021, month, 1), word
-            assert [w.split(":")[0] for w in warnings] == ["buddhist_era"]
+            assert [w.code for w in warnings] == ["buddhist_era"]
 
 
 def test_buddhist_era_and_thai_digit_warnings():
     ts, warnings = parse_date("๕/๓/๒๕๖๔".translate(THAI_DIGITS))
     assert ts == DAY
-    assert sorted(w.split(":")[0] for w in warnings) == ["buddhist_era", "thai_digits"]
+    assert sorted(w.code for w in warnings) == ["buddhist_era", "thai_digits"]
     assert parse_date("2021-03-05")[1] == []
 
 
 def test_month_day_order_only_when_day_first_is_impossible():
     ts, warnings = parse_date("3/25/2021")
     assert ts == pd.Timestamp("2021-03-25")
-    assert warnings[0].startswith("month_day_order:")
+    assert warnings[0].code == "month_day_order"
     assert parse_date("3/4/2021")[0] == pd.Timestamp("2021-04-03")  # day/month/year, as Thai staff write
 
 
@@ -64,7 +64,7 @@ def test_excel_dates_with_buddhist_year():
 def test_bad_dates_are_empty_with_a_warning(bad):
     ts, warnings = parse_date(bad)
     assert ts is None
-    assert warnings[-1].startswith("bad_date:")
+    assert warnings[-1].code == "bad_date"
 
 
 def test_bad_date_keeps_the_record():
@@ -73,7 +73,7 @@ def test_bad_date_keeps_the_record():
     assert len(rec.accepted) == 2 and rec.rejects.empty
     assert pd.isna(rec.accepted["date"][0]) and rec.accepted["date"][1] == DAY
     assert str(rec.accepted["date"].dtype).startswith("datetime64")
-    assert any(w.startswith("bad_date:") for w in rec.accepted["warnings"][0])
+    assert any(w.code == "bad_date" for w in rec.accepted["warnings"][0])
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_plot_polygons_get_area_columns_and_typed_areas_are_fallback():
     assert acc.loc["A"].geometry.contains(shapely.Point(acc.loc["A", "lon"], acc.loc["A", "lat"]))
     assert acc.loc["C", "area_m2"] == 1600.0 and acc.loc["C", "area_rai_ngan_wa"] == "1-0-0"
     assert pd.isna(acc.loc["D", "area_m2"])
-    assert any(w.startswith("bad_area:") for w in acc.loc["D", "warnings"])
+    assert any(w.code == "bad_area" for w in acc.loc["D", "warnings"])
 
 
 def test_polygon_and_typed_area_disagreeing_is_a_warning():
@@ -148,7 +148,7 @@ def test_polygon_and_typed_area_disagreeing_is_a_warning():
     frame = gpd.GeoDataFrame({"area": ["20-0-0"]}, geometry=[poly], crs=4326)
     rec = normalize_records(frame, kind="plots")
     assert rec.accepted["area_m2"][0] == pytest.approx(10000.0, rel=1e-4)
-    assert any(w.startswith("area_mismatch:") for w in rec.accepted["warnings"][0])
+    assert any(w.code == "area_mismatch" for w in rec.accepted["warnings"][0])
 
 
 def test_separate_rai_ngan_wa_columns():
@@ -157,7 +157,7 @@ def test_separate_rai_ngan_wa_columns():
     rec = normalize_records(table, kind="plots")
     assert rec.accepted["area_rai_ngan_wa"].tolist()[:2] == ["5-2-30", "2-0-0"]
     assert pd.isna(rec.accepted["area_m2"][2])
-    assert any(w.startswith("bad_area:") for w in rec.accepted["warnings"][2])
+    assert any(w.code == "bad_area" for w in rec.accepted["warnings"][2])
 
 
 def test_yes_no():
@@ -174,4 +174,19 @@ def test_yes_no_option_converts_and_warns():
     table = pd.DataFrame({**{k: [v] * 3 for k, v in PIN.items()}, "ปลูกผัก": ["มี", "ไม่มี", "บางส่วน"]})
     rec = normalize_records(table, kind="households", yes_no=["ปลูกผัก"])
     assert rec.accepted["ปลูกผัก"].tolist() == [True, False, pd.NA]
-    assert [any(w.startswith("bad_yes_no:") for w in ws) for ws in rec.accepted["warnings"]] == [False, False, True]
+    assert [any(w.code == "bad_yes_no" for w in ws) for ws in rec.accepted["warnings"]] == [False, False, True]
+
+
+def test_warnings_are_registered_codes_with_thai_and_english_messages():
+    from geoplots.records import WARNINGS, RowWarning
+
+    assert all(th and en and th != en for th, en in WARNINGS.values())
+    with pytest.raises(ValueError, match="register it in geoplots.records.WARNINGS"):
+        RowWarning("swapped: lat")
+    ts, warnings = parse_date("๕/๓/๒๕๖๔")
+    assert warnings == [RowWarning("thai_digits", "date '๕/๓/๒๕๖๔'"), RowWarning("buddhist_era", "date '๕/๓/๒๕๖๔'")]
+    th, en = WARNINGS["buddhist_era"]
+    assert str(warnings[1]) == f"buddhist_era: {th} / {en} (date '๕/๓/๒๕๖๔')"
+    assert warnings[1].to_json() == {"code": "buddhist_era", "message": f"{th} / {en} (date '๕/๓/๒๕๖๔')",
+                                     "detail": "date '๕/๓/๒๕๖๔'"}
+

@@ -58,8 +58,8 @@ def _check_thai_excel_result(rec, pins):
     assert acc["record_id"].tolist() == [f"KNN-{i:03d}" for i in range(len(pins))]
     assert acc["date"].tolist() == [pd.Timestamp(2021, 3, i + 1) for i in range(len(pins))]
     assert acc["area_rai_ngan_wa"].tolist() == [f"{i}-2-30" for i in range(len(pins))]
-    assert "thai_digits" in {w.split(":")[0] for w in acc["warnings"][1]}
-    assert "swapped_lat_lon" in {w.split(":")[0] for w in acc["warnings"][2]}
+    assert "thai_digits" in {w.code for w in acc["warnings"][1]}
+    assert "swapped_lat_lon" in {w.code for w in acc["warnings"][2]}
     for code, got in zip(pins["code"], acc["declared_subdistrict_code"]):
         if unique_by_names(code):
             assert got == code
@@ -229,7 +229,7 @@ def test_write_frame_formats(tmp_path, pins):
     assert raw.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(csv_path, encoding="utf-8-sig", dtype=str)
     assert "geometry" not in back.columns and {"lat", "lon", "warnings"} <= set(back.columns)
-    assert back["warnings"][1] == "; ".join(rec.accepted["warnings"][1])
+    assert back["warnings"][1] == "; ".join(map(str, rec.accepted["warnings"][1]))
     assert back["ชื่อเกษตรกร"][0] == "นายสมชาย ใจดี"
 
     gpkg = write_frame(rec.accepted, tmp_path / "accepted.gpkg")
@@ -238,7 +238,7 @@ def test_write_frame_formats(tmp_path, pins):
     np.testing.assert_allclose(g.geometry.y, rec.accepted["lat"])
     pq = write_frame(rec.accepted, tmp_path / "accepted.parquet")
     p = gpd.read_parquet(pq)
-    assert list(p["warnings"][2]) == rec.accepted["warnings"][2]
+    assert [dict(w) for w in p["warnings"][2]] == [w.to_json() for w in rec.accepted["warnings"][2]]
     assert p["record_id"].tolist() == rec.accepted["record_id"].tolist()
 
     rej = write_frame(rec.rejects, tmp_path / "rejects.csv")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from geoplots.readers import normalize_records, parse_area, parse_coordinate, parse_date, parse_pair, parse_yes_no
 from geoplots.readers import resolve_address
 from geoplots.readers._coords import parse_zone
+from geoplots.records import WARNINGS, RowWarning
 
 # Characters staff actually produce in these cells, plus anything else.
 _MESSY = "0123456789๐๑๒๓๔๕๖๗๘๙.,-/:;°º'\"′″NSEWnsew ตอจ.ในเมืองกทม.เขตแขวงมีไม่ใช่✓xX\t\u00a0\ufeff"
@@ -43,7 +44,7 @@ def test_every_row_accounted_for(rows, kind):
     assert set(rec.rejects["reason"]) <= {"missing_coordinates", "unparseable_coordinates", "outside_thailand",
                                           "duplicate_id"}
     for warnings in rec.accepted["warnings"]:
-        assert all(isinstance(w, str) and ":" in w and w.split(":")[0].isidentifier() for w in warnings)
+        assert all(isinstance(w, RowWarning) and w.code in WARNINGS for w in warnings)
     placed = rec.accepted.geometry.notna()
     assert rec.accepted.loc[placed, "lat"].between(5, 21).all()
     if kind != "households":

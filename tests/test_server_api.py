@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 import geoplots
 from conftest_store import store_url  # noqa: F401  (fixture: every store backend)
+from geoplots.coverage.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.server.app import create_app
 from geoplots.server.settings import Settings
@@ -36,6 +37,9 @@ def test_health_and_page(api):
     # every zone of the scheme is selectable
     for zone in inspection_zones().groups():
         assert f'value="{zone}"' in page.text
+    # the targets and the records they count come from the rule registry
+    rule = RULES["household_participation"]
+    assert f'<option value="{rule.name}" data-kind="{rule.kind}">{rule.title}</option>' in page.text
 
 
 def test_collections_list_pins_and_the_three_levels(api):

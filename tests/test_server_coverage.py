@@ -105,6 +105,43 @@ def test_household_rule_tiers_match_rates_computed_from_the_input(api):
     assert set(got["tier"]) == {"not_passed", "passed", "commendation", "plaque"}
 
 
+def test_change_leaders_counts_the_enrolment_sent_as_households_not_pins(api):
+    # An enrolment list names sub-districts (codes, no coordinates): only the households kind
+    # places such rows, so that is what the rule counts, on the CLI and here alike.
+    enrolled = synthetic.enrolled_subdistricts(0.9, seed=35)
+    enrolled = enrolled[enrolled["province_code"].isin(ZONE12)]
+    rows = [{"id": f"CL-{c}", "รหัสตำบล": c} for c in enrolled["subdistrict_code"]]
+    res = api.post("/api/pins?kind=households", json=rows, headers=bearer(api.keys.editor))
+    assert res.status_code == 201, res.text[:500]
+    pins, _ = pin_records(30, seed=36)  # model-village pins are not change-leader sub-districts
+    assert api.post("/api/pins", json=pins, headers=bearer(api.keys.editor)).status_code == 201
+    body = api.get("/api/coverage?rule=change_leaders&zone=12").json()
+    assert body["kind"] == "households" and body["records"] == len(enrolled)
+    assert (body["rule"], body["title_th"]) == ("change_leaders", "ตำบลผู้นำการเปลี่ยนแปลง")
+    assert body["title"] == "ตำบลผู้นำการเปลี่ยนแปลง / Change-leader sub-districts"
+    counts = {u["code"]: u["count"] for u in body["units"]}
+    per_district = enrolled.groupby("district_code")["subdistrict_code"].nunique()
+    assert {c: n for c, n in counts.items() if n} == per_district.to_dict()
+
+
+def test_rule_options_are_checked_against_the_rule(api):
+    res = api.get("/api/coverage?rule=model_villages&min=3")
+    assert res.status_code == 422 and "does not take min" in res.json()["message"]
+    res = api.get("/api/coverage?rule=household_participation&kind=pins")
+    assert res.status_code == 422 and "counts households" in res.json()["message"]
+    hh = synthetic.households(["12"], per_unit=(2, 3), address_only=0.0, seed=37)
+    rows = [{"id": r, "lat": la, "lon": lo, "has_garden": "มี" if g else "ไม่มี"}
+            for r, la, lo, g in zip(hh["record_id"], hh["lat"], hh["lon"], hh["has_garden"])]
+    assert api.post("/api/pins?kind=households&yes_no=has_garden", json=rows,
+                    headers=bearer(api.keys.editor)).status_code == 201
+    res = api.get("/api/coverage?rule=household_participation&level=subdistrict&min=2&zone=12")
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert (body["level"], body["min_count"], body["kind"]) == ("subdistrict", 2, "households")
+    assert body["options"] == {"level": "subdistrict", "column": "has_garden", "thresholds": [0.7, 0.8, 0.9],
+                               "min_count": 2}
+
+
 def test_unknown_rule_and_level_are_422(api):
     assert api.get("/api/coverage?rule=nope").status_code == 422
     res = api.get("/api/coverage?level=village")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from conftest_store import store_url  # noqa: F401  (fixture: every store backend)
 from geoplots import synthetic
 from geoplots.groups import inspection_zones
+from geoplots.records import WARNINGS, RowWarning
 from geoplots.server.app import create_app
 from geoplots.server.settings import Settings
 from server_support import bearer, make_keys, pin_records
@@ -58,6 +59,23 @@ def test_batch_is_located_and_every_row_accounted_for(api):
     items = api.get("/collections/pins/items?limit=100").json()
     assert items["numberMatched"] == 40
     assert {f["id"] for f in items["features"]} == set(_accepted(body)["id"])
+
+
+def test_row_warnings_are_codes_with_the_registry_message(api):
+    records, truth = pin_records(1, seed=4)
+    lat, lon = str(records[0]["lat"]), str(records[0]["lon"])
+    digits = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+    swapped = {"id": "W-1", "lat": lon.translate(digits), "lon": lat.translate(digits)}
+    body = api.post("/api/pins", json=swapped, headers=bearer(api.keys.editor)).json()
+    warnings = body["rows"][0]["warnings"]
+    assert [w["code"] for w in warnings] == ["thai_digits", "swapped_lat_lon"]
+    th, en = WARNINGS["swapped_lat_lon"]
+    assert warnings[1]["message"] == f"{th} / {en} ({warnings[1]['detail']})"
+    assert warnings[1]["detail"] == f"{float(lon):g}, {float(lat):g} -> {float(lat):g}, {float(lon):g}"
+    assert body["warnings_by_kind"] == {"swapped_lat_lon": 1, "thai_digits": 1}
+    # stored and served as the registry's text form, the same as the CSV cell
+    stored = api.get("/collections/pins/items").json()["features"][0]["properties"]["warnings"]
+    assert stored == [str(RowWarning(w["code"], w["detail"])) for w in warnings]
 
 
 def test_one_record_and_a_resend_that_corrects_it(api):

@@ -9,41 +9,48 @@ import typer
 from rich.table import Table
 
 from geoplots.cli._app import DataOption, app, console
-from geoplots.coverage import DEFAULT_THRESHOLDS, coverage as compute_coverage, get_rule, write_coverage
+from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
+from geoplots.coverage import coverage as compute_coverage, write_coverage
+from geoplots.errors import GeoplotsError
 from geoplots.readers import KINDS, read_records
+
+
+def _thresholds(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(t) for t in text.split(","))
+    except ValueError:
+        raise GeoplotsError(f"--thresholds takes three rates separated by commas, e.g. 0.7,0.8,0.9, not {text!r}.") from None
 
 
 @app.command()
 def coverage(
     file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson or .gpkg.")],
     out: Annotated[Path, typer.Option("--out", help="Report: .xlsx (a sheet per zone, Thai headers) or .csv.")],
-    level: Annotated[str, typer.Option(help="province, district or subdistrict (จังหวัด/อำเภอ/ตำบล).")] = "district",
-    min_count: Annotated[int, typer.Option("--min", help="Records a unit needs to count as covered.")] = 1,
+    level: Annotated[str | None, typer.Option(help=option_help("level", "province, district or subdistrict (จังหวัด/อำเภอ/ตำบล)"), show_default=False)] = None,
+    min_count: Annotated[int | None, typer.Option("--min", help=option_help("min_count", "Records a unit needs to count as covered"), show_default=False)] = None,
     by: Annotated[str, typer.Option("--by", help="Grouping: inspection_zone, a code,group CSV, or 'none'.")] = "inspection_zone",
     zone: Annotated[str | None, typer.Option("--zone", help="Only this group, e.g. 12.")] = None,
-    rule: Annotated[str | None, typer.Option("--rule", help="A named target: model_villages, change_leaders, household_participation.")] = None,
-    column: Annotated[str, typer.Option("--column", help="Yes/no participation column (household_participation).")] = "has_garden",
-    thresholds: Annotated[str, typer.Option("--thresholds", help="Passed, commendation, plaque rates, e.g. 0.7,0.8,0.9.")] = ",".join(map(str, DEFAULT_THRESHOLDS)),
-    kind: Annotated[str | None, typer.Option(help="pins, plots or households (default: households for the participation and change-leader rules).")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help=rule_help())] = None,
+    column: Annotated[str | None, typer.Option("--column", help=option_help("column", "Yes/no participation column"), show_default=False)] = None,
+    thresholds: Annotated[str | None, typer.Option("--thresholds", help=option_help("thresholds", "Passed, commendation, plaque rates"), show_default=False)] = None,
+    kind: Annotated[str | None, typer.Option(help="pins, plots or households (default: what the rule reads, else pins).")] = None,
     data: DataOption = None,
 ) -> None:
     """Count records per unit (every unit, also those with none) and report coverage per zone."""
     grouping = None if by.strip().lower() == "none" else by
-    limits = tuple(float(t) for t in thresholds.split(","))
-    chosen = get_rule(rule) if rule else None
-    participation = chosen is not None and chosen.name == "household_participation"
-    # Households and enrolment lists may carry only an address (codes or names), no pins.
-    by_address = participation or (chosen is not None and chosen.name == "change_leaders")
-    kind = kind or ("households" if by_address else "pins")
+    chosen = chosen_rule(rule)
+    # Checked against the rule before the file is read: a flag the rule does not take is an error.
+    given = rule_options(chosen, level=level, min_count=min_count, column=column, thresholds=_thresholds(thresholds))
+    kind = kind or (chosen.kind if chosen else "pins")
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
-    options = {"yes_no": [column]} if participation else {}
-    records = read_records(file, kind=kind, **options)
+    records = read_records(file, kind=kind, **read_options(chosen, given))
     if chosen is None:
-        result = compute_coverage(records, level=level, min_count=min_count, by=grouping, zone=zone, data=data)
+        result = compute_coverage(records, by=grouping, zone=zone, data=data, **given)
     else:
-        result = chosen.run(records, zone=zone, by=grouping, level=level, min_count=min_count, column=column,
-                            thresholds=limits, data=data)
+        result = chosen.run(records, zone=zone, by=grouping, data=data, **given)
     table = Table(title=result.title or f"coverage by {result.level}")
     for name in ("group", "covered", "total", "percent"):
         table.add_column(name)

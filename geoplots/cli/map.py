@@ -9,7 +9,8 @@ import pandas as pd
 import typer
 
 from geoplots.cli._app import DataOption, app, console
-from geoplots.coverage import coverage as compute_coverage, get_rule
+from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
+from geoplots.coverage import coverage as compute_coverage
 from geoplots.errors import GeoplotsError
 from geoplots.levels import parse_level
 from geoplots.locate import locate
@@ -17,13 +18,13 @@ from geoplots.maps import map as build_map
 from geoplots.readers import read_records
 
 
-def _check_options(out: Path, zone, province, district, min_count: int) -> None:
+def _check_options(out: Path, zone, province, district, min_count: int | None) -> None:
     """Fail on bad options before reading and locating (which can take a while)."""
     if sum(x is not None for x in (zone, province, district)) > 1:
         raise GeoplotsError("Give only one of --zone, --province or --district to fit the map to.")
     if out.suffix.lower() not in (".html", ".htm"):
         raise GeoplotsError(f"The map is a web page: give --out a name ending in .html, not {out.name!r}.")
-    if min_count < 0:
+    if min_count is not None and min_count < 0:
         raise GeoplotsError(f"--min must be 0 or more, not {min_count}.")
 
 
@@ -41,35 +42,34 @@ def _zone_of(province, district, data) -> str | None:
 def map_command(
     file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson, .gpkg or .kml.")],
     out: Annotated[Path, typer.Option("--out", help="Map page to write (.html), one self-contained file.")],
-    level: Annotated[str, typer.Option(help="province, district or subdistrict (จังหวัด/อำเภอ/ตำบล).")] = "district",
+    level: Annotated[str | None, typer.Option(help=option_help("level", "province, district or subdistrict (จังหวัด/อำเภอ/ตำบล)"), show_default=False)] = None,
     zone: Annotated[str | None, typer.Option("--zone", help="Show inspection zone (เขตตรวจราชการ) only, e.g. 12.")] = None,
     province: Annotated[str | None, typer.Option("--province", help="Show one province: code (40) or name.")] = None,
     district: Annotated[str | None, typer.Option("--district", help="Show one district: code (4001) or name.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Leaflet and plugins written into the page: works with no internet.")] = False,
     tiles: Annotated[str, typer.Option("--tiles", help="Basemap: 'none', a tile URL .../{z}/{x}/{y}.png, or 'auto' (OpenStreetMap online, none offline).")] = "auto",
     attribution: Annotated[str | None, typer.Option("--tiles-attribution", help="Credit line of a custom tile URL.")] = None,
-    rule: Annotated[str | None, typer.Option("--rule", help="A named target: model_villages, change_leaders, household_participation.")] = None,
-    min_count: Annotated[int, typer.Option("--min", help="Records a unit needs to count as covered.")] = 1,
-    column: Annotated[str, typer.Option("--column", help="Yes/no participation column (household_participation).")] = "has_garden",
+    rule: Annotated[str | None, typer.Option("--rule", help=rule_help())] = None,
+    min_count: Annotated[int | None, typer.Option("--min", help=option_help("min_count", "Records a unit needs to count as covered"), show_default=False)] = None,
+    column: Annotated[str | None, typer.Option("--column", help=option_help("column", "Yes/no participation column"), show_default=False)] = None,
     data: DataOption = None,
 ) -> None:
     """Draw coverage, gaps and the records' pins on a map of a zone, province or district."""
     _check_options(out, zone, province, district, min_count)
-    level = parse_level(level)
-    chosen = get_rule(rule) if rule else None
-    participation = chosen is not None and chosen.name == "household_participation"
-    by_address = participation or (chosen is not None and chosen.name == "change_leaders")
-    records = read_records(file, kind="households" if by_address else "pins",
-                           **({"yes_no": [column]} if participation else {}))
+    chosen = chosen_rule(rule)
+    # Checked against the rule before reading and locating: a flag it does not take is an error.
+    given = rule_options(chosen, level=None if level is None else parse_level(level), min_count=min_count,
+                         column=column)
+    records = read_records(file, kind=chosen.kind if chosen else "pins", **read_options(chosen, given))
     # Located once: the same records give the counts and the pins (with their codes in popups).
     located = locate(records, data=data)
     if zone is None and (province is not None or district is not None):
         # Count only the inspection zone the area lies in: quicker, and the summary is about it.
         zone = _zone_of(province, district, data)
     if chosen is None:
-        result = compute_coverage(located, level=level, min_count=min_count, zone=zone, data=data)
+        result = compute_coverage(located, zone=zone, data=data, **given)
     else:
-        result = chosen.run(located, zone=zone, level=level, min_count=min_count, column=column, data=data)
+        result = chosen.run(located, zone=zone, data=data, **given)
     fit_zone = None if (province or district) else zone  # the map fits the smallest area given
     m = build_map(result, located, zone=fit_zone, province=province, district=district, offline=offline,
                   tiles=None if tiles.strip().lower() == "none" else tiles, tiles_attribution=attribution, data=data)

@@ -8,13 +8,15 @@ targets; :mod:`geoplots.coverage.report` writes the XLSX/CSV reports.
 
 from geoplots.coverage._core import DEFAULT_THRESHOLDS, TIERS, Coverage, coverage, summarize, tier_of
 from geoplots.coverage.report import write_coverage
-from geoplots.coverage.rules import RULES, Rule, change_leader_targets, get_rule, run_rule
+from geoplots.coverage.rules import RULES, NoOptions, ParticipationOptions, Rule, change_leader_targets, get_rule, run_rule
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "RULES",
     "TIERS",
     "Coverage",
+    "NoOptions",
+    "ParticipationOptions",
     "Rule",
     "change_leader_targets",
     "coverage",

@@ -1,24 +1,34 @@
-"""The department's named coverage targets (เป้าหมาย), callable by name.
+"""The department's named coverage targets (เป้าหมาย): one :class:`Rule` object each.
 
-:data:`RULES` maps a name to a :class:`Rule`; the CLI (``geoplots coverage --rule``)
-and the server (``/api/coverage?rule=``) look rules up there.
+A rule carries everything the command line, the server and the map need to know about
+it: its name, its Thai and English title, the kind of records it counts, its options
+(a frozen dataclass: typed, with defaults) and the yes/no column it reads. :data:`RULES`
+maps names to rules; ``geoplots coverage --rule``, ``geoplots map --rule`` and
+``/api/coverage?rule=`` derive their choices, options, record kind and titles from it.
+An option a rule does not take is a ``TypeError`` naming the ones it does.
 
 1. ``model_villages`` - at least one model village (โก่งธนูโมเดล) per district
-   (อย่างน้อยอำเภอละ 1 หมู่บ้าน), summarised per inspection zone.
+   (อย่างน้อยอำเภอละ 1 หมู่บ้าน), summarised per inspection zone. Counts pins.
 2. ``change_leaders`` - change-leader sub-districts (ตำบลผู้นำการเปลี่ยนแปลง): one per
    district outside Bangkok, plus one more in districts with 14 or more sub-districts.
    The expected number is computed from the boundaries and from the DOPA registry
    (geothai) and both are reported, then compared with the sub-districts enrolled.
+   Reads an enrolment list as ``households``: the one kind whose rows may be placed by
+   the sub-district their address names (code or name), without coordinates.
 3. ``household_participation`` - share of households taking part (e.g. growing a
    kitchen garden ปลูกผักสวนครัว) per unit, in tiers: below 70% not passed, 70% passed
-   (ผ่านเกณฑ์), 80% commendation (ชมเชย), 90% plaque (โล่).
+   (ผ่านเกณฑ์), 80% commendation (ชมเชย), 90% plaque (โล่). Counts households, reading
+   the option ``column`` as yes/no.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import geothai
@@ -26,9 +36,10 @@ import numpy as np
 import pandas as pd
 
 from geoplots.boundaries import boundaries
-from geoplots.coverage._core import DEFAULT_THRESHOLDS, Coverage, coverage, summarize
+from geoplots.coverage._core import DEFAULT_THRESHOLDS, Coverage, coverage, summarize, tier_of
 from geoplots.errors import GeoplotsError
 from geoplots.groups import resolve_scheme
+from geoplots.levels import Level, parse_level
 from geoplots.records import Records
 
 PathLike = str | os.PathLike[str]
@@ -37,33 +48,168 @@ PathLike = str | os.PathLike[str]
 BANGKOK = "10"
 #: Districts with at least this many sub-districts get a second change-leader sub-district.
 LARGE_DISTRICT = 14
+#: Arguments every rule's :meth:`Rule.run` takes besides its own options.
+COMMON_ARGUMENTS = ("zone", "by", "data")
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The options of a rule that has none of its own (the target fixes level and count)."""
+
+
+@dataclass(frozen=True)
+class ParticipationOptions:
+    """Options of ``household_participation`` (ครัวเรือนที่เข้าร่วม).
+
+    Attributes
+    ----------
+    level : str, default "district"
+        Unit counted: province, district or subdistrict (จังหวัด/อำเภอ/ตำบล).
+    column : str, default "has_garden"
+        The yes/no column saying whether a household takes part (ปลูกผักสวนครัว).
+    thresholds : (float, float, float), default (0.7, 0.8, 0.9)
+        Rates for passed (ผ่านเกณฑ์), commendation (ชมเชย) and plaque (โล่).
+    min_count : int, default 1
+        Households with an answer a unit needs before it can pass.
+    """
+
+    level: Level = "district"
+    column: str = "has_garden"
+    thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS
+    min_count: int = 1
+
+    def __post_init__(self) -> None:
+        # Frozen: normalise through object.__setattr__ so every copy compares equal.
+        object.__setattr__(self, "level", parse_level(self.level))
+        if not isinstance(self.column, str) or not self.column.strip():
+            raise TypeError(f"column must be the name of a yes/no column, not {self.column!r}.")
+        object.__setattr__(self, "thresholds", tuple(float(t) for t in self.thresholds))
+        tier_of(pd.Series([0.5]), self.thresholds)  # three increasing rates in [0, 1], or a clear error
+        object.__setattr__(self, "min_count", operator.index(self.min_count))
+        if self.min_count < 0:
+            raise GeoplotsError(f"The minimum count must be 0 or more, not {self.min_count}.")
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A named target: ``run(records, zone=None, data=None, **options) -> Coverage``."""
+    """A named target (เป้าหมาย) and everything its callers need to know about it.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (``--rule``, ``?rule=``).
+    title_th, title_en : str
+        Thai and English titles, for reports, legends and API answers.
+    kind : {"pins", "plots", "households"}
+        The records the rule counts: what the CLI reads and the server takes from its store.
+    compute : callable
+        ``compute(records, options, *, zone, by, data) -> Coverage``.
+    options : type
+        A frozen dataclass of the rule's own options (typed, with defaults).
+    yes_no : str, optional
+        The option naming the column to read as yes/no (``column``), if any.
+
+    Examples
+    --------
+    >>> RULES["household_participation"].parameters(thresholds=(0.8, 0.9, 0.95)).thresholds
+    (0.8, 0.9, 0.95)
+    >>> RULES["model_villages"].parameters(min_count=3)
+    Traceback (most recent call last):
+    ...
+    TypeError: rule 'model_villages' takes no option min_count; it takes no options of its own (and zone, by, data like every rule).
+    """
 
     name: str
     title_th: str
     title_en: str
-    run: Callable[..., Coverage]
+    kind: str
+    compute: Callable[..., Coverage]
+    options: type = NoOptions
+    yes_no: str | None = None
+
+    common: ClassVar[tuple[str, ...]] = COMMON_ARGUMENTS
 
     @property
     def title(self) -> str:
+        """``"Thai title / English title"``."""
         return f"{self.title_th} / {self.title_en}"
 
+    @property
+    def option_names(self) -> tuple[str, ...]:
+        """The names of the rule's own options, in declaration order."""
+        return tuple(f.name for f in dataclasses.fields(self.options))
 
-def model_villages(records, *, zone=None, by="inspection_zone", data: PathLike | None = None, **_) -> Coverage:
-    """At least one model village (โก่งธนูโมเดล) per district, per inspection zone.
+    def defaults(self) -> Any:
+        """The rule's options with every default."""
+        return self.options()
 
-    Examples
-    --------
-    >>> from geoplots.synthetic import model_villages as villages
-    >>> model_villages(villages(["12"]), zone=12).summary  # doctest: +SKIP
-    """
-    result = coverage(records, level="district", min_count=1, by=by, zone=zone, data=data)
-    result.title = RULES["model_villages"].title
-    return result
+    def parameters(self, **options: Any) -> Any:
+        """Return the rule's options object; an option it does not take is a ``TypeError``.
+
+        Raises
+        ------
+        TypeError
+            An unknown option (the message names the accepted ones), or a value of the
+            wrong type.
+        GeoplotsError
+            A value of the right type that makes no sense (e.g. thresholds not increasing).
+        """
+        unknown = [k for k in options if k not in self.option_names]
+        if unknown:
+            accepted = (f"its options are {', '.join(self.option_names)}" if self.option_names
+                        else "it takes no options of its own")
+            raise TypeError(
+                f"rule {self.name!r} takes no option {', '.join(unknown)}; {accepted} "
+                f"(and {', '.join(self.common)} like every rule)."
+            )
+        return self.options(**options)
+
+    def read_options(self, params: Any = None) -> dict[str, Any]:
+        """Options for :func:`geoplots.read_records` so the records carry what the rule needs.
+
+        Examples
+        --------
+        >>> RULES["household_participation"].read_options()
+        {'yes_no': ['has_garden']}
+        """
+        if self.yes_no is None:
+            return {}
+        params = self.defaults() if params is None else params
+        return {"yes_no": [getattr(params, self.yes_no)]}
+
+    def run(
+        self,
+        records: Any,
+        *,
+        zone: str | int | None = None,
+        by: Any = "inspection_zone",
+        data: PathLike | None = None,
+        **options: Any,
+    ) -> Coverage:
+        """Check ``records`` against the target; ``options`` are the rule's own (see :attr:`options`).
+
+        Returns
+        -------
+        Coverage
+            With ``title`` set to the rule's title.
+        """
+        params = self.parameters(**options)
+        result = self.compute(records, params, zone=zone, by=by, data=data)
+        result.title = self.title
+        return result
+
+    __call__ = run
+
+
+def _model_villages(records, options: NoOptions, *, zone, by, data) -> Coverage:
+    """At least one model village (โก่งธนูโมเดล) per district, per inspection zone."""
+    return coverage(records, level="district", min_count=1, by=by, zone=zone, data=data)
+
+
+def _household_participation(records, options: ParticipationOptions, *, zone, by, data) -> Coverage:
+    """Share of households taking part per unit, with KPI tiers (ผ่านเกณฑ์ / ชมเชย / โล่)."""
+    return coverage(records, level=options.level, min_count=options.min_count, by=by, zone=zone,
+                    participation=options.column, thresholds=options.thresholds, data=data)
 
 
 def change_leader_targets(data: PathLike | None = None) -> pd.DataFrame:
@@ -107,7 +253,7 @@ def change_leader_targets(data: PathLike | None = None) -> pd.DataFrame:
     return table
 
 
-def change_leaders(records, *, zone=None, by="inspection_zone", data: PathLike | None = None, **_) -> Coverage:
+def _change_leaders(records, options: NoOptions, *, zone, by, data) -> Coverage:
     """Compare the sub-districts enrolled as change leaders with the expected number.
 
     ``records`` is either located records (each row counts for its sub-district) or a
@@ -126,7 +272,7 @@ def change_leaders(records, *, zone=None, by="inspection_zone", data: PathLike |
     Examples
     --------
     >>> from geoplots.synthetic import enrolled_subdistricts
-    >>> result = change_leaders(enrolled_subdistricts())  # doctest: +SKIP
+    >>> result = RULES["change_leaders"](enrolled_subdistricts())  # doctest: +SKIP
     >>> result.notes["expected_boundaries"]  # doctest: +SKIP
     997
     """
@@ -161,34 +307,7 @@ def change_leaders(records, *, zone=None, by="inspection_zone", data: PathLike |
         "formula": f"{base + extra} + {extra} = {int(targets['expected_boundaries'].sum())}",
         "enrolled_subdistricts": int(codes.nunique()),
     }
-    result = Coverage(units=units, summary=summary, level="district", by=group, min_count=1,
-                      title=RULES["change_leaders"].title, notes=notes)
-    return result
-
-
-def household_participation(
-    records,
-    *,
-    zone=None,
-    by="inspection_zone",
-    level: str = "district",
-    column: str = "has_garden",
-    thresholds=DEFAULT_THRESHOLDS,
-    min_count: int = 1,
-    data: PathLike | None = None,
-    **_,
-) -> Coverage:
-    """Share of households taking part per unit, with KPI tiers (ผ่านเกณฑ์ / ชมเชย / โล่).
-
-    Examples
-    --------
-    >>> from geoplots.synthetic import households
-    >>> household_participation(households(["12"]), zone=12).units["tier"].value_counts()  # doctest: +SKIP
-    """
-    result = coverage(records, level=level, min_count=min_count, by=by, zone=zone,
-                      participation=column, thresholds=thresholds, data=data)
-    result.title = RULES["household_participation"].title
-    return result
+    return Coverage(units=units, summary=summary, level="district", by=group, min_count=1, notes=notes)
 
 
 def _enrolled_codes(records, data) -> pd.Series:
@@ -221,26 +340,33 @@ def _enrolled_codes(records, data) -> pd.Series:
     return codes.dropna().astype(str).str.strip()
 
 
-RULES: dict[str, Rule] = {
-    "model_villages": Rule(
-        "model_villages",
-        "หมู่บ้านโก่งธนูโมเดล อย่างน้อยอำเภอละ 1 หมู่บ้าน",
-        "Model villages: at least one per district",
-        model_villages,
-    ),
-    "change_leaders": Rule(
-        "change_leaders",
-        "ตำบลผู้นำการเปลี่ยนแปลง",
-        "Change-leader sub-districts",
-        change_leaders,
-    ),
-    "household_participation": Rule(
-        "household_participation",
-        "ครัวเรือนที่เข้าร่วม (ผ่านเกณฑ์ 70% ชมเชย 80% โล่ 90%)",
-        "Household participation with tiers",
-        household_participation,
-    ),
-}
+#: The rule objects; ``rules.model_villages(records, zone=12)`` runs one directly.
+model_villages = Rule(
+    "model_villages",
+    "หมู่บ้านโก่งธนูโมเดล อย่างน้อยอำเภอละ 1 หมู่บ้าน",
+    "Model villages: at least one per district",
+    kind="pins",
+    compute=_model_villages,
+)
+change_leaders = Rule(
+    "change_leaders",
+    "ตำบลผู้นำการเปลี่ยนแปลง",
+    "Change-leader sub-districts",
+    kind="households",
+    compute=_change_leaders,
+)
+household_participation = Rule(
+    "household_participation",
+    "ครัวเรือนที่เข้าร่วม (ผ่านเกณฑ์ 70% ชมเชย 80% โล่ 90%)",
+    "Household participation with tiers",
+    kind="households",
+    compute=_household_participation,
+    options=ParticipationOptions,
+    yes_no="column",
+)
+
+#: Every named rule by name: the one place the CLI, the server and the map look rules up.
+RULES: dict[str, Rule] = {rule.name: rule for rule in (model_villages, change_leaders, household_participation)}
 
 
 def get_rule(name: str) -> Rule:
@@ -252,7 +378,7 @@ def get_rule(name: str) -> Rule:
 
 
 def run_rule(name: str, records, **options) -> Coverage:
-    """Run the rule called ``name`` on ``records``.
+    """Run the rule called ``name`` on ``records`` (``zone``, ``by``, ``data`` and its own options).
 
     Examples
     --------

@@ -139,7 +139,10 @@ class CoverageChoropleth(GeoJsonLayer):
     by : {"auto", "tier", "met"}
         ``auto`` uses ``tier`` when the table has it, else ``met``.
     name : str, optional
-        Name in the layer control.
+        Name in the layer control (default: the legend title).
+    title : str, optional
+        What is counted, e.g. a rule's ``Coverage.title``; the legend title is then
+        this title and the level (default: coverage or participation tier by level).
     opacity : float
         Fill opacity.
     **kwargs
@@ -153,7 +156,7 @@ class CoverageChoropleth(GeoJsonLayer):
     """
 
     def __init__(self, units: gpd.GeoDataFrame, by: str = "auto", *, name: str | None = None,
-                 opacity: float = 0.75, **kwargs):
+                 title: str | None = None, opacity: float = 0.75, **kwargs):
         if by == "auto":
             by = "tier" if "tier" in units else "met"
         if by not in ("tier", "met") or by not in units:
@@ -165,11 +168,12 @@ class CoverageChoropleth(GeoJsonLayer):
         categories = TIERS if by == "tier" else MET
         key = "tier" if by == "tier" else "met_key"
         level = infer_level(units)
-        title = (
-            f"ระดับการเข้าร่วมราย{THAI_NAME[level]} (participation tier)"
-            if by == "tier"
-            else f"ความครอบคลุมราย{THAI_NAME[level]} (coverage)"
-        )
+        if title:
+            title = f"{title} · ราย{THAI_NAME[level]}"
+        elif by == "tier":
+            title = f"ระดับการเข้าร่วมราย{THAI_NAME[level]} (participation tier)"
+        else:
+            title = f"ความครอบคลุมราย{THAI_NAME[level]} (coverage)"
         super().__init__(
             prepared,
             styles=_category_styles(categories, opacity),

@@ -14,6 +14,7 @@ from functools import lru_cache
 import geothai
 
 from geoplots.readers._text import clean_text
+from geoplots.records import RowWarning
 
 #: Candidates listed in an ``address_ambiguous`` warning.
 MAX_CANDIDATES = 5
@@ -25,12 +26,12 @@ _MARKERS = re.compile(
 
 @dataclass(frozen=True)
 class Resolved:
-    """Codes found for one address, and the warnings (``"kind: message"``)."""
+    """Codes found for one address, and the warnings (``address_unknown``/``address_ambiguous``)."""
 
     subdistrict: str | None = None
     district: str | None = None
     province: str | None = None
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[RowWarning, ...] = field(default=())
 
 
 def split_address(text: str) -> dict[str, str]:
@@ -97,7 +98,7 @@ def _by_code(code: str) -> Resolved:
     if len(code) == 2 and geothai.province(code):
         return Resolved(None, None, code)
     return Resolved(
-        warnings=(f"address_unknown: code {code!r} is not a current DOPA province, district or sub-district code",)
+        warnings=(RowWarning("address_unknown", f"code {code!r} is not a current DOPA province, district or sub-district code"),)
     )
 
 
@@ -122,7 +123,7 @@ def resolve_address(
     >>> resolve_address("ในเมือง", "เมืองขอนแก่น", "ขอนแก่น").subdistrict
     '400101'
     >>> r = resolve_address("ในเมือง", province="ขอนแก่น")
-    >>> r.subdistrict, r.province, r.warnings[0].split(":")[0]
+    >>> r.subdistrict, r.province, r.warnings[0].code
     (None, '40', 'address_ambiguous')
     """
     code = clean_text(code)[0].replace(" ", "") if code else ""
@@ -134,7 +135,7 @@ def resolve_address(
             if not (subdistrict or district or province or full):
                 return by_code
         elif not (subdistrict or district or province or full):
-            return Resolved(warnings=(f"address_unknown: code {code!r} is not a DOPA code",))
+            return Resolved(warnings=(RowWarning("address_unknown", f"code {code!r} is not a DOPA code"),))
     if full:
         parts = split_address(clean_text(full)[0])
         subdistrict = subdistrict or parts.get("subdistrict", "")
@@ -162,22 +163,22 @@ def resolve_address(
                 None,
                 _common(codes, 4),
                 _common(codes, 2),
-                (f"address_ambiguous: {typed!r} fits {len(found)} sub-districts: {listed}{more}; "
-                 "add the district or province",),
+                (RowWarning("address_ambiguous", f"{typed!r} fits {len(found)} sub-districts: {listed}{more}; "
+                            "add the district or province"),),
             )
     provs = _provinces(province) if province else []
     dists = _districts(district, provs) if district else []
     if district and len(dists) == 1:
         d = dists[0]
-        warn = (f"address_unknown: sub-district {subdistrict!r} not found in {d.name_th}",) if subdistrict else ()
+        warn = (RowWarning("address_unknown", f"sub-district {subdistrict!r} not found in {d.name_th}"),) if subdistrict else ()
         return Resolved(None, d.code, d.province_code, warn)
     if district and len(dists) > 1:
         listed = ", ".join(f"{d.code} {d.name_th}" for d in dists[:MAX_CANDIDATES])
         prov = _common([d.code for d in dists], 2)
-        warn = f"address_ambiguous: district {district!r} fits {len(dists)} districts: {listed}"
-        return Resolved(None, None, prov, (warn,))
+        ambiguous = RowWarning("address_ambiguous", f"district {district!r} fits {len(dists)} districts: {listed}")
+        return Resolved(None, None, prov, (ambiguous,))
     if province and len(provs) == 1:
         what = "sub-district" if subdistrict else "district" if district else None
-        warn = (f"address_unknown: {what} {subdistrict or district!r} not found in {provs[0].name_th}",) if what else ()
+        warn = (RowWarning("address_unknown", f"{what} {subdistrict or district!r} not found in {provs[0].name_th}"),) if what else ()
         return Resolved(None, None, provs[0].code, warn)
-    return Resolved(warnings=(f"address_unknown: {typed!r} matches no current DOPA sub-district, district or province",))
+    return Resolved(warnings=(RowWarning("address_unknown", f"{typed!r} matches no current DOPA sub-district, district or province"),))

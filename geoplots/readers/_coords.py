@@ -20,6 +20,7 @@ from pyproj import Transformer
 
 from geoplots._prepared import PREPARED_LOCK
 from geoplots.readers._text import clean_text, is_blank
+from geoplots.records import RowWarning
 
 #: The fallback Thailand test when no boundaries are imported: a generous box.
 THAILAND_BOX = (97.3, 5.6, 105.7, 20.5)  # lon min, lat min, lon max, lat max
@@ -249,8 +250,8 @@ class Placement:
     lon: np.ndarray
     #: "ok", "outside" or "ambiguous_zone"
     status: np.ndarray
-    #: list of "kind: message" strings per row
-    warnings: list[list[str]]
+    #: the warnings of each row
+    warnings: list[list[RowWarning]]
 
 
 def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) -> Placement:
@@ -264,7 +265,7 @@ def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) ->
     Examples
     --------
     >>> p = place(np.array([102.8]), np.array([16.4]))
-    >>> float(p.lat[0]), float(p.lon[0]), p.warnings[0][0].split(":")[0]
+    >>> float(p.lat[0]), float(p.lon[0]), p.warnings[0][0].code
     (16.4, 102.8, 'swapped_lat_lon')
     """
     a = np.asarray(a, dtype=float)
@@ -274,7 +275,7 @@ def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) ->
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
     status = np.full(n, "outside", dtype=object)
-    warnings: list[list[str]] = [[] for _ in range(n)]
+    warnings: list[list[RowWarning]] = [[] for _ in range(n)]
 
     finite = np.isfinite(a) & np.isfinite(b)
     degrees = finite & (np.abs(a) <= 180) & (np.abs(b) <= 180)
@@ -285,9 +286,7 @@ def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) ->
     lat[swapped], lon[swapped] = b[swapped], a[swapped]
     status[swapped] = "ok"
     for i in np.flatnonzero(swapped):
-        warnings[i].append(
-            f"swapped_lat_lon: latitude and longitude were swapped ({a[i]:g}, {b[i]:g} -> {b[i]:g}, {a[i]:g})"
-        )
+        warnings[i].append(RowWarning("swapped_lat_lon", f"{a[i]:g}, {b[i]:g} -> {b[i]:g}, {a[i]:g}"))
 
     utm = finite & ~degrees & (a > 0) & (b > 0)
     if utm.any():
@@ -314,9 +313,9 @@ def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) ->
                 status[i] = "ok"
                 how = f"zone {z}" + (" (from the zone column)" if given is not None else " (inferred)")
                 east, north = (a[i], b[i]) if swap else (b[i], a[i])
-                warnings[i].append(f"utm_converted: UTM {how} E {east:.0f} N {north:.0f} converted to lat/lon")
+                warnings[i].append(RowWarning("utm_converted", f"{how} E {east:.0f} N {north:.0f}"))
                 if swap:
-                    warnings[i].append("swapped_easting_northing: easting and northing were swapped")
+                    warnings[i].append(RowWarning("swapped_easting_northing"))
             elif len(found) > 1:
                 status[i] = "ambiguous_zone"
     return Placement(lat, lon, status, warnings)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from geoplots.readers._text import clean_text, is_blank
+from geoplots.records import RowWarning
 
 #: Years above this are Buddhist era (พ.ศ.): BE = CE + 543.
 BE_THRESHOLD = 2400
@@ -74,7 +75,7 @@ def _build(y: int, m: int, d: int) -> pd.Timestamp | None:
         return None
 
 
-def parse_date(value: Any) -> tuple[pd.Timestamp | None, list[str]]:
+def parse_date(value: Any) -> tuple[pd.Timestamp | None, list[RowWarning]]:
     """Parse one date cell into a Timestamp and the list of warnings it earned.
 
     Reads ``5/3/2564``, ``05-03-64``, ``2021-03-05``, ``5 มี.ค. 64``,
@@ -85,9 +86,9 @@ def parse_date(value: Any) -> tuple[pd.Timestamp | None, list[str]]:
 
     Returns
     -------
-    (Timestamp or None, list of str)
-        Warnings are ``"kind: message"`` strings: ``thai_digits``, ``buddhist_era``,
-        ``month_day_order`` or ``bad_date`` (then the Timestamp is None).
+    (Timestamp or None, list of RowWarning)
+        Warning codes ``thai_digits``, ``buddhist_era``, ``month_day_order`` or
+        ``bad_date`` (then the Timestamp is None), each with the cell as detail.
 
     Examples
     --------
@@ -104,12 +105,12 @@ def parse_date(value: Any) -> tuple[pd.Timestamp | None, list[str]]:
 
 
 @lru_cache(maxsize=8192)
-def _parse_date_text(value: str) -> tuple[pd.Timestamp | None, tuple[str, ...]]:
+def _parse_date_text(value: str) -> tuple[pd.Timestamp | None, tuple[RowWarning, ...]]:
     ts, warnings = _parse_date(value)
     return ts, tuple(warnings)
 
 
-def _parse_date(value: Any) -> tuple[pd.Timestamp | None, list[str]]:
+def _parse_date(value: Any) -> tuple[pd.Timestamp | None, list[RowWarning]]:
     """The parser behind :func:`parse_date`, for any cell."""
     if is_blank(value):
         return None, []
@@ -168,13 +169,5 @@ def _parse_date(value: Any) -> tuple[pd.Timestamp | None, list[str]]:
     return ts, _messages(fixes, value)
 
 
-_TEXT = {
-    "thai_digits": "Thai digits read as numbers",
-    "buddhist_era": "Buddhist-era year (พ.ศ.) converted to CE",
-    "month_day_order": "read as month/day/year (day/month/year would be impossible)",
-    "bad_date": "not a date that exists; left empty",
-}
-
-
-def _messages(fixes: list[str], value: Any) -> list[str]:
-    return [f"{f}: date {str(value)!r}: {_TEXT[f]}" for f in dict.fromkeys(fixes)]
+def _messages(fixes: list[str], value: Any) -> list[RowWarning]:
+    return [RowWarning(f, f"date {str(value)!r}") for f in dict.fromkeys(fixes)]

@@ -17,7 +17,7 @@ from geoplots.readers._coords import in_thailand, parse_coordinate, parse_pair, 
 from geoplots.readers._dates import parse_date
 from geoplots.readers._text import clean_text, is_blank, number_text
 from geoplots.readers._yesno import yes_no_with_bad
-from geoplots.records import REJECT_COLUMNS, Records, reject_message
+from geoplots.records import REJECT_COLUMNS, Records, RowWarning, reject_message
 
 KINDS = ("pins", "plots", "households")
 ADDRESS_ROLES = ("address_code", "subdistrict", "district", "province", "address")
@@ -27,14 +27,6 @@ ADDED = ("row", "lat", "lon", "warnings", "record_id", *DECLARED, "date", "area_
          "area_wa", "area_rai_ngan_wa", "geometry")
 #: Typed polygon and typed area may differ by this share before a warning.
 AREA_TOLERANCE = 0.25
-
-_FIX_TEXT = {
-    "thai_digits": "coordinates typed in Thai digits (๐-๙) read as numbers",
-    "dms": "degrees-minutes-seconds converted to decimal degrees",
-    "hemisphere_letter": "hemisphere letter (N/S/E/W) read",
-    "decimal_comma": "decimal comma read as a decimal point",
-}
-
 
 def _values(frame: pd.DataFrame, column: Any) -> list[Any]:
     """A column's cells as a list (all None when the column is absent): fast per-row access."""
@@ -47,7 +39,7 @@ def _text_or_empty(value: Any) -> str:
 
 def _coordinates(
     frame: pd.DataFrame, cols: dict[str, Any], has_geom: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[str | None], list[str], list[list[str]]]:
+) -> tuple[np.ndarray, np.ndarray, list[str | None], list[str], list[list[RowWarning]]]:
     """Parse the coordinate cells of rows without a geometry.
 
     Returns the latitude-column and longitude-column numbers, the failure reason per
@@ -58,7 +50,7 @@ def _coordinates(
     b = np.full(n, np.nan)
     reasons: list[str | None] = [None] * n
     details = [""] * n
-    fixes: list[list[str]] = [[] for _ in range(n)]
+    fixes: list[list[RowWarning]] = [[] for _ in range(n)]
     lat_col, lon_col, pair_col = cols.get("lat"), cols.get("lon"), cols.get("coords")
     lat_cells, lon_cells, pair_cells = _values(frame, lat_col), _values(frame, lon_col), _values(frame, pair_col)
     for i in range(n):
@@ -84,7 +76,7 @@ def _coordinates(
             if pa.value is None:
                 reasons[i], details[i] = "missing_coordinates", f"{'latitude' if la_blank else 'longitude'} is empty"
                 continue
-            fixes[i].append("pair_in_one_column: both coordinates were typed in one column")
+            fixes[i].append(RowWarning("pair_in_one_column", f"column {lon_col if la_blank else lat_col}"))
         else:
             pa, pb = parse_coordinate(la_raw), parse_coordinate(lo_raw)
             if pa.value is None or pb.value is None:
@@ -93,7 +85,7 @@ def _coordinates(
                 continue
         a[i], b[i] = pa.value, pb.value
         for fix in dict.fromkeys(pa.fixes + pb.fixes):
-            fixes[i].append(f"{fix}: {_FIX_TEXT[fix]}")
+            fixes[i].append(RowWarning(fix, "coordinates"))
     return a, b, reasons, details, fixes
 
 
@@ -127,7 +119,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
         ``accepted`` (EPSG:4326) has the original columns (those named like an added
         column are kept as ``<name>_input``) plus ``row`` (header = row 1), ``lat``,
         ``lon`` (a representative point inside a polygon), ``warnings`` (list of
-        ``"kind: message"``), ``record_id`` (when an ID column exists),
+        :class:`~geoplots.records.RowWarning`), ``record_id`` (when an ID column exists),
         ``declared_subdistrict_code``/``declared_district_code``/``declared_province_code``
         (DOPA codes from the address, or NA), ``date`` (datetime64, when a date column
         exists) and, for plots, ``area_m2``, ``area_rai``, ``area_ngan``, ``area_wa`` and
@@ -176,7 +168,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
         raise GeoplotsError(coordinate_help(original.columns))
 
     rows = np.arange(2, n + 2)
-    warnings: list[list[str]] = [[] for _ in range(n)]
+    warnings: list[list[RowWarning]] = [[] for _ in range(n)]
 
     # --- placing --------------------------------------------------------------------
     if geoms is not None:
@@ -245,14 +237,13 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
             if reasons[i] in ("missing_coordinates", "unparseable_coordinates", "outside_thailand") and sub_code:
                 if reasons[i] != "missing_coordinates":
                     warnings[i].append(
-                        f"coordinates_ignored: {reasons[i]} ({details[i]}); placed by the address's sub-district "
-                        f"{sub_code}"
+                        RowWarning("coordinates_ignored", f"{reasons[i]} ({details[i]}); sub-district {sub_code}")
                     )
                 reasons[i], details[i] = None, ""
                 lat[i] = lon[i] = np.nan
                 out_geom[i] = None
             elif reasons[i] == "missing_coordinates" and has_address:
-                why = [w for w in warnings[i] if w.startswith(("address_ambiguous", "address_unknown"))]
+                why = [f"{w.code}: {w.detail}" for w in warnings[i] if w.code in ("address_ambiguous", "address_unknown")]
                 details[i] = "; ".join(
                     [d for d in (details[i], "and no address that names one sub-district") if d] + why
                 )
@@ -265,7 +256,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
         for i, raw in enumerate(original[cols["id"]]):
             if is_blank(raw):
                 if reasons[i] is None:
-                    warnings[i].append(f"missing_id: no ID in column {cols['id']}")
+                    warnings[i].append(RowWarning("missing_id", f"column {cols['id']}"))
                 continue
             key = clean_text(number_text(raw))[0]
             record_id[i] = key
@@ -293,7 +284,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
         values, bad = yes_no_with_bad(original[col])
         converted[col] = values
         for i in np.flatnonzero(bad.to_numpy()):
-            warnings[i].append(f"bad_yes_no: {col} {str(original[col].iloc[i])!r} is not yes/no; left empty")
+            warnings[i].append(RowWarning("bad_yes_no", f"{col} {str(original[col].iloc[i])!r}"))
 
     # --- assemble -------------------------------------------------------------------
     ok = np.array([r is None for r in reasons], dtype=bool)
@@ -326,7 +317,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
 
 
 def _areas(
-    original: pd.DataFrame, cols: dict[str, Any], geoms: np.ndarray, warnings: list[list[str]]
+    original: pd.DataFrame, cols: dict[str, Any], geoms: np.ndarray, warnings: list[list[RowWarning]]
 ) -> dict[str, pd.Series]:
     """area_m2 from the polygon when there is one, else from typed areas; then rai-ngan-wa."""
     n = len(original)
@@ -337,7 +328,7 @@ def _areas(
             if m2 is not None:
                 typed[i] = m2
             elif bad:
-                warnings[i].append(f"bad_area: area {str(raw)!r} is not rai-ngan-wa (e.g. 5-2-30) or rai; left empty")
+                warnings[i].append(RowWarning("bad_area", f"area {str(raw)!r} is not rai-ngan-wa (e.g. 5-2-30) or rai"))
     parts = [(r, f) for r, f in (("rai", M2_PER_RAI), ("ngan", M2_PER_NGAN), ("wa", M2_PER_WA)) if r in cols]
     if parts:
         part_cells = {role: _values(original, cols[role]) for role, _ in parts}
@@ -354,7 +345,7 @@ def _areas(
                 elif bad:
                     any_bad.append(f"{cols[role]} {str(raw)!r}")
             if any_bad:
-                warnings[i].append(f"bad_area: {', '.join(any_bad)} is not a number; area left empty")
+                warnings[i].append(RowWarning("bad_area", f"{', '.join(any_bad)} is not a number"))
             elif any_value:
                 typed[i] = total
     polys = gpd.GeoSeries(list(geoms), crs=4326)
@@ -362,10 +353,9 @@ def _areas(
     area = np.where(np.isfinite(measured), measured, typed)
     for i in np.flatnonzero(np.isfinite(measured) & np.isfinite(typed)):
         if abs(measured[i] - typed[i]) > AREA_TOLERANCE * max(measured[i], typed[i]):
-            warnings[i].append(
-                f"area_mismatch: the polygon measures {measured[i]:,.0f} m² but {typed[i]:,.0f} m² was typed; "
-                "the polygon's area is used"
-            )
+            warnings[i].append(RowWarning(
+                "area_mismatch", f"the polygon measures {measured[i]:,.0f} m², {typed[i]:,.0f} m² was typed"
+            ))
     area_m2 = pd.Series(area, index=original.index, dtype="Float64")
     out = {"area_m2": area_m2}
     out.update({c: s for c, s in rai_ngan_wa(area_m2).items()})

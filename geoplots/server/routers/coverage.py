@@ -8,6 +8,7 @@ counted on the next request.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 from collections.abc import Callable
@@ -19,9 +20,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from geoplots.coverage.rules import RULES
 from geoplots.errors import GeoplotsError
 from geoplots.server.deps import ReaderDep, api_level, read_zone
 from geoplots.server.errors import ApiError
+
+#: ``rule`` query help, from the rule registry: name, title and the records it counts.
+RULE_DESCRIPTION = "A named rule (geoplots coverage --rule): " + "; ".join(
+    f"{r.name} ({r.title}; counts {r.kind})" for r in RULES.values())
 
 #: Unit columns returned (geometry only with ``format=geojson``).
 UNIT_COLUMNS = ["code", "name_th", "name_en", "province_code", "district_code", "inspection_zone", "count",
@@ -85,26 +91,51 @@ class CoverageCache:
             self._entries[key] = body
 
 
-#: The kind of records each named rule counts.
-RULE_KINDS = {"model_villages": "pins", "change_leaders": "pins", "household_participation": "households"}
+#: Query parameter of each rule option the API takes (others keep the rule's default).
+QUERY_NAMES = {"level": "level", "min_count": "min"}
 
 
-def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count: int, kind: str, fmt: str,
-             version: int) -> bytes:
-    from geoplots.coverage import coverage
+def _rule_request(rule: str | None, level: str | None, min_count: int | None, kind: str | None) -> tuple:
+    """Resolve and check the rule part of a request before anything is computed.
+
+    Returns ``(rule, options, kind)``: the :class:`~geoplots.coverage.rules.Rule` (or None),
+    its options object (or the plain ``level``/``min_count`` pair) and the kind of records
+    counted, which a rule decides. Raises a 422 for an unknown rule, an option the rule
+    does not take or a ``kind`` other than the rule's.
+    """
     from geoplots.coverage.rules import get_rule
 
+    given = {k: v for k, v in (("level", level), ("min_count", min_count)) if v is not None}
+    if rule is None:
+        return None, (given.get("level", "district"), given.get("min_count", 1)), kind or "pins"
+    try:
+        spec = get_rule(rule)
+    except GeoplotsError as exc:
+        raise ApiError(422, "unknown_rule", str(exc)) from exc
+    unknown = [QUERY_NAMES[k] for k in given if k not in spec.option_names]
+    if unknown:
+        takes = ", ".join(QUERY_NAMES[k] for k in spec.option_names if k in QUERY_NAMES) or "none of level, min"
+        raise ApiError(422, "invalid_request",
+                       f"The rule {spec.name} does not take {', '.join(unknown)}; it takes {takes}.")
+    if kind is not None and kind != spec.kind:
+        raise ApiError(422, "invalid_request",
+                       f"The rule {spec.name} counts {spec.kind}; leave kind out or give kind={spec.kind}.")
+    try:
+        options = spec.parameters(**given)
+    except (TypeError, GeoplotsError) as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from exc
+    return spec, options, spec.kind
+
+
+def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt: str, version: int) -> bytes:
+    from geoplots.coverage import coverage
+
     settings, store = app.state.settings, app.state.store
-    if rule is not None:
-        try:
-            spec = get_rule(rule)
-        except GeoplotsError as exc:
-            raise ApiError(422, "unknown_rule", str(exc)) from exc
-        kind = RULE_KINDS.get(spec.name, kind)
-        records = store.all_records(kind=kind)  # type: ignore[arg-type]
-        cov = spec.run(records, zone=zone, level=level, min_count=min_count, data=settings.data)
+    records = store.all_records(kind=kind)  # type: ignore[arg-type]
+    if spec is not None:
+        cov = spec.run(records, zone=zone, data=settings.data, **dataclasses.asdict(options))
     else:
-        records = store.all_records(kind=kind)  # type: ignore[arg-type]
+        level, min_count = options
         cov = coverage(records, level=level, min_count=min_count, zone=zone, data=settings.data)
     units = cov.units
     keep = [c for c in UNIT_COLUMNS if c in units.columns]
@@ -112,10 +143,14 @@ def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count
     summary = json.loads(pd.DataFrame(cov.summary).to_json(orient="records", force_ascii=False,
                                                            default_handler=str))
     body: dict[str, Any] = {
-        "level": cov.level, "zone": zone, "rule": rule, "kind": kind, "min_count": min_count, "version": version,
+        "level": cov.level, "zone": zone, "rule": spec.name if spec else None, "kind": kind,
+        "min_count": cov.min_count, "version": version,
         "title": cov.title, "notes": cov.notes,
         "records": int(len(records)), "summary": summary,
     }
+    if spec is not None:
+        body["title_th"], body["title_en"] = spec.title_th, spec.title_en
+        body["options"] = json.loads(json.dumps(dataclasses.asdict(options)))
     if fmt == "geojson":
         from geoplots.layers._simplify import web_geometry
 
@@ -138,19 +173,20 @@ def router() -> APIRouter:
     async def coverage(
         request: Request,
         key: ReaderDep,
-        level: str = Query("district", max_length=20, description="province, district or subdistrict (จังหวัด, อำเภอ, ตำบล)"),
+        level: str | None = Query(None, max_length=20, description="province, district or subdistrict (จังหวัด, อำเภอ, ตำบล); default district, or the rule's"),
         zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
-        rule: str | None = Query(None, max_length=50, description="A named rule (geoplots coverage --rule)"),
-        min: int = Query(1, ge=1, le=1_000_000, description="Records a unit needs to count as covered"),
-        kind: Literal["pins", "plots", "households"] = Query("pins", description="Records counted (a rule picks its own)"),
+        rule: str | None = Query(None, max_length=50, description=RULE_DESCRIPTION),
+        min: int | None = Query(None, ge=1, le=1_000_000, description="Records a unit needs to count as covered (default 1; only rules that take min_count)"),
+        kind: Literal["pins", "plots", "households"] | None = Query(None, description="Records counted (default pins; a rule counts its own kind)"),
         format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
     ) -> Response:
         app = request.app
-        canonical = api_level(level)
+        canonical = None if level is None else api_level(level)
+        spec, options, counted = _rule_request(rule, canonical, min, kind)
         zone = read_zone(request, key, zone)
         body = await app.state.coverage_cache.answer(
-            app.state.store, (canonical, zone, rule, min, kind, format),
-            partial(_compute, app, canonical, zone, rule, min, kind, format))
+            app.state.store, (spec.name if spec else None, options, zone, counted, format),
+            partial(_compute, app, spec, options, zone, counted, format))
         return Response(body, media_type="application/json")
 
     return r

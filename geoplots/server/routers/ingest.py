@@ -81,7 +81,7 @@ def _outcome_rows(located: Records, stored_ids: list[int], replaced: list[bool],
                 item["replaced"] = replaced[i]
             item.update({k: v for k, v in extra.items() if v is not None})
             warnings = acc["warnings"].iloc[i] if "warnings" in acc.columns else []
-            item["warnings"] = [str(w) for w in (warnings if isinstance(warnings, (list, tuple)) else list(warnings or []))]
+            item["warnings"] = [w.to_json() for w in warnings or ()]  # {"code", "message", "detail"}
             rows.append(item)
     for row, reason, message in located.rejects[["row", "reason", "message"]].itertuples(index=False):
         rows.append({"row": int(row), "status": "rejected", "reason": str(reason), "message": str(message)})

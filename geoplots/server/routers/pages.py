@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 import geoplots
+from geoplots.coverage.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.levels import LEVELS, THAI_NAME
 from geoplots.server.deps import BoundariesDep, StoreDep
@@ -17,6 +18,13 @@ from geoplots.server.deps import BoundariesDep, StoreDep
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
 LEVEL_LABELS = {lvl: f"{THAI_NAME[lvl]} / {lvl}" for lvl in LEVELS}
+
+#: The war room's targets: (rule, label, kind of records shown as pins). First plain coverage
+#: of pins, then every rule that takes a level (the page's level selector applies to it);
+#: names, titles and kinds come from the rule registry.
+TARGETS: list[tuple[str, str, str]] = [("", "หมู่บ้านโก่งธนูโมเดล / model villages (≥1 per unit)", "pins")] + [
+    (rule.name, rule.title, rule.kind) for rule in RULES.values() if "level" in rule.option_names
+]
 
 
 def router() -> APIRouter:
@@ -31,6 +39,7 @@ def router() -> APIRouter:
             {
                 "zones": inspection_zones().groups(),
                 "levels": LEVEL_LABELS,
+                "targets": TARGETS,
                 "leaflet": "/vendor/node_modules/leaflet/dist" if any(
                     getattr(route, "name", None) == "vendor" for route in app.routes
                 ) else None,

@@ -5,8 +5,6 @@
   var levelSel = document.getElementById("level");
   var targetSel = document.getElementById("target");
   var TIER_COLORS = { not_passed: "#d7191c", passed: "#fdae61", commendation: "#a6d96a", plaque: "#1a9641" };
-  // the kind of records each target counts (as the server's rules do)
-  var TARGET_KIND = { "": "pins", household_participation: "households" };
   var map = null, unitsLayer = null, pinsLayer = null, pending = null, generation = 0;
 
   if (window.L) {
@@ -77,7 +75,9 @@
 
   function refresh(fit) {
     var mine = ++generation;
-    var zone = zoneSel.value, level = levelSel.value, target = targetSel.value, kind = TARGET_KIND[target];
+    var zone = zoneSel.value, level = levelSel.value, target = targetSel.value;
+    // the kind of records the target counts, written into the page from the server's rule registry
+    var kind = targetSel.options[targetSel.selectedIndex].getAttribute("data-kind");
     document.getElementById("legend-met").hidden = !!target;
     document.getElementById("legend-tier").hidden = !target;
     function fresh() { return mine === generation; }  // a newer refresh may have started meanwhile
