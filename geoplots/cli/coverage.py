@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.coverage import DEFAULT_THRESHOLDS, coverage as compute_coverage, get_rule, write_coverage
 from geoplots.readers import KINDS, read_records
@@ -38,12 +39,14 @@ def coverage(
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     options = {"yes_no": [column]} if participation else {}
-    records = read_records(file, kind=kind, **options)
+    boundaries = Boundaries.load(data)
+    records = read_records(file, kind=kind, boundaries=boundaries, **options)
     if chosen is None:
-        result = compute_coverage(records, level=level, min_count=min_count, by=grouping, zone=zone, data=data)
+        result = compute_coverage(records, level=level, min_count=min_count, by=grouping, zone=zone,
+                                  boundaries=boundaries)
     else:
         result = chosen.run(records, zone=zone, by=grouping, level=level, min_count=min_count, column=column,
-                            thresholds=limits, data=data)
+                            thresholds=limits, boundaries=boundaries)
     table = Table(title=result.title or f"coverage by {result.level}")
     for name in ("group", "covered", "total", "percent"):
         table.add_column(name)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
+from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.coverage import coverage as compute_coverage, get_rule
 from geoplots.errors import GeoplotsError
@@ -25,16 +25,6 @@ def _check_options(out: Path, zone, province, district, min_count: int) -> None:
         raise GeoplotsError(f"The map is a web page: give --out a name ending in .html, not {out.name!r}.")
     if min_count < 0:
         raise GeoplotsError(f"--min must be 0 or more, not {min_count}.")
-
-
-def _zone_of(province, district, data) -> str | None:
-    """Inspection zone (เขตตรวจราชการ) of the province or district the map shows."""
-    from geoplots.groups import inspection_zones
-    from geoplots.maps import _area
-
-    _, codes, _ = _area(None, province, district, data)
-    zones = inspection_zones().group_of(pd.Series([c[:2] for c in codes], dtype="string")).dropna().unique()
-    return str(zones[0]) if len(zones) == 1 else None
 
 
 @app.command("map")
@@ -59,20 +49,23 @@ def map_command(
     chosen = get_rule(rule) if rule else None
     participation = chosen is not None and chosen.name == "household_participation"
     by_address = participation or (chosen is not None and chosen.name == "change_leaders")
-    records = read_records(file, kind="households" if by_address else "pins",
+    boundaries = Boundaries.load(data)
+    records = read_records(file, kind="households" if by_address else "pins", boundaries=boundaries,
                            **({"yes_no": [column]} if participation else {}))
     # Located once: the same records give the counts and the pins (with their codes in popups).
-    located = locate(records, data=data)
+    located = locate(records, boundaries=boundaries)
     if zone is None and (province is not None or district is not None):
         # Count only the inspection zone the area lies in: quicker, and the summary is about it.
-        zone = _zone_of(province, district, data)
+        zone = boundaries.area(province=province, district=district).zone
     if chosen is None:
-        result = compute_coverage(located, level=level, min_count=min_count, zone=zone, data=data)
+        result = compute_coverage(located, level=level, min_count=min_count, zone=zone, boundaries=boundaries)
     else:
-        result = chosen.run(located, zone=zone, level=level, min_count=min_count, column=column, data=data)
+        result = chosen.run(located, zone=zone, level=level, min_count=min_count, column=column,
+                            boundaries=boundaries)
     fit_zone = None if (province or district) else zone  # the map fits the smallest area given
     m = build_map(result, located, zone=fit_zone, province=province, district=district, offline=offline,
-                  tiles=None if tiles.strip().lower() == "none" else tiles, tiles_attribution=attribution, data=data)
+                  tiles=None if tiles.strip().lower() == "none" else tiles, tiles_attribution=attribution,
+                  boundaries=boundaries)
     out.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(out))
     console.print(f"{len(located.accepted)} of {located.rows_read} rows located; "

@@ -16,7 +16,6 @@ and the server (``/api/coverage?rule=``) look rules up there.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,13 +24,10 @@ import geothai
 import numpy as np
 import pandas as pd
 
-from geoplots.boundaries import boundaries
+from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.coverage._core import DEFAULT_THRESHOLDS, Coverage, coverage, summarize
 from geoplots.errors import GeoplotsError
-from geoplots.groups import resolve_scheme
 from geoplots.records import Records
-
-PathLike = str | os.PathLike[str]
 
 #: Bangkok's province code: its districts (เขต) have no change-leader target.
 BANGKOK = "10"
@@ -41,7 +37,7 @@ LARGE_DISTRICT = 14
 
 @dataclass(frozen=True)
 class Rule:
-    """A named target: ``run(records, zone=None, data=None, **options) -> Coverage``."""
+    """A named target: ``run(records, zone=None, boundaries=None, **options) -> Coverage``."""
 
     name: str
     title_th: str
@@ -53,7 +49,7 @@ class Rule:
         return f"{self.title_th} / {self.title_en}"
 
 
-def model_villages(records, *, zone=None, by="inspection_zone", data: PathLike | None = None, **_) -> Coverage:
+def model_villages(records, *, zone=None, by="inspection_zone", boundaries: Boundaries | None = None, **_) -> Coverage:
     """At least one model village (โก่งธนูโมเดล) per district, per inspection zone.
 
     Examples
@@ -61,12 +57,12 @@ def model_villages(records, *, zone=None, by="inspection_zone", data: PathLike |
     >>> from geoplots.synthetic import model_villages as villages
     >>> model_villages(villages(["12"]), zone=12).summary  # doctest: +SKIP
     """
-    result = coverage(records, level="district", min_count=1, by=by, zone=zone, data=data)
+    result = coverage(records, level="district", min_count=1, by=by, zone=zone, boundaries=boundaries)
     result.title = RULES["model_villages"].title
     return result
 
 
-def change_leader_targets(data: PathLike | None = None) -> pd.DataFrame:
+def change_leader_targets(boundaries: Boundaries | None = None) -> pd.DataFrame:
     """Return the expected change-leader sub-districts per district, two ways.
 
     Returns
@@ -83,9 +79,10 @@ def change_leader_targets(data: PathLike | None = None) -> pd.DataFrame:
     >>> int(targets["expected_boundaries"].sum())  # doctest: +SKIP
     997
     """
-    districts = boundaries("district", data=data)
+    source = resolve_boundaries(boundaries)
+    districts = source.level("district")
     districts = districts[districts["province_code"] != BANGKOK]
-    sub = boundaries("subdistrict", data=data)
+    sub = source.level("subdistrict")
     from_boundaries = sub.groupby("district_code").size()
     registry = pd.Series(
         {d.code: len(geothai.subdistricts(d.code)) for p in geothai.provinces() if p.code != BANGKOK
@@ -107,7 +104,7 @@ def change_leader_targets(data: PathLike | None = None) -> pd.DataFrame:
     return table
 
 
-def change_leaders(records, *, zone=None, by="inspection_zone", data: PathLike | None = None, **_) -> Coverage:
+def change_leaders(records, *, zone=None, by="inspection_zone", boundaries: Boundaries | None = None, **_) -> Coverage:
     """Compare the sub-districts enrolled as change leaders with the expected number.
 
     ``records`` is either located records (each row counts for its sub-district) or a
@@ -130,10 +127,11 @@ def change_leaders(records, *, zone=None, by="inspection_zone", data: PathLike |
     >>> result.notes["expected_boundaries"]  # doctest: +SKIP
     997
     """
-    targets = change_leader_targets(data)
-    codes = _enrolled_codes(records, data)
-    scheme = resolve_scheme(by)
-    units = boundaries("district", data=data).merge(
+    source = resolve_boundaries(boundaries)
+    targets = change_leader_targets(source)
+    codes = _enrolled_codes(records, source)
+    scheme = source.scheme(by)
+    units = source.level("district").merge(
         targets[["code", "expected_boundaries", "expected_registry"]], on="code", how="inner"
     )
     units = units.rename(columns={"expected_boundaries": "expected"})
@@ -175,7 +173,7 @@ def household_participation(
     column: str = "has_garden",
     thresholds=DEFAULT_THRESHOLDS,
     min_count: int = 1,
-    data: PathLike | None = None,
+    boundaries: Boundaries | None = None,
     **_,
 ) -> Coverage:
     """Share of households taking part per unit, with KPI tiers (ผ่านเกณฑ์ / ชมเชย / โล่).
@@ -186,12 +184,12 @@ def household_participation(
     >>> household_participation(households(["12"]), zone=12).units["tier"].value_counts()  # doctest: +SKIP
     """
     result = coverage(records, level=level, min_count=min_count, by=by, zone=zone,
-                      participation=column, thresholds=thresholds, data=data)
+                      participation=column, thresholds=thresholds, boundaries=boundaries)
     result.title = RULES["household_participation"].title
     return result
 
 
-def _enrolled_codes(records, data) -> pd.Series:
+def _enrolled_codes(records, source: Boundaries) -> pd.Series:
     """Sub-district codes of an enrolment: located records, or a table of codes."""
     from geoplots.locate import is_located, locate
 
@@ -209,7 +207,7 @@ def _enrolled_codes(records, data) -> pd.Series:
                 f"Columns found: {', '.join(map(str, frame.columns))}."
             )
         codes = frame[column]
-        known = set(boundaries("subdistrict", data=data)["code"])
+        known = set(source.level("subdistrict")["code"])
         bad = sorted({c for c in codes.dropna().astype(str).str.strip() if c not in known})
         if bad:
             raise GeoplotsError(
@@ -217,7 +215,7 @@ def _enrolled_codes(records, data) -> pd.Series:
                 "Check them against the DOPA 6-digit codes."
             )
     else:
-        codes = locate(records, schemes=(), data=data).accepted["subdistrict_code"]
+        codes = locate(records, schemes=(), boundaries=source).accepted["subdistrict_code"]
     return codes.dropna().astype(str).str.strip()
 
 

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from geoplots.errors import GeoplotsError
-from geoplots.server.deps import ReaderDep, api_level, read_zone
+from geoplots.server.deps import ReaderDep, api_level, read_zone, require_boundaries
 from geoplots.server.errors import ApiError
 
 #: Unit columns returned (geometry only with ``format=geojson``).
@@ -94,7 +94,7 @@ def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count
     from geoplots.coverage import coverage
     from geoplots.coverage.rules import get_rule
 
-    settings, store = app.state.settings, app.state.store
+    store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
     if rule is not None:
         try:
             spec = get_rule(rule)
@@ -102,10 +102,10 @@ def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count
             raise ApiError(422, "unknown_rule", str(exc)) from exc
         kind = RULE_KINDS.get(spec.name, kind)
         records = store.all_records(kind=kind)  # type: ignore[arg-type]
-        cov = spec.run(records, zone=zone, level=level, min_count=min_count, data=settings.data)
+        cov = spec.run(records, zone=zone, level=level, min_count=min_count, boundaries=boundaries)
     else:
         records = store.all_records(kind=kind)  # type: ignore[arg-type]
-        cov = coverage(records, level=level, min_count=min_count, zone=zone, data=settings.data)
+        cov = coverage(records, level=level, min_count=min_count, zone=zone, boundaries=boundaries)
     units = cov.units
     keep = [c for c in UNIT_COLUMNS if c in units.columns]
     table = json.loads(pd.DataFrame(units[keep]).to_json(orient="records", force_ascii=False, default_handler=str))
@@ -117,7 +117,7 @@ def _compute(app: Any, level: str, zone: str | None, rule: str | None, min_count
         "records": int(len(records)), "summary": summary,
     }
     if fmt == "geojson":
-        from geoplots.layers._simplify import web_geometry
+        from geoplots.layers import web_geometry
 
         light = web_geometry(units, keep)
         body["geojson"] = json.loads(light.to_json(drop_id=True, na="null"))
