@@ -42,6 +42,7 @@ def join_dask(
     import dask_geopandas
 
     import geoplots
+
     if out.suffix not in ("", ".parquet"):
         raise GeoplotsError(
             f"With --dask the output is a folder of GeoParquet files: give --out a folder name "

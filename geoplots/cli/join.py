@@ -33,7 +33,8 @@ def join(
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     boundaries = Boundaries.load(data)
-    located = locate(read_records(file, kind=kind, boundaries=boundaries), tolerance_m=tolerance, boundaries=boundaries)
+    records = read_records(file, kind=kind, boundaries=boundaries)
+    located = locate(records, tolerance_m=tolerance, boundaries=boundaries)
     summary = located.summary()
     table = Table(title=f"{file.name} ({kind})", show_header=False)
     table.add_row("rows read", str(summary["rows_read"]))

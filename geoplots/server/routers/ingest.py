@@ -23,10 +23,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from geoplots.boundaries import Boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.records import Records
 from geoplots.server import auth
-from geoplots.boundaries import Boundaries
 from geoplots.server.deps import BoundariesDep, SettingsDep, StoreDep, WriterDep, require_boundaries
 from geoplots.server.errors import ApiError
 from geoplots.server.events import Event
