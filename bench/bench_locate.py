@@ -46,17 +46,22 @@ def _best(repeat: int, run):
     return best, result
 
 
-def _chunks(args):
+def _boundaries(args):
+    import geoplots
+
+    return geoplots.Boundaries.load(args.data)
+
+
+def _chunks(args, boundaries):
     from geoplots.synthetic import iter_sample_points
 
-    return iter_sample_points(args.n, chunk_size=args.chunk, seed=args.seed, data=args.data)
+    return iter_sample_points(args.n, chunk_size=args.chunk, seed=args.seed, boundaries=boundaries)
 
 
 def side_build(args) -> dict:
-    import geoplots
-    from geoplots.locate._index import SubdistrictIndex
+    from geoplots.locate import SubdistrictIndex
 
-    sub = geoplots.boundaries("subdistrict", data=args.data)
+    sub = _boundaries(args).level("subdistrict")
     index = SubdistrictIndex.build(sub["code"].to_numpy(), sub.geometry.to_numpy())
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "index.npz"
@@ -69,16 +74,17 @@ def side_build(args) -> dict:
 
 
 def side_geoplots(args) -> dict:
-    from geoplots.locate import index_for, locate
+    from geoplots.locate import locate
 
-    index_for(args.data)  # the cached index (built by an earlier run or by the build side)
+    boundaries = _boundaries(args)
+    index = boundaries.index  # saved beside the snapshot (by an earlier run or by the build side)
     found, seconds, lookup_seconds, rss_before = [], 0.0, 0.0, None
-    for chunk in _chunks(args):
+    for chunk in _chunks(args, boundaries):
         rss_before = rss_before or _maxrss_mb()
         x, y = chunk["lon"].to_numpy(), chunk["lat"].to_numpy()
-        lookup_seconds += _best(args.repeat, lambda: index_for(args.data).lookup(x, y))[0]
+        lookup_seconds += _best(args.repeat, lambda: index.lookup(x, y))[0]
         # tolerance 0: the same question a plain sjoin answers
-        took, result = _best(args.repeat, lambda: locate(chunk, tolerance_m=0, data=args.data))
+        took, result = _best(args.repeat, lambda: locate(chunk, tolerance_m=0, boundaries=boundaries))
         seconds += took
         pos = np.full(len(chunk), -1, dtype=np.int32)
         rows = result.accepted["row"].to_numpy() - 2
@@ -93,11 +99,10 @@ def side_geoplots(args) -> dict:
 def side_sjoin(args) -> dict:
     import geopandas as gpd
 
-    import geoplots
-
-    sub = geoplots.boundaries("subdistrict", data=args.data)[["code", "geometry"]]
+    boundaries = _boundaries(args)
+    sub = boundaries.level("subdistrict")[["code", "geometry"]]
     found, seconds, rss_before = [], 0.0, None
-    for chunk in _chunks(args):
+    for chunk in _chunks(args, boundaries):
         rss_before = rss_before or _maxrss_mb()
         took, joined = _best(args.repeat, lambda: gpd.sjoin(chunk[["geometry"]], sub, predicate="within", how="left"))
         seconds += took

@@ -19,7 +19,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -29,21 +28,20 @@ REPO = Path(__file__).resolve().parents[1]
 TARGET_MB, TARGET_S = 3.0, 2.0
 
 
-def _ensure_boundaries(data: str | None) -> None:
+def _ensure_boundaries(data: str | None):
+    """The boundaries in ``data`` (default GEOPLOTS_DATA), else the shared COD-AB imported into a temp dir."""
     import geoplots
     from geoplots.errors import NoBoundariesError
 
-    if data:
-        os.environ["GEOPLOTS_DATA"] = data
     try:
-        geoplots.boundaries("province")
+        return geoplots.Boundaries.load(data)
     except NoBoundariesError:
         zips = sorted((REPO.parent / "shared" / "boundaries" / "cod-ab-tha").glob("*.zip"))
         if not zips:
             sys.exit("No boundaries: set GEOPLOTS_DATA or pass --data (or put the COD-AB zips in ../shared).")
         dest = tempfile.mkdtemp(prefix="bench-map-boundaries-")
         geoplots.import_boundaries(zips, dest=dest)
-        os.environ["GEOPLOTS_DATA"] = dest
+        return geoplots.Boundaries.load(dest)
 
 
 def _naive(units, path: Path) -> None:
@@ -80,21 +78,22 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="Page loads per map (fastest counts).")
     parser.add_argument("--keep", type=Path, help="Keep the pages and screenshots in this folder.")
     args = parser.parse_args()
-    _ensure_boundaries(args.data)
+    boundaries = _ensure_boundaries(args.data)
 
     import geoplots
     from geoplots.synthetic import sample_points
 
     out = args.keep or Path(tempfile.mkdtemp(prefix="bench-map-"))
     out.mkdir(parents=True, exist_ok=True)
-    cov = geoplots.coverage(sample_points(args.points, seed=1), level="subdistrict", min_count=3)
+    pins = sample_points(args.points, seed=1, boundaries=boundaries)
+    cov = geoplots.coverage(pins, level="subdistrict", min_count=3, boundaries=boundaries)
     units = cov.units
     print(f"national sub-district choropleth: {len(units):,} units, "
           f"{int(units['met'].sum()):,} with at least 3 of {args.points:,} synthetic pins")
 
     ours = out / "geoplots_subdistricts.html"
     started = time.perf_counter()
-    geoplots.map(cov, offline=True, zones=True).save(str(ours))
+    geoplots.map(cov, offline=True, zones=True, boundaries=boundaries).save(str(ours))
     build_ours = time.perf_counter() - started
     naive = out / "naive_folium_geojson.html"
     started = time.perf_counter()

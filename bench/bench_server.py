@@ -64,9 +64,9 @@ def _fill_store(db: Path, data: Path | None) -> dict[str, int]:
     from geoplots.cli.serve import _ensure_boundaries, build_demo
     from geoplots.server.store import open_store
 
-    _ensure_boundaries(data)
+    boundaries = _ensure_boundaries(data)
     with open_store(str(db)) as store:
-        return build_demo(store, data=data)
+        return build_demo(store, boundaries=boundaries)
 
 
 def _start_server(db: Path, data: Path | None, port: int) -> subprocess.Popen:
@@ -211,8 +211,6 @@ def main() -> None:
         data = args.data
         if data is None and not os.environ.get("GEOPLOTS_DATA"):
             data = Path(tmp) / "boundaries"
-        if data is not None:
-            os.environ["GEOPLOTS_DATA"] = str(data)
         started = time.perf_counter()
         counts = _fill_store(db, data)
         fill = time.perf_counter() - started

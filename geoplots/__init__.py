@@ -2,10 +2,12 @@
 
 Data enters through :mod:`geoplots.boundaries` and :mod:`geoplots.readers`, is joined
 in :mod:`geoplots.locate`, counted in :mod:`geoplots.coverage`, drawn by
-:mod:`geoplots.layers` and served by :mod:`geoplots.server`.
+:mod:`geoplots.layers` and served by :mod:`geoplots.server`. The imported boundaries
+are one :class:`Boundaries` object, loaded once (``Boundaries.load(path)``) and passed
+to each step with ``boundaries=``.
 """
 
-from geoplots.boundaries import boundaries, boundaries_info, import_boundaries
+from geoplots.boundaries import Boundaries, boundaries, boundaries_info, import_boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.groups import inspection_zones, load_scheme
 from geoplots.maps import map  # noqa: A004 - geoplots.map(...) is the public name
@@ -14,6 +16,7 @@ from geoplots.locate import locate
 from geoplots.coverage import coverage
 
 __all__ = [
+    "Boundaries",
     "GeoplotsError",
     "boundaries",
     "boundaries_info",

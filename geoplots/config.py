@@ -1,8 +1,9 @@
 """Where geoplots keeps its data.
 
-The data directory is chosen once, in this order: an explicit ``--data``/``--dest``
-argument, the ``GEOPLOTS_DATA`` environment variable, then ``data/boundaries/``
-under the current directory.
+The data directory is chosen once, at the edge (``geoplots.Boundaries.load``, the
+command line, the server's start-up), in this order: an explicit ``--data``/``--dest``
+argument, the ``GEOPLOTS_DATA`` environment variable, then ``data/boundaries/`` under
+the current directory. geoplots reads that variable; it never sets it.
 """
 
 from __future__ import annotations

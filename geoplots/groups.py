@@ -38,6 +38,10 @@ class GroupingScheme:
     level: Level
     mapping: dict[str, str]
 
+    def __hash__(self) -> int:
+        # By content, like equality: equal schemes share cached tables (locate).
+        return hash((self.name, self.level, frozenset(self.mapping.items())))
+
     def group_of(self, codes: pd.Series) -> pd.Series:
         """Return the group of each code at this scheme's level or below (by code prefix).
 

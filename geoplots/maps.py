@@ -7,15 +7,12 @@ as a string with :func:`to_html`.
 
 from __future__ import annotations
 
-import os
-
 import folium
 import geopandas as gpd
 import pandas as pd
 
-from geoplots.boundaries import boundaries
+from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
-from geoplots.groups import inspection_zones
 from geoplots.layers import BoundaryOutlines, CoverageChoropleth, Gaps, ZoneOutlines, household_heat, pins
 from geoplots.layers.assets import localize
 from geoplots.layers.boundaries import infer_level
@@ -70,36 +67,7 @@ def to_html(m: folium.Map) -> str:
     return m.get_root().render()
 
 
-def _area(zone, province, district, data) -> tuple[str, list[str], gpd.GeoDataFrame | None]:
-    """Return (label, codes, outline) of the area to show; codes nest, so prefixes select."""
-    given = [x for x in (zone, province, district) if x is not None]
-    if len(given) > 1:
-        raise GeoplotsError("Give only one of zone, province or district to fit the map to.")
-    if zone is not None:
-        scheme = inspection_zones()
-        codes = scheme.codes_in(str(zone).strip())
-        if not codes:
-            raise GeoplotsError(
-                f"There is no inspection zone {zone!r}. Zones are: {', '.join(scheme.groups())}."
-            )
-        provinces = boundaries("province", data=data)
-        return f"เขตตรวจราชการที่ {zone}", codes, provinces[provinces["code"].isin(codes)]
-    for value, level in ((province, "province"), (district, "district")):
-        if value is None:
-            continue
-        units = boundaries(level, data=data)
-        text = str(value).strip()
-        hit = units[(units["code"] == text) | (units["name_th"] == text) | (units["name_en"].str.lower() == text.lower())]
-        if hit.empty:
-            raise GeoplotsError(
-                f"No {level} {value!r} in the boundaries. Give its code (e.g. "
-                f"{units['code'].iloc[0]}) or its Thai or English name."
-            )
-        return f"{hit['name_th'].iloc[0]} ({hit['code'].iloc[0]})", hit["code"].tolist(), hit
-    return "ประเทศไทย", [], None
-
-
-def _in_area(codes: pd.Series, area: list[str]) -> pd.Series:
+def _in_area(codes: pd.Series, area: tuple[str, ...]) -> pd.Series:
     if not area:
         return pd.Series(True, index=codes.index)
     codes = codes.astype("string")
@@ -110,7 +78,7 @@ def _in_area(codes: pd.Series, area: list[str]) -> pd.Series:
     return inside
 
 
-def _records_in_area(frame: gpd.GeoDataFrame, area: list[str]) -> gpd.GeoDataFrame:
+def _records_in_area(frame: gpd.GeoDataFrame, area: tuple[str, ...]) -> gpd.GeoDataFrame:
     if not area:
         return frame
     col = CODE_COLUMN["district"] if len(area[0]) == 4 else CODE_COLUMN["province"]
@@ -147,7 +115,7 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     tiles: str | None = "auto",
     tiles_attribution: str | None = None,
     prefer_canvas: bool | None = None,
-    data: str | os.PathLike[str] | None = None,
+    boundaries: Boundaries | None = None,
 ) -> Map:
     """Compose the coverage, gaps, outlines, zones, pins and heat into one map.
 
@@ -182,8 +150,9 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
         Attribution of a custom tile URL.
     prefer_canvas : bool, optional
         Draw on a canvas; default when more than :data:`CANVAS_THRESHOLD` polygons.
-    data : path, optional
-        Boundary data directory.
+    boundaries : geoplots.Boundaries, optional
+        The imported snapshot drawn and searched for the area
+        (:meth:`geoplots.Boundaries.load`); default: the default import, loaded once.
 
     Returns
     -------
@@ -196,7 +165,9 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     >>> m = geoplots.map(cov, located, zone=12, offline=True)  # doctest: +SKIP
     >>> m.save("zone12.html")  # doctest: +SKIP
     """
-    label, area, outline = _area(zone, province, district, data)
+    source = resolve_boundaries(boundaries)
+    place = source.area(zone=zone, province=province, district=district)
+    label, area, outline = place.label, place.codes, place.outline
     units = getattr(coverage, "units", coverage)
     if units is not None:
         if not isinstance(units, gpd.GeoDataFrame) or "code" not in units:
@@ -207,10 +178,10 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
             raise GeoplotsError(f"The coverage has no units in {label}. Check the zone/province/district.")
     else:
         lvl = parse_level(level or "district")
-        outlines = boundaries(lvl, data=data)
+        outlines = source.level(lvl)
         units = outlines[_in_area(outlines["code"], area)]
 
-    provinces = boundaries("province", data=data)
+    provinces = source.level("province")
     provinces = provinces[_in_area(provinces["code"], area)]
     view = units if outline is None else outline
     n_polygons = len(units)

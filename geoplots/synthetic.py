@@ -16,7 +16,6 @@ national survey (จปฐ.) in bounded-memory chunks.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplots.boundaries import boundaries
+from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.groups import inspection_zones
 
@@ -39,8 +38,6 @@ __all__ = [
     "sample_points",
 ]
 
-PathLike = str | os.PathLike[str]
-
 #: Rough size of one degree of latitude, in metres (used for small offsets only).
 _M_PER_DEG = 111_320.0
 
@@ -48,8 +45,8 @@ _VILLAGE_HEADS = ["โนน", "หนอง", "ดอน", "นา", "สระ
 _VILLAGE_TAILS = ["ใหญ่", "น้อย", "แดง", "ทอง", "คำ", "ใหม่", "เก่า", "สว่าง", "ไผ่", "แก", "บัว", "จาน"]
 
 
-def _subdistricts(codes: Sequence[str] | None, data: PathLike | None) -> gpd.GeoDataFrame:
-    frame = boundaries("subdistrict", data=data)
+def _subdistricts(codes: Sequence[str] | None, boundaries: Boundaries | None) -> gpd.GeoDataFrame:
+    frame = resolve_boundaries(boundaries).level("subdistrict")
     if codes is None:
         return frame.reset_index(drop=True)
     wanted = pd.Series(list(codes), dtype="string").str.strip()
@@ -139,7 +136,7 @@ def sample_points(
     *,
     codes: Sequence[str] | None = None,
     seed: int = 0,
-    data: PathLike | None = None,
+    boundaries: Boundaries | None = None,
     weight: Literal["unit", "area"] = "unit",
     first_id: int = 1,
 ) -> gpd.GeoDataFrame:
@@ -158,8 +155,8 @@ def sample_points(
         district ``"4001"`` or sub-district ``"400101"`` codes). Default: all 7,425.
     seed : int
         Random seed; the same seed gives the same points.
-    data : path, optional
-        Boundary data directory (default ``GEOPLOTS_DATA``).
+    boundaries : geoplots.Boundaries, optional
+        The imported snapshot to sample in (default: the default import).
     weight : {"unit", "area"}
         How sub-districts are chosen.
     first_id : int
@@ -179,7 +176,7 @@ def sample_points(
     """
     if n < 0:
         raise GeoplotsError(f"Number of points must be 0 or more, not {n}.")
-    units = _subdistricts(codes, data)
+    units = _subdistricts(codes, boundaries)
     return _sample_from(units, n, np.random.default_rng(seed), weight, first_id)
 
 
@@ -199,7 +196,7 @@ def iter_sample_points(
     chunk_size: int = 1_000_000,
     codes: Sequence[str] | None = None,
     seed: int = 0,
-    data: PathLike | None = None,
+    boundaries: Boundaries | None = None,
     weight: Literal["unit", "area"] = "unit",
 ) -> Iterator[gpd.GeoDataFrame]:
     """Yield :func:`sample_points` in chunks, for sizes that should not sit in memory at once.
@@ -212,7 +209,7 @@ def iter_sample_points(
     >>> sum(len(c) for c in iter_sample_points(2_500, chunk_size=1_000))  # doctest: +SKIP
     2500
     """
-    units = _subdistricts(codes, data)
+    units = _subdistricts(codes, boundaries)
     rng = np.random.default_rng(seed)
     done = 0
     while done < n:
@@ -227,7 +224,7 @@ def border_points(
     max_offset_m: float = 50.0,
     codes: Sequence[str] | None = None,
     seed: int = 0,
-    data: PathLike | None = None,
+    boundaries: Boundaries | None = None,
 ) -> gpd.GeoDataFrame:
     """Return points within ``max_offset_m`` of sub-district boundaries.
 
@@ -239,7 +236,7 @@ def border_points(
     --------
     >>> pts = border_points(500, codes=["40"])  # doctest: +SKIP
     """
-    units = _subdistricts(codes, data)
+    units = _subdistricts(codes, boundaries)
     rng = np.random.default_rng(seed)
     rings = shapely.boundary(np.asarray(units.geometry.values))
     which = rng.integers(0, len(units), size=n)
@@ -259,7 +256,7 @@ def model_villages(
     extra: float = 0.3,
     mismatch: float = 0.03,
     seed: int = 0,
-    data: PathLike | None = None,
+    boundaries: Boundaries | None = None,
 ) -> gpd.GeoDataFrame:
     """Return model-village (โก่งธนูโมเดล) pins in most but not all districts of ``zones``.
 
@@ -291,7 +288,7 @@ def model_villages(
     --------
     >>> villages = model_villages(["12"], share=0.8)  # doctest: +SKIP
     """
-    units = _subdistricts(_zone_prefixes(zones), data)
+    units = _subdistricts(_zone_prefixes(zones), boundaries)
     rng = np.random.default_rng(seed)
     districts = np.array(sorted(units["district_code"].unique()))
     chosen = districts[rng.random(len(districts)) < share]
@@ -332,7 +329,7 @@ def households(
     column: str = "has_garden",
     address_only: float = 0.05,
     seed: int = 0,
-    data: PathLike | None = None,
+    boundaries: Boundaries | None = None,
 ) -> gpd.GeoDataFrame:
     """Return surveyed households with a yes/no participation column spread across tiers.
 
@@ -370,7 +367,7 @@ def households(
     >>> hh["has_garden"].dtype  # doctest: +SKIP
     dtype('bool')
     """
-    units = _subdistricts(_zone_prefixes(zones), data)
+    units = _subdistricts(_zone_prefixes(zones), boundaries)
     rng = np.random.default_rng(seed)
     key = units["district_code"] if level == "district" else units["code"]
     unit_codes = np.array(sorted(key.unique()))
@@ -409,7 +406,7 @@ def plots(
     codes: Sequence[str] | None = None,
     rai: tuple[float, float] = (1.0, 15.0),
     seed: int = 0,
-    data: PathLike | None = None,
+    boundaries: Boundaries | None = None,
 ) -> gpd.GeoDataFrame:
     """Return demonstration plots (โคก หนอง นา) as small polygons inside sub-districts.
 
@@ -426,14 +423,14 @@ def plots(
     --------
     >>> farm = plots(50, codes=["40"])  # doctest: +SKIP
     """
-    points = sample_points(n, codes=codes, seed=seed, data=data)
+    points = sample_points(n, codes=codes, seed=seed, boundaries=boundaries)
     rng = np.random.default_rng(seed + 1)
     area_m2 = (rai[0] + rng.random(n) * (rai[1] - rai[0])) * 1600.0
     ratio = 0.5 + rng.random(n)
     half_w = np.sqrt(area_m2 * ratio) / 2
     half_h = np.sqrt(area_m2 / ratio) / 2
     theta = rng.random(n) * np.pi
-    units = boundaries("subdistrict", data=data).set_index("code").geometry
+    units = resolve_boundaries(boundaries).level("subdistrict").set_index("code").geometry
     container = np.asarray(units.loc[points["subdistrict_code"].to_numpy()].values)
     shapely.prepare(container)
     cx = points["lon"].to_numpy()
@@ -477,7 +474,7 @@ def enrolled_subdistricts(
     share: float = 0.9,
     *,
     seed: int = 0,
-    data: PathLike | None = None,
+    boundaries: Boundaries | None = None,
 ) -> pd.DataFrame:
     """Return a change-leaders (ผู้นำการเปลี่ยนแปลง) enrolment list as staff would send it.
 
@@ -493,7 +490,7 @@ def enrolled_subdistricts(
     --------
     >>> enrolled = enrolled_subdistricts(0.95)  # doctest: +SKIP
     """
-    units = _subdistricts(None, data)
+    units = _subdistricts(None, boundaries)
     units = units[units["province_code"] != "10"]
     rng = np.random.default_rng(seed)
     picks: list[int] = []

@@ -31,15 +31,15 @@ Kalasin (ขอนแก่น มหาสารคาม ร้อยเอ็
         """## 1. ขอบเขตการปกครอง / Boundaries
 
 ใช้ข้อมูลที่นำเข้าแล้วใน `GEOPLOTS_DATA` ถ้ามี มิฉะนั้นนำเข้าไฟล์ COD-AB (OCHA, กรมแผนที่ทหาร) จากโฟลเดอร์ `shared`
-ไปยังโฟลเดอร์ชั่วคราว
+ไปยังโฟลเดอร์ชั่วคราว แล้วเปิดเป็นวัตถุ `geoplots.Boundaries` ครั้งเดียว ส่งให้ทุกขั้นตอนด้วย `boundaries=`
 
 Use the import in `GEOPLOTS_DATA` when there is one; otherwise import the COD-AB zips
 (OCHA, Royal Thai Survey Department, CC BY-IGO) from the `shared` folder into a temporary
-directory. `geoplots.boundaries(level)` then reads any level."""
+directory. Either way it is opened once as a `geoplots.Boundaries` and passed to every
+step with `boundaries=`; `boundaries.level(name)` reads any level."""
     ),
     new_code_cell(
-        """import os
-import tempfile
+        """import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -58,14 +58,14 @@ def _shared_zips():
 
 
 try:
-    geoplots.boundaries("province")
+    boundaries = geoplots.Boundaries.load()  # GEOPLOTS_DATA, else data/boundaries
 except NoBoundariesError:
     data_dir = Path(tempfile.mkdtemp(prefix="geoplots-boundaries-"))
     geoplots.import_boundaries(_shared_zips(), dest=data_dir)
-    os.environ["GEOPLOTS_DATA"] = str(data_dir)
+    boundaries = geoplots.Boundaries.load(data_dir)
 
-zone12 = geoplots.inspection_zones().codes_in("12")
-provinces = geoplots.boundaries("province")
+zone12 = boundaries.zones.codes_in("12")
+provinces = boundaries.level("province")
 provinces[provinces["code"].isin(zone12)][["code", "name_th", "name_en"]]"""
     ),
     new_markdown_cell(
@@ -91,7 +91,7 @@ def dms(value, positive):
     return f"{d}°{m}'{(value - d - m / 60) * 3600:.2f}\\"{positive}"
 
 
-villages = model_villages(["12"], share=0.85, mismatch=0.05, seed=12)
+villages = model_villages(["12"], share=0.85, mismatch=0.05, seed=12, boundaries=boundaries)
 rows = []
 for i, v in enumerate(villages.itertuples()):
     lat, lon = f"{v.lat:.6f}", f"{v.lon:.6f}"
@@ -118,7 +118,7 @@ pd.read_csv(messy_csv, dtype=str).iloc[:4]"""
 or rejected with a reason in Thai and English (rows read = accepted + rejected)."""
     ),
     new_code_cell(
-        """records = geoplots.read_records(messy_csv)
+        """records = geoplots.read_records(messy_csv, boundaries=boundaries)
 print(records.summary())
 records.rejects[["row", "reason", "message"]]"""
     ),
@@ -133,7 +133,7 @@ every pin, says how it was placed (`match`) and flags pins whose declared sub-di
 differs from where the pin is (`address_mismatch`): those are the ones to check."""
     ),
     new_code_cell(
-        """located = geoplots.locate(records)
+        """located = geoplots.locate(records, boundaries=boundaries)
 print(located.accepted["match"].value_counts().to_dict())
 located.accepted.loc[located.accepted["address_mismatch"].fillna(False).astype(bool),
                      ["row", "record_id", "ชื่อหมู่บ้าน", "declared_subdistrict_code", "subdistrict_code"]]"""
@@ -147,12 +147,12 @@ Count pins per district of zone 12 (every district, also those with none), then 
 model-village rule: at least one per district. The districts left over are the gaps."""
     ),
     new_code_cell(
-        """cov = geoplots.coverage(located, level="district", by="inspection_zone", zone=12)
+        """cov = geoplots.coverage(located, level="district", by="inspection_zone", zone=12, boundaries=boundaries)
 print(cov.summary[["group", "covered", "total", "percent"]].to_string(index=False))
 
 from geoplots.coverage.rules import run_rule
 
-rule = run_rule("model_villages", located, zone=12)
+rule = run_rule("model_villages", located, zone=12, boundaries=boundaries)
 print(rule.title)
 rule.units.loc[~rule.units["met"], ["code", "name_th", "name_en", "count"]]"""
     ),
@@ -170,7 +170,7 @@ pass `tiles=` a tile URL for one)."""
     new_code_cell(
         """# The pin popups take their title from a `name` column.
 pins = located.accepted.rename(columns={"ชื่อหมู่บ้าน": "name"})
-m = geoplots.map(rule, pins, zone=12, offline=True)
+m = geoplots.map(rule, pins, zone=12, offline=True, boundaries=boundaries)
 map_file = work / "zone12_map.html"
 m.save(str(map_file))
 print(f"{map_file} ({map_file.stat().st_size / 1e6:.1f} MB)")

@@ -20,9 +20,11 @@ from geoplots.levels import CODE_LENGTH
 ZONE12 = ["40", "44", "45", "46"]  # Khon Kaen, Maha Sarakham, Roi Et, Kalasin
 
 
-def count_units(level: str, subdistrict_codes: pd.Series, min_count: int = 1, provinces=None) -> gpd.GeoDataFrame:
-    """One row per unit of ``level`` with the number of records and met/not met."""
-    units = geoplots.boundaries(level)
+def count_units(
+    level: str, subdistrict_codes: pd.Series, min_count: int = 1, provinces=None, *, boundaries
+) -> gpd.GeoDataFrame:
+    """One row per unit of ``level`` of ``boundaries`` with the number of records and met/not met."""
+    units = boundaries.level(level)
     if provinces is not None:
         units = units[units["code"].str[:2].isin(provinces)]
     counts = subdistrict_codes.astype(str).str[: CODE_LENGTH[level]].value_counts()
@@ -32,9 +34,9 @@ def count_units(level: str, subdistrict_codes: pd.Series, min_count: int = 1, pr
     return units.reset_index(drop=True)
 
 
-def household_units(level: str, provinces=None, seed: int = 0) -> gpd.GeoDataFrame:
-    """Household participation per unit with tiers at 70/80/90 %."""
-    units = geoplots.boundaries(level)
+def household_units(level: str, provinces=None, seed: int = 0, *, boundaries) -> gpd.GeoDataFrame:
+    """Household participation per unit of ``boundaries`` with tiers at 70/80/90 %."""
+    units = boundaries.level(level)
     if provinces is not None:
         units = units[units["code"].str[:2].isin(provinces)].reset_index(drop=True)
     rng = np.random.default_rng(seed)

@@ -17,14 +17,13 @@ import shapely
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
-def sample_pins(n: int, seed: int = 0) -> gpd.GeoDataFrame:
-    """``n`` points, each inside a different random sub-district that the registry knows.
+def sample_pins(n: int, seed: int = 0, *, boundaries) -> gpd.GeoDataFrame:
+    """``n`` points, each inside a different random sub-district of ``boundaries`` that
+    the registry knows.
 
     Columns: ``code`` (the sub-district sampled from), ``lat``, ``lon``, ``geometry``.
     """
-    import geoplots
-
-    sub = geoplots.boundaries("subdistrict")
+    sub = boundaries.level("subdistrict")
     sub = sub[sub["code"].map(lambda c: geothai.address(c) is not None)]
     # Leave out a 0.01° (about 1 km) rim so a point is inside Thailand by any sensible test.
     picked = sub.sample(n, random_state=seed).reset_index(drop=True)

@@ -46,12 +46,15 @@ def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def pin_records(n: int, *, codes=ZONE12, seed: int = 0, prefix: str = "KK") -> tuple[list[dict], pd.DataFrame]:
-    """Pins as a field app would post them (text coordinates, Thai names), and the truth.
+def pin_records(
+    n: int, *, boundaries, codes=ZONE12, seed: int = 0, prefix: str = "KK"
+) -> tuple[list[dict], pd.DataFrame]:
+    """Pins as a field app would post them (text coordinates, Thai names), drawn in
+    ``boundaries``, and the truth.
 
     Returns the JSON records and a table of the sub-district each was drawn in.
     """
-    pts = synthetic.sample_points(n, codes=list(codes), seed=seed)
+    pts = synthetic.sample_points(n, codes=list(codes), seed=seed, boundaries=boundaries)
     rng = np.random.default_rng(seed)
     records = [
         {
@@ -78,7 +81,7 @@ def free_port() -> int:
 
 
 class Uvicorn:
-    """``geoplots serve`` in a subprocess on a free loopback port."""
+    """``geoplots serve --data DATA`` in a subprocess on a free loopback port."""
 
     def __init__(self, db: Path | str, data: Path, **env: str) -> None:
         self.port = free_port()
@@ -87,7 +90,8 @@ class Uvicorn:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> Uvicorn:
-        env = {**os.environ, "GEOPLOTS_DATA": str(self.data), **self.env}
+        # The boundaries reach the server by --data alone; nothing is set in this process.
+        env = {**os.environ, **self.env}
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("geoplots")), "serve", "--port", str(self.port), "--db", self.db,
              "--data", str(self.data)],

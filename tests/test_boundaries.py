@@ -22,8 +22,8 @@ THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 
 @pytest.mark.parametrize(("level", "count"), [("province", 77), ("district", 928), ("subdistrict", 7425)])
-def test_counts_and_columns(boundary_dir: Path, level: str, count: int) -> None:
-    gdf = geoplots.boundaries(level)
+def test_counts_and_columns(boundaries, level: str, count: int) -> None:
+    gdf = boundaries.level(level)
     assert len(gdf) == count
     assert gdf.crs.to_epsg() == 4326
     assert gdf["code"].is_unique
@@ -31,37 +31,37 @@ def test_counts_and_columns(boundary_dir: Path, level: str, count: int) -> None:
     assert gdf.geometry.is_valid.all()
 
 
-def test_thai_names_read_as_thai(boundary_dir: Path) -> None:
-    provinces = geoplots.boundaries("province").set_index("code")
+def test_thai_names_read_as_thai(boundaries) -> None:
+    provinces = boundaries.level("province").set_index("code")
     assert provinces.loc["40", "name_th"] == geothai.province("40").name_th == "ขอนแก่น"
-    sub = geoplots.boundaries("subdistrict")
+    sub = boundaries.level("subdistrict")
     assert sub["name_th"].str.contains(THAI).all()
     assert not sub["name_th"].str.contains("à¸").any()
 
 
-def test_code_hierarchy(boundary_dir: Path) -> None:
-    sub = geoplots.boundaries("subdistrict")
+def test_code_hierarchy(boundaries) -> None:
+    sub = boundaries.level("subdistrict")
     assert (sub["district_code"] == sub["code"].str[:4]).all()
     assert (sub["province_code"] == sub["code"].str[:2]).all()
-    districts = set(geoplots.boundaries("district")["code"])
+    districts = set(boundaries.level("district")["code"])
     assert set(sub["district_code"]) <= districts
-    dist = geoplots.boundaries("district")
+    dist = boundaries.level("district")
     assert "district_code" not in dist.columns
-    assert set(dist["province_code"]) == set(geoplots.boundaries("province")["code"])
+    assert set(dist["province_code"]) == set(boundaries.level("province")["code"])
 
 
-def test_registry_differences_are_reported(boundary_dir: Path) -> None:
-    manifest = geoplots.boundaries_info()
+def test_registry_differences_are_reported(boundaries) -> None:
+    manifest = geoplots.boundaries_info(boundaries)
     reg = manifest["levels"]["subdistrict"]["registry"]
     registry_now = {s.code for d in (d for p in geothai.provinces() for d in geothai.districts(p.code)) for s in geothai.subdistricts(d.code)}
-    imported = set(geoplots.boundaries("subdistrict")["code"])
+    imported = set(boundaries.level("subdistrict")["code"])
     assert {r["code"] for r in reg["only_in_registry"]} == registry_now - imported
     assert {r["code"] for r in reg["only_in_boundaries"]} == imported - registry_now
     assert reg["boundary_count"] == 7425 and reg["registry_count"] == len(registry_now)
 
 
-def test_manifest_has_sources_and_attribution(boundary_dir: Path) -> None:
-    manifest = geoplots.boundaries_info()
+def test_manifest_has_sources_and_attribution(boundaries) -> None:
+    manifest = geoplots.boundaries_info(boundaries)
     assert "OCHA" in manifest["attribution"] and "Royal Thai Survey Department" in manifest["attribution"]
     assert "CC BY-IGO" in manifest["licence"]
     for level, path in zip(("province", "district", "subdistrict"), cod_ab_files()):
@@ -72,15 +72,15 @@ def test_manifest_has_sources_and_attribution(boundary_dir: Path) -> None:
     assert manifest["levels"]["district"]["geometries_repaired"] >= 0
 
 
-def test_unknown_level_names_the_choices(boundary_dir: Path) -> None:
+def test_unknown_level_names_the_choices(boundaries) -> None:
     with pytest.raises(UnknownLevelError, match="province.*district.*subdistrict"):
-        geoplots.boundaries("village")
-    assert len(geoplots.boundaries("ตำบล")) == 7425
+        geoplots.boundaries("village", boundaries=boundaries)
+    assert len(geoplots.boundaries("ตำบล", boundaries=boundaries)) == 7425
 
 
 def test_no_import_yet_tells_the_command(tmp_path: Path) -> None:
     with pytest.raises(NoBoundariesError, match="geoplots boundaries import"):
-        geoplots.boundaries("province", data=tmp_path)
+        geoplots.Boundaries.load(tmp_path)
 
 
 def test_missing_pcode_columns_are_named(tmp_path: Path) -> None:
@@ -132,24 +132,24 @@ def test_tis620_dbf_is_repaired(tmp_path: Path) -> None:
 def test_failed_import_keeps_previous_copy(tmp_path: Path) -> None:
     files = cod_ab_files()
     geoplots.import_boundaries([files[0]], dest=tmp_path)
-    before = geoplots.boundaries_info(tmp_path)["snapshot"]
+    before = geoplots.Boundaries.load(tmp_path).info()["snapshot"]
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"not a zip")
     with pytest.raises(BoundaryFileError):
         geoplots.import_boundaries([files[1], bad], dest=tmp_path)
-    assert geoplots.boundaries_info(tmp_path)["snapshot"] == before
-    assert len(geoplots.boundaries("province", data=tmp_path)) == 77
+    assert geoplots.Boundaries.load(tmp_path).info()["snapshot"] == before
+    assert len(geoplots.Boundaries.load(tmp_path).level("province")) == 77
     with pytest.raises(NoBoundariesError, match="district"):
-        geoplots.boundaries("district", data=tmp_path)
+        geoplots.Boundaries.load(tmp_path).level("district")
 
 
 def test_partial_import_keeps_other_levels(tmp_path: Path) -> None:
     files = cod_ab_files()
     geoplots.import_boundaries([files[0]], dest=tmp_path)
     geoplots.import_boundaries([files[1]], dest=tmp_path)
-    info = geoplots.boundaries_info(tmp_path)
+    info = geoplots.Boundaries.load(tmp_path).info()
     assert set(info["levels"]) == {"province", "district"}
-    assert len(geoplots.boundaries("province", data=tmp_path)) == 77
+    assert len(geoplots.Boundaries.load(tmp_path).level("province")) == 77
     assert len(list((tmp_path / "snapshots").iterdir())) <= 2
 
 

@@ -21,8 +21,8 @@ def _chromium():
         pytest.fail(f"Chromium not found at {CHROMIUM}; scripts/setup installs Debian's chromium")
 
 
-def _zone12_pins():
-    villages = model_villages(["12"], seed=8, mismatch=0.1)
+def _zone12_pins(boundaries):
+    villages = model_villages(["12"], seed=8, mismatch=0.1, boundaries=boundaries)
     villages["match"] = "inside"
     villages["distance_m"] = 0.0
     villages["address_mismatch"] = villages["declared_subdistrict_code"] != villages["subdistrict_code"]
@@ -30,10 +30,11 @@ def _zone12_pins():
     return villages
 
 
-def test_zone12_offline_map_draws_polygons_and_pins_without_network(boundary_dir, tmp_path):
-    pins = _zone12_pins()
-    counts = count_units("district", pins["subdistrict_code"], min_count=1, provinces=ZONE12)
-    m = geoplots.map(counts, pins, zone=12, offline=True)
+def test_zone12_offline_map_draws_polygons_and_pins_without_network(boundaries, tmp_path):
+    pins = _zone12_pins(boundaries)
+    counts = count_units("district", pins["subdistrict_code"], min_count=1, provinces=ZONE12,
+                         boundaries=boundaries)
+    m = geoplots.map(counts, pins, zone=12, offline=True, boundaries=boundaries)
     page = tmp_path / "zone12.html"
     m.save(str(page))
     shot = tmp_path / "zone12.png"
@@ -51,11 +52,11 @@ def test_zone12_offline_map_draws_polygons_and_pins_without_network(boundary_dir
     assert shot.stat().st_size > 20_000
 
 
-def test_national_subdistrict_choropleth_renders_on_canvas(boundary_dir, tmp_path):
-    pts = sample_points(20000, seed=1)
-    units = count_units("subdistrict", pts["subdistrict_code"], min_count=3)
+def test_national_subdistrict_choropleth_renders_on_canvas(boundaries, tmp_path):
+    pts = sample_points(20000, seed=1, boundaries=boundaries)
+    units = count_units("subdistrict", pts["subdistrict_code"], min_count=3, boundaries=boundaries)
     page = tmp_path / "national.html"
-    geoplots.map(units, offline=True).save(str(page))
+    geoplots.map(units, offline=True, boundaries=boundaries).save(str(page))
     r = open_map(page, screenshot=tmp_path / "national.png")
     assert not r.errors and r.remote_requests == []
     assert r.canvases >= 1 and r.svg_paths == 0

@@ -16,18 +16,20 @@ from _messy import THAI_DIGITS, dms, write_csv
 REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
+def _run(*args: str, boundaries) -> subprocess.CompletedProcess:
+    """``geoplots ARGS --data DIR`` in a child process, on the imported ``boundaries``."""
     return subprocess.run(
-        [sys.executable, "-c", "from geoplots.cli import main; main()", *args], capture_output=True, text=True
+        [sys.executable, "-c", "from geoplots.cli import main; main()", *args, "--data", str(boundaries.root)],
+        capture_output=True, text=True,
     )
 
 
 @pytest.fixture(scope="module")
-def messy_zone12(boundary_dir, tmp_path_factory):
+def messy_zone12(boundaries, tmp_path_factory):
     """Pins in zone 12 typed as staff type them: Thai headers, DMS, Thai digits, a blank
     coordinate, a pin in Laos and a repeated ID. Returns (path, pins, n_rejected)."""
     zone = geoplots.inspection_zones().codes_in("12")
-    pins = synthetic.sample_points(120, codes=zone, seed=5)
+    pins = synthetic.sample_points(120, codes=zone, seed=5, boundaries=boundaries)
     rows: list[list[object]] = [["รหัสแปลง", "ชื่อแปลง", "ละติจูด", "ลองจิจูด"]]
     for i, p in enumerate(pins.itertuples()):
         lat, lon = f"{p.lat:.6f}", f"{p.lon:.6f}"
@@ -43,15 +45,16 @@ def messy_zone12(boundary_dir, tmp_path_factory):
     return path, pins, 3
 
 
-def test_offline_zone_map_from_a_messy_file(messy_zone12, tmp_path):
+def test_offline_zone_map_from_a_messy_file(messy_zone12, tmp_path, boundaries):
     src, pins, n_bad = messy_zone12
     out = tmp_path / "maps" / "zone12.html"
-    done = _run("map", str(src), "--level", "district", "--zone", "12", "--offline", "--out", str(out))
+    done = _run("map", str(src), "--level", "district", "--zone", "12", "--offline", "--out", str(out),
+                boundaries=boundaries)
     assert done.returncode == 0, done.stderr
     html = out.read_text(encoding="utf-8")
     assert not REMOTE_ASSET.findall(html), REMOTE_ASSET.findall(html)[:3]
     assert "L.tileLayer" not in html  # offline means no basemap to fetch either
-    districts = geoplots.boundaries("district")
+    districts = boundaries.level("district")
     in_zone = districts[districts["province_code"].isin(geoplots.inspection_zones().codes_in("12"))]
     missing = [n for n in in_zone["name_th"] if n not in html]
     assert not missing, missing[:5]
@@ -61,27 +64,28 @@ def test_offline_zone_map_from_a_messy_file(messy_zone12, tmp_path):
     assert all(rid in html for rid in pins["record_id"])
 
 
-def test_map_options_are_checked_before_reading(messy_zone12, tmp_path):
+def test_map_options_are_checked_before_reading(messy_zone12, tmp_path, boundaries):
     src, _, _ = messy_zone12
-    both = _run("map", str(src), "--zone", "12", "--province", "40", "--out", str(tmp_path / "m.html"))
+    both = _run("map", str(src), "--zone", "12", "--province", "40", "--out", str(tmp_path / "m.html"),
+                boundaries=boundaries)
     assert both.returncode == 2 and "only one of --zone" in both.stderr
-    png = _run("map", str(src), "--zone", "12", "--out", str(tmp_path / "m.png"))
+    png = _run("map", str(src), "--zone", "12", "--out", str(tmp_path / "m.png"), boundaries=boundaries)
     assert png.returncode == 2 and ".html" in png.stderr
-    zone = _run("map", str(src), "--zone", "99", "--out", str(tmp_path / "m.html"))
+    zone = _run("map", str(src), "--zone", "99", "--out", str(tmp_path / "m.html"), boundaries=boundaries)
     assert zone.returncode == 2 and "99" in zone.stderr
     assert not (tmp_path / "m.html").exists() and not (tmp_path / "m.png").exists()
 
 
-def test_province_map_with_own_tiles(messy_zone12, tmp_path):
+def test_province_map_with_own_tiles(messy_zone12, tmp_path, boundaries):
     src, pins, _ = messy_zone12
     out = tmp_path / "kk.html"
     url = "https://tiles.cdd.go.th/{z}/{x}/{y}.png"
     done = _run("map", str(src), "--province", "ขอนแก่น", "--tiles", url, "--tiles-attribution", "CDD tiles",
-                "--out", str(out))
+                "--out", str(out), boundaries=boundaries)
     assert done.returncode == 0, done.stderr
     html = out.read_text(encoding="utf-8")
     assert url in html and "CDD tiles" in html
-    districts = geoplots.boundaries("district")
+    districts = boundaries.level("district")
     assert all(n in html for n in districts.loc[districts["province_code"] == "40", "name_th"])
     # Pins are drawn for the province only; counted for its inspection zone (12) only.
     kk = pins["subdistrict_code"].str.startswith("40")

@@ -8,7 +8,6 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import geoplots
 from geoplots import synthetic
 from geoplots.coverage import RULES, coverage, run_rule, tier_of, write_coverage
 from geoplots.coverage.rules import change_leader_targets
@@ -17,29 +16,29 @@ from geoplots.groups import inspection_zones
 
 
 @pytest.fixture(scope="module")
-def districts(boundary_dir):
-    return geoplots.boundaries("district")
+def districts(boundaries):
+    return boundaries.level("district")
 
 
 def _zone_districts(districts, zone):
     return districts[districts["province_code"].isin(inspection_zones().codes_in(zone))]
 
 
-def _district_counts(points: gpd.GeoDataFrame) -> pd.Series:
+def _district_counts(points: gpd.GeoDataFrame, sub: gpd.GeoDataFrame) -> pd.Series:
     # Plain sjoin with the sub-districts, rolled up by code. (Joining the ADM2 district
     # polygons directly disagrees for a few points: the COD-AB levels were not drawn to
     # nest exactly, which is why geoplots joins once and rolls up by code.)
-    sub = geoplots.boundaries("subdistrict")
     joined = gpd.sjoin(points[["geometry"]], sub[["code", "geometry"]], predicate="within")
     return joined["code"].str[:4].value_counts()
 
 
-def test_every_unit_is_listed_and_counts_match_a_spatial_join(districts):
-    villages = synthetic.model_villages(["12", "13"], share=0.7, seed=3)
-    result = coverage(villages, level="district", min_count=1, by="inspection_zone")
+def test_every_unit_is_listed_and_counts_match_a_spatial_join(districts, boundaries):
+    villages = synthetic.model_villages(["12", "13"], share=0.7, seed=3, boundaries=boundaries)
+    result = coverage(villages, level="district", min_count=1, by="inspection_zone", boundaries=boundaries)
     units = result.units
     assert sorted(units["code"]) == sorted(districts["code"])  # zero-count units included
-    expected = _district_counts(villages).reindex(units["code"]).fillna(0).astype(int)
+    counts = _district_counts(villages, boundaries.level("subdistrict"))
+    expected = counts.reindex(units["code"]).fillna(0).astype(int)
     np.testing.assert_array_equal(units["count"].to_numpy(), expected.to_numpy())
     assert (units["met"] == (units["count"] >= 1)).all()
     assert (units["count"] == 0).sum() > 800
@@ -53,23 +52,23 @@ def test_every_unit_is_listed_and_counts_match_a_spatial_join(districts):
     assert {"code", "name_th", "name_en", "province_code", "inspection_zone", "count", "met", "geometry"} <= set(units.columns)
 
 
-def test_zone_filter_min_count_and_province_level(districts, boundary_dir):
-    pins = synthetic.sample_points(3000, codes=inspection_zones().codes_in("12"), seed=5)
-    result = coverage(pins, level="district", min_count=40, zone=12)
+def test_zone_filter_min_count_and_province_level(districts, boundaries):
+    pins = synthetic.sample_points(3000, codes=inspection_zones().codes_in("12"), seed=5, boundaries=boundaries)
+    result = coverage(pins, level="district", min_count=40, zone=12, boundaries=boundaries)
     assert len(result.units) == len(_zone_districts(districts, "12"))
     assert list(result.summary["group"]) == ["12"]
     assert (result.units["met"] == (result.units["count"] >= 40)).all()
     assert 0 < result.units["met"].sum() < len(result.units)
-    provinces = coverage(pins, level="จังหวัด", by=None)
+    provinces = coverage(pins, level="จังหวัด", by=None, boundaries=boundaries)
     assert len(provinces.units) == 77 and list(provinces.summary["group"]) == ["all"]
     assert provinces.units["count"].sum() == 3000
     with pytest.raises(GeoplotsError, match="does not exist"):
-        coverage(pins, zone=99)
+        coverage(pins, zone=99, boundaries=boundaries)
 
 
-def test_household_participation_tiers(boundary_dir):
-    hh = synthetic.households(["12"], per_unit=(20, 30), address_only=0.1, seed=8)
-    result = run_rule("household_participation", hh, zone=12)
+def test_household_participation_tiers(boundaries):
+    hh = synthetic.households(["12"], per_unit=(20, 30), address_only=0.1, seed=8, boundaries=boundaries)
+    result = run_rule("household_participation", hh, zone=12, boundaries=boundaries)
     units = result.units.set_index("code")
     truth = hh.assign(d=hh["subdistrict_code"].str[:4]).groupby("d")["has_garden"].agg(["size", "sum"])
     assert (units.loc[truth.index, "households"] == truth["size"]).all()
@@ -79,7 +78,8 @@ def test_household_participation_tiers(boundary_dir):
     assert (units.loc[truth.index, "tier"].to_numpy() == expected).all()
     assert set(expected) == {"plaque", "commendation", "passed", "not_passed"}
     assert (units["met"] == (units["tier"] != "not_passed")).all()
-    stricter = run_rule("household_participation", hh, zone=12, thresholds=(0.8, 0.9, 0.95))
+    stricter = run_rule("household_participation", hh, zone=12, thresholds=(0.8, 0.9, 0.95),
+                        boundaries=boundaries)
     assert stricter.units["met"].sum() < result.units["met"].sum()
 
 
@@ -90,10 +90,10 @@ def test_tier_edges_are_inclusive():
         tier_of(rates, (0.9, 0.8, 0.7))
 
 
-def test_change_leader_expected_from_boundaries_equals_an_independent_count(boundary_dir, districts):
-    targets = change_leader_targets()
+def test_change_leader_expected_from_boundaries_equals_an_independent_count(boundaries, districts):
+    targets = change_leader_targets(boundaries)
     # Independent: count sub-district polygons falling in each district polygon spatially.
-    sub = geoplots.boundaries("subdistrict")
+    sub = boundaries.level("subdistrict")
     inner = gpd.GeoDataFrame(geometry=sub.geometry.representative_point(), crs=sub.crs)
     per_district = gpd.sjoin(inner, districts[["code", "province_code", "geometry"]], predicate="within")
     per_district = per_district[per_district["province_code"] != "10"]["code"].value_counts()
@@ -104,20 +104,20 @@ def test_change_leader_expected_from_boundaries_equals_an_independent_count(boun
     assert targets["expected_registry"].sum() > 0.95 * expected
 
 
-def test_change_leaders_compares_enrolment_with_targets(boundary_dir):
-    enrolled = synthetic.enrolled_subdistricts(0.8, seed=9)
-    result = run_rule("change_leaders", enrolled)
+def test_change_leaders_compares_enrolment_with_targets(boundaries):
+    enrolled = synthetic.enrolled_subdistricts(0.8, seed=9, boundaries=boundaries)
+    result = run_rule("change_leaders", enrolled, boundaries=boundaries)
     units = result.units.set_index("code")
     per_district = enrolled.groupby("district_code")["subdistrict_code"].nunique()
     counts = per_district.reindex(units.index).fillna(0)
     assert (units["count"] == counts).all()
     assert (units["met"] == (counts >= units["expected"])).all()
     assert result.notes["expected_boundaries"] == int(units["expected"].sum())
-    assert result.notes["expected_registry"] == int(change_leader_targets()["expected_registry"].sum())
+    assert result.notes["expected_registry"] == int(change_leader_targets(boundaries)["expected_registry"].sum())
     assert result.notes["enrolled_subdistricts"] == len(enrolled)
     assert "10" not in set(units["province_code"])
     with pytest.raises(GeoplotsError, match="not in the boundaries"):
-        run_rule("change_leaders", pd.DataFrame({"subdistrict_code": ["999999"]}))
+        run_rule("change_leaders", pd.DataFrame({"subdistrict_code": ["999999"]}), boundaries=boundaries)
 
 
 def test_rules_are_registered_by_name():
@@ -130,7 +130,7 @@ def test_an_option_a_rule_does_not_take_is_a_type_error_naming_the_accepted_ones
     # Before rules owned their options, run_rule swallowed these (**_) and counted as if unsaid.
     with pytest.raises(TypeError, match=r"'model_villages' takes no option min_count; it takes no options of its own"):
         run_rule("model_villages", None, min_count=3)
-    with pytest.raises(TypeError, match=r"no option level.*zone, by, data"):
+    with pytest.raises(TypeError, match=r"no option level.*zone, by, boundaries"):
         run_rule("change_leaders", None, level="subdistrict")
     with pytest.raises(TypeError, match=r"no option threshold; its options are level, column, thresholds, min_count"):
         run_rule("household_participation", None, threshold=(0.8, 0.9, 0.95))
@@ -152,16 +152,16 @@ def test_each_rule_carries_its_kind_options_and_title():
         assert rule.title == f"{rule.title_th} / {rule.title_en}" and rule.title_th and rule.title_en
 
 
-def test_a_rule_titles_its_result_and_passes_its_options(boundary_dir):
-    hh = synthetic.households(["12"], per_unit=(5, 8), address_only=0.0, seed=12)
-    result = RULES["household_participation"](hh, zone=12, level="subdistrict", min_count=3)
+def test_a_rule_titles_its_result_and_passes_its_options(boundaries):
+    hh = synthetic.households(["12"], per_unit=(5, 8), address_only=0.0, seed=12, boundaries=boundaries)
+    result = RULES["household_participation"](hh, zone=12, level="subdistrict", min_count=3, boundaries=boundaries)
     assert result.title == RULES["household_participation"].title
     assert result.level == "subdistrict" and result.min_count == 3
 
 
-def test_xlsx_report_has_a_sheet_per_zone_with_thai_headers(boundary_dir, tmp_path):
-    villages = synthetic.model_villages(["12", "central"], seed=10)
-    result = run_rule("model_villages", villages)
+def test_xlsx_report_has_a_sheet_per_zone_with_thai_headers(boundaries, tmp_path):
+    villages = synthetic.model_villages(["12", "central"], seed=10, boundaries=boundaries)
+    result = run_rule("model_villages", villages, boundaries=boundaries)
     path = write_coverage(result, tmp_path / "report.xlsx")
     book = openpyxl.load_workbook(path)
     assert book.sheetnames[0] == "สรุป"

@@ -29,11 +29,11 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def batch(boundary_dir) -> gpd.GeoDataFrame:
+def batch(boundaries) -> gpd.GeoDataFrame:
     """Pins in three zones, pins just across borders and the coast, pins far out at sea,
     and households with a yes/no kitchen-garden answer."""
-    inside = synthetic.sample_points(3000, codes=["40", "30", "50", "90"], seed=11)
-    near = synthetic.border_points(400, seed=12)
+    inside = synthetic.sample_points(3000, codes=["40", "30", "50", "90"], seed=11, boundaries=boundaries)
+    near = synthetic.border_points(400, seed=12, boundaries=boundaries)
     sea = gpd.GeoDataFrame(
         {"record_id": ["SEA-1", "SEA-2", "SEA-3"], "lat": [7.5, 12.0, 9.0], "lon": [97.0, 101.5, 103.5]},
         geometry=gpd.points_from_xy([97.0, 101.5, 103.5], [7.5, 12.0, 9.0]), crs=4326,
@@ -60,11 +60,11 @@ def _frame(parquet_dir):
     return dask_geopandas.read_parquet(str(parquet_dir / "*.parquet"))
 
 
-def test_locate_on_partitions_equals_locate_in_memory(client, batch, parquet_dir):
-    lazy = geoplots.locate(_frame(parquet_dir))
+def test_locate_on_partitions_equals_locate_in_memory(client, batch, parquet_dir, boundaries):
+    lazy = geoplots.locate(_frame(parquet_dir), boundaries=boundaries)
     assert lazy.located.npartitions == 5
     got = lazy.compute()
-    want = geoplots.locate(batch)
+    want = geoplots.locate(batch, boundaries=boundaries)
     # Rows are numbered across partitions, as for one long sheet.
     pd.testing.assert_frame_equal(
         got.accepted.sort_values("row").reset_index(drop=True), want.accepted.reset_index(drop=True)
@@ -77,10 +77,10 @@ def test_locate_on_partitions_equals_locate_in_memory(client, batch, parquet_dir
     assert got.rows_read == len(batch)
 
 
-def test_to_parquet_writes_everything_in_one_pass_and_counts_it(client, batch, parquet_dir, tmp_path):
-    lazy = geoplots.locate(_frame(parquet_dir))
+def test_to_parquet_writes_everything_in_one_pass_and_counts_it(client, batch, parquet_dir, tmp_path, boundaries):
+    lazy = geoplots.locate(_frame(parquet_dir), boundaries=boundaries)
     summary = lazy.to_parquet(tmp_path / "located", rejects=tmp_path / "rejects")
-    want = geoplots.locate(batch).summary()
+    want = geoplots.locate(batch, boundaries=boundaries).summary()
     assert summary == {k: want[k] for k in ("rows_read", "accepted", "rejected", "rejected_by_reason")}
     assert lazy.summary() == summary
     located = gpd.read_parquet(tmp_path / "located")
@@ -95,43 +95,47 @@ def test_to_parquet_writes_everything_in_one_pass_and_counts_it(client, batch, p
     assert located.crs.equals("EPSG:4326")
 
 
-def test_the_lookup_index_goes_to_each_worker_once_not_with_every_partition(client, parquet_dir):
-    lazy = geoplots.locate(_frame(parquet_dir))
+def test_the_lookup_index_goes_to_each_worker_once_not_with_every_partition(client, parquet_dir, boundaries):
+    lazy = geoplots.locate(_frame(parquet_dir), boundaries=boundaries)
     held = client.run(lambda dask_worker: sum(isinstance(v, SubdistrictIndex) for v in dask_worker.data.values()))
     assert sorted(held.values()) == [1, 1]
     # The task graph only refers to the scattered copy: it is far smaller than the index.
     graph = dict(lazy.located.__dask_graph__())
-    index = index_for()
+    index = index_for(boundaries)
     assert len(pickle.dumps(graph)) < len(pickle.dumps(index)) / 5
+    # The boundaries themselves travel as their path and snapshot id, however much is loaded.
+    assert len(pickle.dumps(boundaries)) < 1000
+    assert pickle.loads(pickle.dumps(boundaries)) == boundaries
     assert lazy.summary()["rows_read"] == 3403
 
 
 @pytest.mark.parametrize("level", ["district", "subdistrict"])
-def test_coverage_of_partitions_equals_coverage_in_memory(client, batch, parquet_dir, level):
-    got = geoplots.coverage(_frame(parquet_dir), level=level, min_count=2)
-    want = geoplots.coverage(batch, level=level, min_count=2)
+def test_coverage_of_partitions_equals_coverage_in_memory(client, batch, parquet_dir, level, boundaries):
+    got = geoplots.coverage(_frame(parquet_dir), level=level, min_count=2, boundaries=boundaries)
+    want = geoplots.coverage(batch, level=level, min_count=2, boundaries=boundaries)
     pd.testing.assert_frame_equal(got.units, want.units)
     pd.testing.assert_frame_equal(got.summary, want.summary)
 
 
-def test_household_participation_of_partitions_equals_in_memory(client, batch, parquet_dir):
-    got = geoplots.coverage(_frame(parquet_dir), level="district", participation="has_garden", zone=12)
-    want = geoplots.coverage(batch, level="district", participation="has_garden", zone=12)
+def test_household_participation_of_partitions_equals_in_memory(client, batch, parquet_dir, boundaries):
+    options = {"level": "district", "participation": "has_garden", "zone": 12, "boundaries": boundaries}
+    got = geoplots.coverage(_frame(parquet_dir), **options)
+    want = geoplots.coverage(batch, **options)
     pd.testing.assert_frame_equal(got.units, want.units)
     pd.testing.assert_frame_equal(got.summary, want.summary)
     assert got.units["households"].sum() > got.units["participating"].sum() > 0
     assert set(got.units["tier"]) > {"not_passed"}
 
 
-def test_coverage_of_an_already_located_dask_frame_counts_it_as_is(client, batch, parquet_dir, tmp_path):
-    geoplots.locate(_frame(parquet_dir)).to_parquet(tmp_path / "located")
+def test_coverage_of_an_already_located_dask_frame_counts_it_as_is(client, batch, parquet_dir, tmp_path, boundaries):
+    geoplots.locate(_frame(parquet_dir), boundaries=boundaries).to_parquet(tmp_path / "located")
     located = dask_geopandas.read_parquet(str(tmp_path / "located"))
-    got = geoplots.coverage(located, level="province")
-    want = geoplots.coverage(batch, level="province")
+    got = geoplots.coverage(located, level="province", boundaries=boundaries)
+    want = geoplots.coverage(batch, level="province", boundaries=boundaries)
     pd.testing.assert_frame_equal(got.units, want.units)
 
 
-def test_cli_join_with_dask_writes_partitioned_output(client, batch, parquet_dir, tmp_path):
+def test_cli_join_with_dask_writes_partitioned_output(client, batch, parquet_dir, tmp_path, boundaries):
     from typer.testing import CliRunner
 
     from geoplots.cli import app
@@ -139,14 +143,15 @@ def test_cli_join_with_dask_writes_partitioned_output(client, batch, parquet_dir
     out, rejects = tmp_path / "located.parquet", tmp_path / "rejects"
     result = CliRunner().invoke(
         app, ["join", str(parquet_dir), "--out", str(out), "--rejects", str(rejects),
-              "--dask", client.scheduler.address],
+              "--dask", client.scheduler.address, "--data", str(boundaries.root)],
     )
     assert result.exit_code == 0, result.output
-    want = geoplots.locate(batch).summary()
+    want = geoplots.locate(batch, boundaries=boundaries).summary()
     assert f"{want['rows_read']:,}" in result.output
     assert len(gpd.read_parquet(out)) == want["accepted"]
     assert len(pd.read_parquet(rejects)) == want["rejected"] > 0
 
-    wrong = CliRunner().invoke(app, ["join", str(parquet_dir), "--out", str(tmp_path / "x.csv"), "--dask", "local"])
+    wrong = CliRunner().invoke(app, ["join", str(parquet_dir), "--out", str(tmp_path / "x.csv"), "--dask", "local",
+                                     "--data", str(boundaries.root)])
     assert wrong.exit_code != 0
     assert "folder" in str(wrong.exception) + wrong.output

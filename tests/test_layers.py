@@ -42,13 +42,14 @@ def _data(layer) -> dict:
 
 
 @pytest.fixture(scope="module")
-def zone12_counts(boundary_dir):
-    pts = sample_points(1500, codes=ZONE12, seed=3)
-    return count_units("district", pts["subdistrict_code"], min_count=20, provinces=ZONE12)
+def zone12_counts(boundaries):
+    pts = sample_points(1500, codes=ZONE12, seed=3, boundaries=boundaries)
+    return count_units("district", pts["subdistrict_code"], min_count=20, provinces=ZONE12,
+                       boundaries=boundaries)
 
 
-def test_boundary_outlines_name_every_unit_in_thai_and_english(boundary_dir):
-    provinces = geoplots.boundaries("province")
+def test_boundary_outlines_name_every_unit_in_thai_and_english(boundaries):
+    provinces = boundaries.level("province")
     layer = BoundaryOutlines(provinces)
     data = _data(layer)
     assert data["props"]["code"] == provinces["code"].tolist()
@@ -62,16 +63,16 @@ def test_boundary_outlines_name_every_unit_in_thai_and_english(boundary_dir):
     assert BOUNDARY_ATTRIBUTION in html and "OCHA, Royal Thai Survey Department" in BOUNDARY_ATTRIBUTION
 
 
-def test_boundary_outlines_infer_level_and_reject_mixed_codes(boundary_dir):
-    districts = geoplots.boundaries("district")
+def test_boundary_outlines_infer_level_and_reject_mixed_codes(boundaries):
+    districts = boundaries.level("district")
     assert BoundaryOutlines(districts.head(30)).level == "district"
-    mixed = pd.concat([districts.head(2), geoplots.boundaries("province").head(2)])
+    mixed = pd.concat([districts.head(2), boundaries.level("province").head(2)])
     with pytest.raises(ValueError):
         BoundaryOutlines(mixed)
 
 
-def test_packed_geometry_decodes_to_the_simplified_polygons(boundary_dir):
-    units = geoplots.boundaries("subdistrict")
+def test_packed_geometry_decodes_to_the_simplified_polygons(boundaries):
+    units = boundaries.level("subdistrict")
     units = units[units["province_code"] == "40"]
     layer = BoundaryOutlines(units)
     decoded = unpack(_data(layer))
@@ -105,8 +106,8 @@ def test_choropleth_by_met_legend_counts_and_styles(zone12_counts):
     assert "ความครอบคลุมรายอำเภอ" in html  # legend title names the level in Thai
 
 
-def test_choropleth_by_tier_uses_the_four_tiers(boundary_dir):
-    units = household_units("subdistrict", provinces=["40"])
+def test_choropleth_by_tier_uses_the_four_tiers(boundaries):
+    units = household_units("subdistrict", provinces=["40"], boundaries=boundaries)
     layer = CoverageChoropleth(units)
     assert layer.by == "tier"
     data = _data(layer)
@@ -142,8 +143,8 @@ def test_gaps_are_exactly_the_units_that_miss_their_target(zone12_counts):
         assert geom.equals_exact(same[code], 0)
 
 
-def test_zone_outlines_dissolve_provinces_by_inspection_zone(boundary_dir):
-    provinces = geoplots.boundaries("province")
+def test_zone_outlines_dissolve_provinces_by_inspection_zone(boundaries):
+    provinces = boundaries.level("province")
     zones = dissolve_groups(provinces)
     scheme = geoplots.inspection_zones()
     assert zones["group"].tolist() == scheme.groups()
@@ -156,8 +157,8 @@ def test_zone_outlines_dissolve_provinces_by_inspection_zone(boundary_dir):
     assert "เขตตรวจราชการที่ 12" in labels
 
 
-def test_pins_small_sets_use_marker_cluster_with_popups(boundary_dir):
-    villages = model_villages(["12"], seed=2, mismatch=0.2)
+def test_pins_small_sets_use_marker_cluster_with_popups(boundaries):
+    villages = model_villages(["12"], seed=2, mismatch=0.2, boundaries=boundaries)
     villages["match"] = "inside"
     villages["address_mismatch"] = villages["declared_subdistrict_code"] != villages["subdistrict_code"]
     villages["photo_url"] = None
@@ -174,8 +175,8 @@ def test_pins_small_sets_use_marker_cluster_with_popups(boundary_dir):
     assert html.count("address differs from location") == flagged
 
 
-def test_pins_many_use_fast_marker_cluster(boundary_dir):
-    pts = sample_points(2500, codes=["40"], seed=5)
+def test_pins_many_use_fast_marker_cluster(boundaries):
+    pts = sample_points(2500, codes=["40"], seed=5, boundaries=boundaries)
     pts["match"] = "inside"
     layer = pins(pts)
     assert isinstance(layer, FastMarkerCluster)
@@ -200,8 +201,8 @@ def test_popup_shows_codes_match_flag_and_safe_photo():
     assert "address differs" not in popup_html(row)
 
 
-def test_heat_counts_drawable_households_and_reports_the_rest(boundary_dir):
-    pts = sample_points(300, codes=["40"], seed=7)
+def test_heat_counts_drawable_households_and_reports_the_rest(boundaries):
+    pts = sample_points(300, codes=["40"], seed=7, boundaries=boundaries)
     pts["has_garden"] = pd.array(np.arange(len(pts)) % 3 != 0, dtype="boolean")
     pts.loc[pts.index[:5], ["lat", "lon"]] = np.nan  # placed by address only
     with pytest.warns(UserWarning, match="5 of 300"):

@@ -7,15 +7,14 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-import geoplots
 from geoplots.layers._geojson import pack_polygons
 from geoplots.layers._simplify import default_tolerance, precision_for, web_geometry
 from tests._maps_support import unpack
 
 
 @pytest.fixture(scope="module")
-def subdistricts(boundary_dir):
-    return geoplots.boundaries("subdistrict")
+def subdistricts(boundaries):
+    return boundaries.level("subdistrict")
 
 
 def test_simplified_national_coverage_keeps_shared_borders(subdistricts):

@@ -14,26 +14,40 @@ import sys
 import textwrap
 
 
-def test_fresh_index_queried_from_many_threads_matches_one_thread(boundary_dir) -> None:
+def test_fresh_index_queried_from_many_threads_matches_one_thread(boundaries) -> None:
     script = textwrap.dedent(
-        """
+        f"""
         import pickle
         from concurrent.futures import ThreadPoolExecutor
         import numpy as np
+        import geoplots
         from geoplots import synthetic
-        from geoplots.locate import index_for
+        from geoplots.readers import in_thailand
 
-        pts = synthetic.sample_points(400_000, seed=11)
+        boundaries = geoplots.Boundaries.load({str(boundaries.root)!r})
+        pts = synthetic.sample_points(400_000, seed=11, boundaries=boundaries)
         x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
-        expected = index_for().lookup(x, y, threads=1)
+        expected = boundaries.index.lookup(x, y, threads=1)
         for attempt in range(3):
-            fresh = pickle.loads(pickle.dumps(index_for()))  # polygons not prepared yet
+            fresh = pickle.loads(pickle.dumps(boundaries.index))  # polygons not prepared yet
             with ThreadPoolExecutor(4) as pool:
                 results = list(pool.map(lambda _: fresh.lookup(x, y, threads=2), range(4)))
             for got in results:
                 assert np.array_equal(got, expected)
-        codes = index_for().codes[expected]
+        codes = boundaries.index.codes[expected]
         assert (codes == pts["subdistrict_code"].to_numpy()).all()
+
+        # A Boundaries fresh from pickling (as a process gets it): threads asking for its
+        # index and outline at the same moment get one of each, built once.
+        fresh = pickle.loads(pickle.dumps(boundaries))
+        def use(_):
+            inside = in_thailand(x[:50_000], y[:50_000], boundaries=fresh)
+            return fresh.index, fresh.outline, fresh.index.lookup(x, y, threads=2), inside
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(use, range(4)))
+        assert len({{id(r[0]) for r in results}}) == 1 and len({{id(r[1]) for r in results}}) == 1
+        for _, _, got, inside in results:
+            assert np.array_equal(got, expected) and inside.all()
         print("ok")
         """
     )

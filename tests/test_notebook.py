@@ -10,7 +10,6 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-import geoplots
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK = NOTEBOOKS / "zone12_walkthrough.ipynb"
@@ -33,10 +32,11 @@ def test_committed_notebook_is_the_builders_and_has_no_outputs():
     assert all(not c.get("outputs") for c in committed.cells if c.cell_type == "code")
 
 
-def test_walkthrough_runs_and_draws_the_zone(boundary_dir):
+def test_walkthrough_runs_and_draws_the_zone(boundaries, monkeypatch):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     # "python3" runs this interpreter (jupyter_client swaps "python" for sys.executable);
-    # the kernel inherits GEOPLOTS_DATA from boundary_dir.
+    # the kernel inherits GEOPLOTS_DATA, as an analyst's would, and loads the import there.
+    monkeypatch.setenv("GEOPLOTS_DATA", str(boundaries.root))
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     last = nb.cells[-1]
     pages = [o["data"]["text/html"] for o in last.outputs if "text/html" in o.get("data", {})]
@@ -46,8 +46,8 @@ def test_walkthrough_runs_and_draws_the_zone(boundary_dir):
     page = html.unescape(match.group(1))
     assert "L.map(" in page
     assert not REMOTE_ASSET.findall(page)  # offline=True: nothing to fetch
-    districts = geoplots.boundaries("district")
-    zone = districts[districts["province_code"].isin(geoplots.inspection_zones().codes_in("12"))]
+    districts = boundaries.level("district")
+    zone = districts[districts["province_code"].isin(boundaries.zones.codes_in("12"))]
     assert [n for n in zone["name_th"] if n not in page] == []
     saved = [o["text"] for o in last.outputs if o.get("name") == "stdout"]
     assert saved and Path(saved[0].split(" (")[0].strip()).is_file()

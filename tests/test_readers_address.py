@@ -11,11 +11,11 @@ from _messy import THAI_DIGITS, address_parts, sample_pins, unique_by_names
 
 
 @pytest.fixture(scope="module")
-def pins(boundary_dir):
-    return sample_pins(40, seed=11)
+def pins(tiny_boundaries):
+    return sample_pins(40, seed=11, boundaries=tiny_boundaries)
 
 
-def test_names_in_separate_columns_resolve_to_the_sampled_subdistrict(pins):
+def test_names_in_separate_columns_resolve_to_the_sampled_subdistrict(pins, tiny_boundaries):
     parts = [address_parts(c) for c in pins["code"]]
     table = pd.DataFrame(
         {
@@ -26,7 +26,7 @@ def test_names_in_separate_columns_resolve_to_the_sampled_subdistrict(pins):
             "จังหวัด": ["จ." + p for _, _, p in parts],
         }
     )
-    rec = normalize_records(table)
+    rec = normalize_records(table, boundaries=tiny_boundaries)
     assert len(rec.accepted) == len(pins)
     for code, row in zip(pins["code"], rec.accepted.itertuples()):
         if unique_by_names(code):
@@ -36,11 +36,11 @@ def test_names_in_separate_columns_resolve_to_the_sampled_subdistrict(pins):
         assert row.declared_province_code == code[:2]
 
 
-def test_whole_address_in_one_cell(pins):
+def test_whole_address_in_one_cell(pins, tiny_boundaries):
     code = next(c for c in pins["code"] if unique_by_names(c))
     s, d, p = address_parts(code)
     table = pd.DataFrame({"lat": ["16.43"], "lon": ["102.83"], "ที่อยู่": [f"12 ม.3 ต.{s} อ.{d} จ.{p}"]})
-    acc = normalize_records(table).accepted
+    acc = normalize_records(table, boundaries=tiny_boundaries).accepted
     assert acc["declared_subdistrict_code"][0] == code
 
 
@@ -79,7 +79,7 @@ def test_unknown_names_and_codes_warn():
     assert resolve_address() == resolve_address("", "", "", "", "")
 
 
-def test_codes_of_every_length(pins):
+def test_codes_of_every_length(pins, tiny_boundaries):
     code = pins["code"][0]
     assert resolve_address(code=code).subdistrict == code
     assert resolve_address(code=code.translate(THAI_DIGITS)).subdistrict == code
@@ -89,7 +89,7 @@ def test_codes_of_every_length(pins):
     assert resolve_address(code=code[:2]).province == code[:2]
 
 
-def test_code_column_from_excel_numbers(pins):
+def test_code_column_from_excel_numbers(pins, tiny_boundaries):
     table = pd.DataFrame({"lat": pins["lat"][:3], "lon": pins["lon"][:3], "รหัสตำบล": pins["code"][:3].astype(int)})
-    acc = normalize_records(table).accepted
+    acc = normalize_records(table, boundaries=tiny_boundaries).accepted
     assert acc["declared_subdistrict_code"].tolist() == pins["code"][:3].tolist()

@@ -25,8 +25,8 @@ BE = 543
 
 
 @pytest.fixture(scope="module")
-def pins(boundary_dir):
-    return sample_pins(10, seed=3)
+def pins(tiny_boundaries):
+    return sample_pins(10, seed=3, boundaries=tiny_boundaries)
 
 
 def _thai_excel_rows(pins):
@@ -71,20 +71,20 @@ def _check_thai_excel_result(rec, pins):
     assert "row 2" in rec.rejects["message"][0]
 
 
-def test_cp874_csv_as_thai_excel_saves_it(tmp_path, pins):
+def test_cp874_csv_as_thai_excel_saves_it(tmp_path, pins, tiny_boundaries):
     path = write_csv(tmp_path / "แปลง.csv", _thai_excel_rows(pins), encoding="cp874")
     path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-    _check_thai_excel_result(geoplots.read_records(path, kind="plots"), pins)
+    _check_thai_excel_result(geoplots.read_records(path, kind="plots", boundaries=tiny_boundaries), pins)
 
 
-def test_utf8_bom_csv(tmp_path, pins):
+def test_utf8_bom_csv(tmp_path, pins, tiny_boundaries):
     path = write_csv(tmp_path / "pins.csv", _thai_excel_rows(pins), encoding="utf-8-sig")
-    rec = geoplots.read_records(path, kind="plots")
+    rec = geoplots.read_records(path, kind="plots", boundaries=tiny_boundaries)
     assert rec.accepted.columns[1] == "ลำดับ"  # no BOM glued to the first header
     _check_thai_excel_result(rec, pins)
 
 
-def test_xlsx_with_excel_types(tmp_path, pins):
+def test_xlsx_with_excel_types(tmp_path, pins, tiny_boundaries):
     rows = [["plot_id", "latitude", "longitude", "date", "รหัสตำบล", "มีสระน้ำ"]]
     for i, p in enumerate(pins.itertuples()):
         lat = p.lat if i % 2 == 0 else f"{p.lat:.6f}".translate(THAI_DIGITS)
@@ -92,7 +92,7 @@ def test_xlsx_with_excel_types(tmp_path, pins):
     rows.append([None] * 6)
     rows.append([1000, pins.lat[0], pins.lon[0], None, None, "✓"])
     path = write_xlsx(tmp_path / "pins.xlsx", rows)
-    rec = geoplots.read_records(path, yes_no=["มีสระน้ำ"])
+    rec = geoplots.read_records(path, yes_no=["มีสระน้ำ"], boundaries=tiny_boundaries)
     acc = rec.accepted
     assert len(acc) == len(pins) and rec.rows_read == len(pins) + 2
     np.testing.assert_allclose(acc["lat"], pins["lat"], atol=1e-6)
@@ -104,7 +104,7 @@ def test_xlsx_with_excel_types(tmp_path, pins):
                                                               [len(pins) + 3, "duplicate_id"]]
 
 
-def test_kobo_export_semicolons_and_geopoint(tmp_path, pins):
+def test_kobo_export_semicolons_and_geopoint(tmp_path, pins, tiny_boundaries):
     header = ["start", "end", "today", "ชื่อ", "gps", "_gps_latitude", "_gps_longitude", "_gps_altitude",
               "_gps_precision", "_id", "_submission_time"]
     rows = [header]
@@ -114,7 +114,7 @@ def test_kobo_export_semicolons_and_geopoint(tmp_path, pins):
         rows.append(["2021-03-05T09:00:00.000+07:00", "2021-03-05T09:20:00.000+07:00", "2021-03-05", "ก", geopoint,
                      lat, lon, "172.3", "4.8", str(5000 + i), "2021-03-05T02:21:00"])
     path = write_csv(tmp_path / "kobo.csv", rows, delimiter=";")
-    rec = geoplots.read_records(path)
+    rec = geoplots.read_records(path, boundaries=tiny_boundaries)
     assert rec.rejects.empty
     np.testing.assert_allclose(rec.accepted["lat"], pins["lat"], atol=1e-6)
     np.testing.assert_allclose(rec.accepted["lon"], pins["lon"], atol=1e-6)
@@ -122,25 +122,25 @@ def test_kobo_export_semicolons_and_geopoint(tmp_path, pins):
     assert rec.accepted["record_id"].tolist() == [str(5000 + i) for i in range(len(pins))]
 
 
-def test_odk_geopoint_only_and_dms_from_a_gps_unit(tmp_path, pins):
+def test_odk_geopoint_only_and_dms_from_a_gps_unit(tmp_path, pins, tiny_boundaries):
     rows = [["group_plot/location", "note"]]
     rows += [[f"{p.lat} {p.lon} 0 5", ""] for p in pins.itertuples()]
-    rec = geoplots.read_records(write_csv(tmp_path / "odk.csv", rows))
+    rec = geoplots.read_records(write_csv(tmp_path / "odk.csv", rows), boundaries=tiny_boundaries)
     np.testing.assert_allclose(rec.accepted["lat"], pins["lat"])
     rows = [["พิกัด"]] + [[f"{dms(p.lat, 'N', 'S')} {dms(p.lon, 'E', 'W')}"] for p in pins.itertuples()]
-    rec = geoplots.read_records(write_csv(tmp_path / "gps.csv", rows))
+    rec = geoplots.read_records(write_csv(tmp_path / "gps.csv", rows), boundaries=tiny_boundaries)
     np.testing.assert_allclose(rec.accepted["lon"], pins["lon"], atol=1e-5)
 
 
-def test_google_sheets_csv_with_trailing_empty_rows(tmp_path, pins):
+def test_google_sheets_csv_with_trailing_empty_rows(tmp_path, pins, tiny_boundaries):
     rows = [["Plot ID", "พิกัด", "หมายเหตุ"]] + [[f"G{i}", f"{p.lat}, {p.lon}", ""] for i, p in enumerate(pins.itertuples())]
     rows += [["", "", ""]] * 50
-    rec = geoplots.read_records(write_csv(tmp_path / "sheet.csv", rows))
+    rec = geoplots.read_records(write_csv(tmp_path / "sheet.csv", rows), boundaries=tiny_boundaries)
     assert rec.rows_read == len(pins) and rec.rejects.empty
 
 
-def test_geojson_plots_and_gpkg_pins(tmp_path, pins, boundary_dir):
-    sub = geoplots.boundaries("subdistrict").set_index("code").loc[pins["code"]]
+def test_geojson_plots_and_gpkg_pins(tmp_path, pins, tiny_boundaries):
+    sub = tiny_boundaries.level("subdistrict").set_index("code").loc[pins["code"]]
     plots = gpd.GeoDataFrame(
         {"plot": [f"P{i}" for i in range(len(pins))]},
         geometry=[shapely.intersection(g, p.buffer(0.001)) for g, p in zip(sub.geometry, pins.geometry)],
@@ -148,7 +148,7 @@ def test_geojson_plots_and_gpkg_pins(tmp_path, pins, boundary_dir):
     )
     path = tmp_path / "plots.geojson"
     plots.to_file(path, driver="GeoJSON")
-    rec = geoplots.read_records(path, kind="plots", id="plot")
+    rec = geoplots.read_records(path, kind="plots", id="plot", boundaries=tiny_boundaries)
     acc = rec.accepted
     assert len(acc) == len(pins)
     # An equal-area projection (EPSG:6933) gives an independent figure; UTM's scale error is below 0.2%.
@@ -159,19 +159,20 @@ def test_geojson_plots_and_gpkg_pins(tmp_path, pins, boundary_dir):
     gpkg = tmp_path / "pins.gpkg"
     far = gpd.GeoDataFrame({"name": ["โตเกียว"]}, geometry=[shapely.Point(139.69, 35.68)], crs=4326)
     pd.concat([pins[["code", "geometry"]], far]).to_crs(32647).to_file(gpkg, driver="GPKG")
-    rec = geoplots.read_records(gpkg)
+    rec = geoplots.read_records(gpkg, boundaries=tiny_boundaries)
     np.testing.assert_allclose(rec.accepted["lat"], pins["lat"], atol=1e-6)
     assert rec.rejects["reason"].tolist() == ["outside_thailand"]
     assert rec.rejects["wkt"][0].startswith("POINT")
 
 
-def test_households_placed_by_address_when_no_coordinates(tmp_path, pins):
+def test_households_placed_by_address_when_no_coordinates(tmp_path, pins, tiny_boundaries):
     codes = [c for c in pins["code"] if unique_by_names(c)][:3]
     rows = [["รหัสครัวเรือน", "บ้านเลขที่", "ตำบล", "อำเภอ", "จังหวัด", "ปลูกผักสวนครัว"]]
     rows += [[f"H{i}", "12", *address_parts(c), "มี"] for i, c in enumerate(codes)]
     rows.append(["H8", "7", "ในเมือง", "", "", "ไม่มี"])  # fits many sub-districts: cannot be placed
     rows.append(["H9", "9", "", "", "", "มี"])
-    rec = geoplots.read_records(write_csv(tmp_path / "hh.csv", rows), kind="households", yes_no=["ปลูกผักสวนครัว"])
+    rec = geoplots.read_records(write_csv(tmp_path / "hh.csv", rows), kind="households", yes_no=["ปลูกผักสวนครัว"],
+                                boundaries=tiny_boundaries)
     acc = rec.accepted
     assert acc["declared_subdistrict_code"].tolist() == codes
     assert acc.geometry.isna().all() and acc["lat"].isna().all()
@@ -182,7 +183,7 @@ def test_households_placed_by_address_when_no_coordinates(tmp_path, pins):
         assert a.subdistrict.code in rec.rejects["message"][0]
     # Pins are not placed by address.
     with pytest.raises(GeoplotsError, match="--lat"):
-        geoplots.read_records(tmp_path / "hh.csv", kind="pins")
+        geoplots.read_records(tmp_path / "hh.csv", kind="pins", boundaries=tiny_boundaries)
 
 
 def test_bad_files_are_clear_errors(tmp_path):
@@ -206,24 +207,25 @@ def test_bad_files_are_clear_errors(tmp_path):
         geoplots.read_records(path, latitude="ชื่อ")
 
 
-def test_column_options_override_names(tmp_path, pins):
+def test_column_options_override_names(tmp_path, pins, tiny_boundaries):
     rows = [["ค่า A", "ค่า B", "ลำดับที่"]] + [[f"{p.lat}", f"{p.lon}", str(i)] for i, p in enumerate(pins.itertuples())]
-    rec = geoplots.read_records(write_csv(tmp_path / "odd.csv", rows), lat="ค่า A", lon="ค่า B", id="ลำดับที่")
+    rec = geoplots.read_records(write_csv(tmp_path / "odd.csv", rows), lat="ค่า A", lon="ค่า B", id="ลำดับที่",
+                                boundaries=tiny_boundaries)
     np.testing.assert_allclose(rec.accepted["lat"], pins["lat"])
     assert rec.accepted["record_id"].tolist() == [str(i) for i in range(len(pins))]
 
 
-def test_original_columns_named_like_added_ones_are_kept(pins):
+def test_original_columns_named_like_added_ones_are_kept(pins, tiny_boundaries):
     table = pd.DataFrame({"lat": [str(pins.lat[0])], "lon": [str(pins.lon[0])], "row": ["x"], "date": ["5/3/64"]})
-    rec = geoplots.readers.normalize_records(table)
+    rec = geoplots.readers.normalize_records(table, boundaries=tiny_boundaries)
     acc = rec.accepted
     assert acc["lat_input"][0] == str(pins.lat[0]) and acc["row_input"][0] == "x" and acc["date_input"][0] == "5/3/64"
     assert acc["row"][0] == 2 and acc["date"][0] == pd.Timestamp("2021-03-05")
 
 
-def test_write_frame_formats(tmp_path, pins):
+def test_write_frame_formats(tmp_path, pins, tiny_boundaries):
     rows = _thai_excel_rows(pins)
-    rec = geoplots.read_records(write_csv(tmp_path / "in.csv", rows), kind="plots")
+    rec = geoplots.read_records(write_csv(tmp_path / "in.csv", rows), kind="plots", boundaries=tiny_boundaries)
     csv_path = write_frame(rec.accepted, tmp_path / "out" / "accepted.csv")
     raw = csv_path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -288,25 +290,25 @@ def _kml(placemarks_by_folder: dict[str, list[tuple[str, shapely.Polygon]]]) -> 
             + "".join(folders) + "</Document></kml>")
 
 
-def test_kml_from_google_earth_reads_every_folder(tmp_path, pins):
+def test_kml_from_google_earth_reads_every_folder(tmp_path, pins, tiny_boundaries):
     polys = [shapely.Point(p.lon, p.lat).buffer(0.0008, quad_segs=4) for p in pins.itertuples()]
     path = tmp_path / "แปลง.kml"
     path.write_text(_kml({"หมู่ 1": [(f"แปลง {i}", g) for i, g in enumerate(polys[:4])],
                           "หมู่ 2": [(f"แปลง {i}", g) for i, g in enumerate(polys[4:], start=4)]}), "utf-8")
-    rec = geoplots.read_records(path, kind="plots", id="Name")
+    rec = geoplots.read_records(path, kind="plots", id="Name", boundaries=tiny_boundaries)
     assert rec.rows_read == len(pins) and rec.rejects.empty
     assert rec.accepted["kml_folder"].tolist() == ["หมู่ 1"] * 4 + ["หมู่ 2"] * (len(pins) - 4)
     expected = gpd.GeoSeries(polys, crs=4326).to_crs(6933).area
     np.testing.assert_allclose(rec.accepted["area_m2"].astype(float), expected, rtol=2e-3)
 
 
-def test_geopackage_with_several_layers_needs_a_layer_name(tmp_path, pins):
+def test_geopackage_with_several_layers_needs_a_layer_name(tmp_path, pins, tiny_boundaries):
     path = tmp_path / "two.gpkg"
     pins.iloc[:3].to_file(path, layer="pins_2566")
     pins.iloc[3:].to_file(path, layer="pins_2567")
     with pytest.raises(GeoplotsError, match="pins_2566, pins_2567"):
-        geoplots.read_records(path)
-    assert geoplots.read_records(path, layer="pins_2567").rows_read == len(pins) - 3
+        geoplots.read_records(path, boundaries=tiny_boundaries)
+    assert geoplots.read_records(path, layer="pins_2567", boundaries=tiny_boundaries).rows_read == len(pins) - 3
 
 
 def test_headers_found_by_last_or_first_word():

@@ -19,16 +19,16 @@ from server_support import bearer, make_keys, pin_records
 
 
 @pytest.fixture
-def api(store_url, boundary_dir):
-    app = create_app(Settings(db=store_url, data=boundary_dir, rate_limit_per_minute=10_000,
-                              max_batch_rows=50, max_body_bytes=200_000))
+def api(store_url, boundaries):
+    app = create_app(Settings(db=store_url, rate_limit_per_minute=10_000,
+                              max_batch_rows=50, max_body_bytes=200_000), boundaries=boundaries)
     with TestClient(app) as client:
         client.keys = make_keys(app.state.store)
         client.app_state = app.state
         yield client
 
 
-def test_health_and_page(api):
+def test_health_and_page(api, boundaries):
     health = api.get("/health").json()
     assert health["status"] == "ok" and health["records"] == 0 and health["boundaries"]
     page = api.get("/")
@@ -51,9 +51,9 @@ def test_collections_list_pins_and_the_three_levels(api):
     assert "conf/core" in " ".join(api.get("/conformance").json()["conformsTo"])
 
 
-def test_boundary_items_bbox_and_paging_match_geopandas(api):
+def test_boundary_items_bbox_and_paging_match_geopandas(api, boundaries):
     box = (102.5, 16.0, 103.2, 16.6)
-    districts = geoplots.boundaries("district")
+    districts = boundaries.level("district")
     expected = set(districts.loc[districts.intersects(shapely.box(*box)), "code"])
     got, url, pages = [], f"/collections/districts/items?bbox={','.join(map(str, box))}&limit=7", 0
     while url:
@@ -73,11 +73,11 @@ def test_boundary_items_bbox_and_paging_match_geopandas(api):
     assert {"code", "name_th", "name_en", "inspection_zone"} <= set(feature["properties"])
 
 
-def test_boundary_items_by_zone_and_one_feature(api):
+def test_boundary_items_by_zone_and_one_feature(api, boundaries):
     body = api.get("/collections/provinces/items?zone=12&limit=100").json()
     assert sorted(f["id"] for f in body["features"]) == sorted(inspection_zones().codes_in("12"))
     one = api.get("/collections/provinces/items/40")
-    assert one.status_code == 200 and one.json()["properties"]["name_en"] == geoplots.boundaries(
+    assert one.status_code == 200 and one.json()["properties"]["name_en"] == boundaries.level(
         "province").set_index("code").loc["40", "name_en"]
     assert api.get("/collections/provinces/items/99").status_code == 404
 
@@ -100,8 +100,8 @@ def test_framework_errors_are_json_in_the_same_shape(api):
     assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
 
 
-def test_writes_need_a_key_with_write_role(api):
-    records, _ = pin_records(2)
+def test_writes_need_a_key_with_write_role(api, boundaries):
+    records, _ = pin_records(2, boundaries=boundaries)
     none = api.post("/api/pins", json=records)
     assert none.status_code == 401 and none.json()["error"] == "unauthorized"
     assert none.headers["www-authenticate"] == "Bearer"
@@ -112,15 +112,15 @@ def test_writes_need_a_key_with_write_role(api):
     assert api.get("/health").json()["records"] == 0
 
 
-def test_revoked_key_is_refused(api):
+def test_revoked_key_is_refused(api, boundaries):
     store = api.app_state.store
     store.revoke_key(api.keys.ids["editor"])
-    records, _ = pin_records(1)
+    records, _ = pin_records(1, boundaries=boundaries)
     assert api.post("/api/pins", json=records, headers=bearer(api.keys.editor)).status_code == 401
 
 
-def test_reads_are_open_by_default_and_protected_on_request(store_url, boundary_dir):
-    app = create_app(Settings(db=store_url, data=boundary_dir, reads_protected=True))
+def test_reads_are_open_by_default_and_protected_on_request(store_url, boundaries):
+    app = create_app(Settings(db=store_url, reads_protected=True), boundaries=boundaries)
     with TestClient(app) as client:
         keys = make_keys(app.state.store)
         assert client.get("/collections/pins/items").status_code == 401
@@ -150,24 +150,24 @@ def test_chunked_body_over_the_limit_is_413(api):
     assert res.status_code == 413
 
 
-def test_too_many_rows_is_413_with_the_limit(api):
-    records, _ = pin_records(51)
+def test_too_many_rows_is_413_with_the_limit(api, boundaries):
+    records, _ = pin_records(51, boundaries=boundaries)
     res = api.post("/api/pins", json=records, headers=bearer(api.keys.editor))
     assert res.status_code == 413
     body = res.json()
     assert body["error"] == "too_many_rows" and body["max_batch_rows"] == 50 and body["rows"] == 51
 
 
-def test_too_many_rows_in_an_uploaded_file_is_413(api):
-    records, _ = pin_records(60)
+def test_too_many_rows_in_an_uploaded_file_is_413(api, boundaries):
+    records, _ = pin_records(60, boundaries=boundaries)
     csv = "id,lat,lon\n" + "\n".join(f"{r['id']},{r['lat']},{r['lon']}" for r in records)
     res = api.post("/api/pins", files={"file": ("pins.csv", csv.encode(), "text/csv")},
                    headers=bearer(api.keys.editor))
     assert res.status_code == 413 and res.json()["error"] == "too_many_rows"
 
 
-def test_rate_limit_is_429_with_retry_after(store_url, boundary_dir):
-    app = create_app(Settings(db=store_url, data=boundary_dir, rate_limit_per_minute=3))
+def test_rate_limit_is_429_with_retry_after(store_url, boundaries):
+    app = create_app(Settings(db=store_url, rate_limit_per_minute=3), boundaries=boundaries)
     with TestClient(app) as client:
         keys = make_keys(app.state.store)
         codes = [client.get("/collections", headers=bearer(keys.inspector)).status_code for _ in range(5)]

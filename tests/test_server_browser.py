@@ -28,14 +28,14 @@ def browser():
         b.close()
 
 
-def test_count_on_the_page_follows_a_posted_pin(browser, tmp_path, boundary_dir):
+def test_count_on_the_page_follows_a_posted_pin(browser, tmp_path, boundaries):
     from geoplots.server.store import open_store
 
     db = tmp_path / "warroom.gpkg"
     with open_store(db) as store:
         _, key = store.create_key("editor", name="browser test")
-    records, _ = pin_records(4, seed=21)
-    with Uvicorn(db, boundary_dir, GEOPLOTS_SSE_POLL_SECONDS="1") as server:
+    records, _ = pin_records(4, seed=21, boundaries=boundaries)
+    with Uvicorn(db, boundaries.root, GEOPLOTS_SSE_POLL_SECONDS="1") as server:
         first = httpx.post(server.url + "/api/pins", json=records[:3], headers=bearer(key), timeout=60)
         assert first.status_code == 201
         page = browser.new_page()

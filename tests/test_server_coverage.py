@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-import geoplots
 from geoplots import synthetic
 from geoplots.groups import inspection_zones
 from geoplots.server.app import create_app
@@ -16,26 +15,26 @@ from server_support import ZONE12, bearer, make_keys, pin_records
 
 
 @pytest.fixture
-def api(tmp_path, boundary_dir):
-    app = create_app(Settings(db=str(tmp_path / "cov.gpkg"), data=boundary_dir, rate_limit_per_minute=10_000))
+def api(tmp_path, boundaries):
+    app = create_app(Settings(db=str(tmp_path / "cov.gpkg"), rate_limit_per_minute=10_000), boundaries=boundaries)
     with TestClient(app) as client:
         client.keys = make_keys(app.state.store)
         yield client
 
 
-def _zone12_districts() -> pd.Series:
-    districts = geoplots.boundaries("district")
+def _zone12_districts(boundaries) -> pd.Series:
+    districts = boundaries.level("district")
     return districts.loc[districts["province_code"].isin(ZONE12), "code"]
 
 
-def test_coverage_counts_what_was_posted_and_follows_new_batches(api):
-    records, truth = pin_records(60, seed=31)
+def test_coverage_counts_what_was_posted_and_follows_new_batches(api, boundaries):
+    records, truth = pin_records(60, seed=31, boundaries=boundaries)
     assert api.post("/api/pins", json=records, headers=bearer(api.keys.editor)).status_code == 201
     res = api.get("/api/coverage?level=district&zone=12")
     assert res.status_code == 200
     body = res.json()
     counts = truth["subdistrict_code"].str[:4].value_counts()
-    all_districts = _zone12_districts()
+    all_districts = _zone12_districts(boundaries)
     assert body["summary"] == [{**body["summary"][0], "group": "12", "covered": counts.index.nunique(),
                                 "total": len(all_districts)}]
     units = pd.DataFrame(body["units"]).set_index("code")
@@ -46,7 +45,7 @@ def test_coverage_counts_what_was_posted_and_follows_new_batches(api):
 
     # a pin in a district that had none: the next answer counts it (cache invalidated)
     empty = sorted(set(all_districts) - set(counts.index))[0]
-    extra = synthetic.sample_points(1, codes=[empty], seed=32)
+    extra = synthetic.sample_points(1, codes=[empty], seed=32, boundaries=boundaries)
     pin = {"id": "NEW-1", "lat": float(extra["lat"].iloc[0]), "lon": float(extra["lon"].iloc[0])}
     assert api.post("/api/pins", json=pin, headers=bearer(api.keys.editor)).status_code == 201
     after = api.get("/api/coverage?level=district&zone=12").json()
@@ -55,14 +54,14 @@ def test_coverage_counts_what_was_posted_and_follows_new_batches(api):
     assert {u["code"]: u["count"] for u in after["units"]}[empty] == 1
 
 
-def test_simultaneous_requests_compute_each_answer_once_per_version(api):
+def test_simultaneous_requests_compute_each_answer_once_per_version(api, boundaries):
     # a wall of screens asking at the same moment (e.g. right after a batch) must not
     # each compute the same answer: the first computes, the others wait for it
     import asyncio
 
     import httpx
 
-    records, _ = pin_records(20, seed=35)
+    records, _ = pin_records(20, seed=35, boundaries=boundaries)
     assert api.post("/api/pins", json=records, headers=bearer(api.keys.editor)).status_code == 201
     cache = api.app.state.coverage_cache
 
@@ -75,7 +74,8 @@ def test_simultaneous_requests_compute_each_answer_once_per_version(api):
     answers = asyncio.run(wall(20))
     assert {r.status_code for r in answers} == {200} and len({r.content for r in answers}) == 1
     assert cache.computed == before + 1
-    assert api.post("/api/pins", json=pin_records(1, seed=36)[0], headers=bearer(api.keys.editor)).status_code == 201
+    one, _ = pin_records(1, seed=36, boundaries=boundaries)
+    assert api.post("/api/pins", json=one, headers=bearer(api.keys.editor)).status_code == 201
     again = asyncio.run(wall(20))
     assert len({r.content for r in again}) == 1 and again[0].json()["records"] == 21
     assert cache.computed == before + 2
@@ -88,8 +88,8 @@ def test_geojson_format_carries_unit_shapes(api):
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
 
 
-def test_household_rule_tiers_match_rates_computed_from_the_input(api):
-    hh = synthetic.households(["12"], per_unit=(8, 14), address_only=0.0, seed=33)
+def test_household_rule_tiers_match_rates_computed_from_the_input(api, boundaries):
+    hh = synthetic.households(["12"], per_unit=(8, 14), address_only=0.0, seed=33, boundaries=boundaries)
     rows = [{"id": r, "lat": la, "lon": lo, "has_garden": "มี" if g else "ไม่มี"}
             for r, la, lo, g in zip(hh["record_id"], hh["lat"], hh["lon"], hh["has_garden"])]
     res = api.post("/api/pins?kind=households&yes_no=has_garden", json=rows, headers=bearer(api.keys.editor))
@@ -105,15 +105,15 @@ def test_household_rule_tiers_match_rates_computed_from_the_input(api):
     assert set(got["tier"]) == {"not_passed", "passed", "commendation", "plaque"}
 
 
-def test_change_leaders_counts_the_enrolment_sent_as_households_not_pins(api):
+def test_change_leaders_counts_the_enrolment_sent_as_households_not_pins(api, boundaries):
     # An enrolment list names sub-districts (codes, no coordinates): only the households kind
     # places such rows, so that is what the rule counts, on the CLI and here alike.
-    enrolled = synthetic.enrolled_subdistricts(0.9, seed=35)
+    enrolled = synthetic.enrolled_subdistricts(0.9, seed=35, boundaries=boundaries)
     enrolled = enrolled[enrolled["province_code"].isin(ZONE12)]
     rows = [{"id": f"CL-{c}", "รหัสตำบล": c} for c in enrolled["subdistrict_code"]]
     res = api.post("/api/pins?kind=households", json=rows, headers=bearer(api.keys.editor))
     assert res.status_code == 201, res.text[:500]
-    pins, _ = pin_records(30, seed=36)  # model-village pins are not change-leader sub-districts
+    pins, _ = pin_records(30, seed=36, boundaries=boundaries)  # model-village pins are not change-leader sub-districts
     assert api.post("/api/pins", json=pins, headers=bearer(api.keys.editor)).status_code == 201
     body = api.get("/api/coverage?rule=change_leaders&zone=12").json()
     assert body["kind"] == "households" and body["records"] == len(enrolled)
@@ -124,12 +124,12 @@ def test_change_leaders_counts_the_enrolment_sent_as_households_not_pins(api):
     assert {c: n for c, n in counts.items() if n} == per_district.to_dict()
 
 
-def test_rule_options_are_checked_against_the_rule(api):
+def test_rule_options_are_checked_against_the_rule(api, boundaries):
     res = api.get("/api/coverage?rule=model_villages&min=3")
     assert res.status_code == 422 and "does not take min" in res.json()["message"]
     res = api.get("/api/coverage?rule=household_participation&kind=pins")
     assert res.status_code == 422 and "counts households" in res.json()["message"]
-    hh = synthetic.households(["12"], per_unit=(2, 3), address_only=0.0, seed=37)
+    hh = synthetic.households(["12"], per_unit=(2, 3), address_only=0.0, seed=37, boundaries=boundaries)
     rows = [{"id": r, "lat": la, "lon": lo, "has_garden": "มี" if g else "ไม่มี"}
             for r, la, lo, g in zip(hh["record_id"], hh["lat"], hh["lon"], hh["has_garden"])]
     assert api.post("/api/pins?kind=households&yes_no=has_garden", json=rows,
@@ -148,8 +148,8 @@ def test_unknown_rule_and_level_are_422(api):
     assert res.status_code == 422 and "subdistrict" in res.json()["message"]
 
 
-def test_coverage_map_page_is_offline(api):
-    records, _ = pin_records(10, seed=34)
+def test_coverage_map_page_is_offline(api, boundaries):
+    records, _ = pin_records(10, seed=34, boundaries=boundaries)
     api.post("/api/pins", json=records, headers=bearer(api.keys.editor))
     res = api.get("/maps/coverage?level=district&zone=12")
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/html")

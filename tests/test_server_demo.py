@@ -14,7 +14,6 @@ import httpx
 import pandas as pd
 import pytest
 
-import geoplots
 from geoplots.cli.serve import DEMO_ZONES, build_demo
 from geoplots.groups import inspection_zones
 from geoplots.server.store import open_store
@@ -24,19 +23,19 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "boundaries" / "cod-ab
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory, boundary_dir):
+def demo_store(tmp_path_factory, boundaries):
     store = open_store(tmp_path_factory.mktemp("demo") / "demo.gpkg")
-    counts = build_demo(store, data=boundary_dir)
+    counts = build_demo(store, boundaries=boundaries)
     yield store, counts
     store.close()
 
 
-def test_model_villages_cover_most_but_not_all_districts_of_several_zones(demo_store):
+def test_model_villages_cover_most_but_not_all_districts_of_several_zones(demo_store, boundaries):
     store, counts = demo_store
     pins = store.all_records(kind="pins")
     assert len(pins) == counts["pins"] > 0
     # which district each pin lies in, by a plain spatial join (not the stored codes)
-    districts = geoplots.boundaries("district")[["code", "province_code", "geometry"]]
+    districts = boundaries.level("district")[["code", "province_code", "geometry"]]
     joined = gpd.sjoin(pins[["geometry"]], districts, predicate="within", how="inner")
     districts["zone"] = inspection_zones().group_of(districts["code"]).astype(str).to_numpy()
     covered = set(joined["code"])
@@ -60,12 +59,12 @@ def test_household_participation_spreads_across_the_kpi_tiers(demo_store):
     assert tiers.nunique() >= 3, rates.describe()
 
 
-def test_some_plots_are_polygons_and_rerunning_adds_no_copies(demo_store, boundary_dir):
+def test_some_plots_are_polygons_and_rerunning_adds_no_copies(demo_store, boundaries):
     store, counts = demo_store
     plots = store.all_records(kind="plots")
     assert len(plots) == counts["plots"] and (plots.geom_type == "Polygon").sum() > 0
     before = store.count()
-    build_demo(store, data=boundary_dir)
+    build_demo(store, boundaries=boundaries)
     assert store.count() == before
 
 

@@ -20,8 +20,8 @@ from server_support import bearer, make_keys, pin_records
 
 
 @pytest.fixture
-def api(store_url, boundary_dir):
-    app = create_app(Settings(db=store_url, data=boundary_dir, rate_limit_per_minute=10_000))
+def api(store_url, boundaries):
+    app = create_app(Settings(db=store_url, rate_limit_per_minute=10_000), boundaries=boundaries)
     with TestClient(app) as client:
         client.keys = make_keys(app.state.store)
         client.store = app.state.store
@@ -32,8 +32,8 @@ def _accepted(body: dict) -> pd.DataFrame:
     return pd.DataFrame([r for r in body["rows"] if r["status"] == "accepted"])
 
 
-def test_batch_is_located_and_every_row_accounted_for(api):
-    records, truth = pin_records(40, seed=2)
+def test_batch_is_located_and_every_row_accounted_for(api, boundaries):
+    records, truth = pin_records(40, seed=2, boundaries=boundaries)
     junk = [
         {"id": "X-1", "lat": "", "lon": ""},                      # no coordinates
         {"id": "X-2", "lat": "abc", "lon": "102.8"},              # unreadable
@@ -61,8 +61,8 @@ def test_batch_is_located_and_every_row_accounted_for(api):
     assert {f["id"] for f in items["features"]} == set(_accepted(body)["id"])
 
 
-def test_row_warnings_are_codes_with_the_registry_message(api):
-    records, truth = pin_records(1, seed=4)
+def test_row_warnings_are_codes_with_the_registry_message(api, boundaries):
+    records, truth = pin_records(1, seed=4, boundaries=boundaries)
     lat, lon = str(records[0]["lat"]), str(records[0]["lon"])
     digits = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
     swapped = {"id": "W-1", "lat": lon.translate(digits), "lon": lat.translate(digits)}
@@ -78,8 +78,8 @@ def test_row_warnings_are_codes_with_the_registry_message(api):
     assert stored == [str(RowWarning(w["code"], w["detail"])) for w in warnings]
 
 
-def test_one_record_and_a_resend_that_corrects_it(api):
-    records, truth = pin_records(2, seed=3)
+def test_one_record_and_a_resend_that_corrects_it(api, boundaries):
+    records, truth = pin_records(2, seed=3, boundaries=boundaries)
     first = api.post("/api/pins", json=records[0], headers=bearer(api.keys.editor))
     assert first.status_code == 201 and first.json()["accepted"] == 1
     moved = {**records[0], "lat": records[1]["lat"], "lon": records[1]["lon"]}
@@ -114,8 +114,8 @@ def _messy_csv(records: list[dict]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("cp874")
 
 
-def test_csv_and_xlsx_uploads(api):
-    records, truth = pin_records(12, seed=4)
+def test_csv_and_xlsx_uploads(api, boundaries):
+    records, truth = pin_records(12, seed=4, boundaries=boundaries)
     res = api.post("/api/pins", files={"file": ("pins.csv", _messy_csv(records[:6]), "text/csv")},
                    headers=bearer(api.keys.editor))
     assert res.status_code == 201, res.text
@@ -141,9 +141,10 @@ def test_csv_and_xlsx_uploads(api):
     assert bad.status_code == 422 and ".csv" in bad.json()["message"]
 
 
-def test_zone_key_writes_only_its_zone_and_the_batch_stays_whole(api):
-    mine, _ = pin_records(5, seed=6)
-    other, other_truth = pin_records(1, codes=inspection_zones().codes_in("13"), seed=7, prefix="UB")
+def test_zone_key_writes_only_its_zone_and_the_batch_stays_whole(api, boundaries):
+    mine, _ = pin_records(5, seed=6, boundaries=boundaries)
+    other, other_truth = pin_records(1, codes=inspection_zones().codes_in("13"), seed=7, prefix="UB",
+                                     boundaries=boundaries)
     ok = api.post("/api/pins", json=mine, headers=bearer(api.keys.editor12))
     assert ok.status_code == 201 and ok.json()["accepted"] == 5
     mixed = api.post("/api/pins", json=mine[:2] + other, headers=bearer(api.keys.editor12))
@@ -154,8 +155,8 @@ def test_zone_key_writes_only_its_zone_and_the_batch_stays_whole(api):
     assert api.store.count() == 5 and api.store.version() == 1
 
 
-def test_plots_as_geojson_polygons(api):
-    plots = synthetic.plots(6, codes=["40"], seed=8)
+def test_plots_as_geojson_polygons(api, boundaries):
+    plots = synthetic.plots(6, codes=["40"], seed=8, boundaries=boundaries)
     fc = plots[["record_id", "geometry"]].rename(columns={"record_id": "id"}).to_geo_dict(drop_id=True)
     res = api.post("/api/pins?kind=plots", json=fc, headers=bearer(api.keys.editor))
     assert res.status_code == 201, res.text
@@ -170,9 +171,9 @@ def test_plots_as_geojson_polygons(api):
     assert items["features"][0]["geometry"]["type"] == "Polygon"
 
 
-def test_items_filter_by_kind(api):
-    pins, _ = pin_records(6, seed=21)
-    households, _ = pin_records(4, seed=22)
+def test_items_filter_by_kind(api, boundaries):
+    pins, _ = pin_records(6, seed=21, boundaries=boundaries)
+    households, _ = pin_records(4, seed=22, boundaries=boundaries)
     households = [{**h, "id": f"H-{i}"} for i, h in enumerate(households)]
     assert api.post("/api/pins", json=pins, headers=bearer(api.keys.editor)).status_code == 201
     res = api.post("/api/pins?kind=households", json=households, headers=bearer(api.keys.editor))

@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from geoplots import synthetic
-from geoplots.locate import index_for
 from geoplots.server.store import open_store
 from postgis_support import fresh_schema_url, requires_postgres
 
@@ -46,18 +45,18 @@ def _start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def servers(boundary_dir):
+def servers(boundaries):
     """Server A: uvicorn with 2 workers; server B: ``geoplots serve --db postgresql://...``."""
     # Build the lookup index once, beside the boundary snapshot, as `geoplots boundaries
     # import` leaves it for a deployment; each server process then loads it.
-    index_for(boundary_dir)
+    boundaries.index  # noqa: B018 - built and saved beside the snapshot
     with fresh_schema_url() as url:
         with open_store(url) as store:
             _, secret = store.create_key("editor", name="war-room test")
         env = {
             **os.environ,
             "GEOPLOTS_DB": url,
-            "GEOPLOTS_DATA": str(boundary_dir),
+            "GEOPLOTS_DATA": str(boundaries.root),
             "GEOPLOTS_RATE_LIMIT_PER_MINUTE": "0",
             # Polling would also notice other processes' writes, but only as version
             # jumps and minutes late: with it this slow, what arrives comes from NOTIFY.
@@ -123,9 +122,10 @@ class _SSE(threading.Thread):
         self.client.close()
 
 
-def test_many_writers_on_several_processes_lose_nothing_and_every_page_hears_them(servers):
+def test_many_writers_on_several_processes_lose_nothing_and_every_page_hears_them(servers, boundaries):
     writers, batches_each, size = 6, 4, 25
-    pins = synthetic.sample_points(writers * batches_each * size, codes=["40", "30", "34", "10"], seed=21)
+    pins = synthetic.sample_points(writers * batches_each * size, codes=["40", "30", "34", "10"], seed=21,
+                                   boundaries=boundaries)
     records = [
         {"id": r.record_id, "name": f"แปลงทดสอบ {i}", "lat": r.lat, "lon": r.lon}
         for i, r in enumerate(pins.itertuples())

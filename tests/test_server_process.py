@@ -41,20 +41,20 @@ def _record_ids(url: str) -> set[str]:
     return ids
 
 
-def test_acknowledged_pins_survive_restart_and_kill_9(store_url, boundary_dir):
+def test_acknowledged_pins_survive_restart_and_kill_9(store_url, boundaries):
     key = _create_key(store_url, "editor")
-    records, _ = pin_records(300, seed=11)
+    records, _ = pin_records(300, seed=11, boundaries=boundaries)
     batches = [records[i : i + 15] for i in range(0, len(records), 15)]
     acknowledged: set[str] = set()
 
-    server = Uvicorn(store_url, boundary_dir).start()
+    server = Uvicorn(store_url, boundaries.root).start()
     try:
         first = httpx.post(server.url + "/api/pins", json=batches[0], headers=bearer(key), timeout=60)
         assert first.status_code == 201
         acknowledged |= {r["record_id"] for r in first.json()["rows"] if r["status"] == "accepted"}
     finally:
         server.stop()
-    server = Uvicorn(store_url, boundary_dir).start()  # graceful restart
+    server = Uvicorn(store_url, boundaries.root).start()  # graceful restart
     assert _record_ids(server.url) == acknowledged
 
     stop = threading.Event()
@@ -80,7 +80,7 @@ def test_acknowledged_pins_survive_restart_and_kill_9(store_url, boundary_dir):
     t.join()
     assert len(acknowledged) >= 100
 
-    with Uvicorn(store_url, boundary_dir) as again:
+    with Uvicorn(store_url, boundaries.root) as again:
         stored = _record_ids(again.url)
         # everything acknowledged is there; a batch in flight at the kill is all-or-nothing
         assert acknowledged <= stored
@@ -89,14 +89,15 @@ def test_acknowledged_pins_survive_restart_and_kill_9(store_url, boundary_dir):
         assert httpx.get(again.url + "/health").json()["records"] == len(stored)
 
 
-def test_parallel_writers_lose_nothing(store_url, boundary_dir):
+def test_parallel_writers_lose_nothing(store_url, boundaries):
     key = _create_key(store_url, "editor")
     writers, batches_each, per_batch = 8, 4, 12
     sent: list[list[dict]] = []
     for w in range(writers):
-        records, _ = pin_records(batches_each * per_batch, seed=100 + w, prefix=f"W{w}")
+        records, _ = pin_records(batches_each * per_batch, seed=100 + w, prefix=f"W{w}",
+                                 boundaries=boundaries)
         sent.append(records)
-    with Uvicorn(store_url, boundary_dir) as server:
+    with Uvicorn(store_url, boundaries.root) as server:
 
         def write(records):
             accepted = []
@@ -117,10 +118,10 @@ def test_parallel_writers_lose_nothing(store_url, boundary_dir):
         assert health["version"] == writers * batches_each
 
 
-def test_open_event_stream_hears_new_pins(store_url, boundary_dir):
+def test_open_event_stream_hears_new_pins(store_url, boundaries):
     key = _create_key(store_url, "editor")
-    records, _ = pin_records(3, seed=5)
-    with Uvicorn(store_url, boundary_dir, GEOPLOTS_SSE_POLL_SECONDS="0.5") as server:
+    records, _ = pin_records(3, seed=5, boundaries=boundaries)
+    with Uvicorn(store_url, boundaries.root, GEOPLOTS_SSE_POLL_SECONDS="0.5") as server:
         events: list[tuple[str, dict]] = []
         ready = threading.Event()
 

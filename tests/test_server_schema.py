@@ -19,12 +19,12 @@ from geoplots.server.store import open_store  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def app_and_key(tmp_path_factory, boundary_dir):
+def app_and_key(tmp_path_factory, boundaries):
     db = tmp_path_factory.mktemp("schema") / "schema.gpkg"
     store = open_store(db)
     _, admin = store.create_key("admin", name="schemathesis")
-    app = create_app(Settings(db=str(db), data=boundary_dir, rate_limit_per_minute=0, max_batch_rows=200),
-                     store=store, bus=LocalEventBus())
+    app = create_app(Settings(db=str(db), rate_limit_per_minute=0, max_batch_rows=200),
+                     store=store, bus=LocalEventBus(), boundaries=boundaries)
     yield app, admin
     store.close()
 

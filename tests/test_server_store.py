@@ -16,10 +16,11 @@ from geoplots.server.store import open_store
 
 
 @pytest.fixture(scope="module")
-def pins(boundary_dir):
+def pins(boundaries):
     """600 pins in real sub-districts of zones 12 and 13 plus 200 elsewhere."""
-    zone_pins = synthetic.sample_points(600, codes=["40", "44", "45", "46", "34", "35"], seed=3)
-    other = synthetic.sample_points(200, seed=4, first_id=10_000)
+    zone_pins = synthetic.sample_points(600, codes=["40", "44", "45", "46", "34", "35"], seed=3,
+                                        boundaries=boundaries)
+    other = synthetic.sample_points(200, seed=4, first_id=10_000, boundaries=boundaries)
     frame = pd.concat([zone_pins, other], ignore_index=True)
     frame["name"] = [f"แปลง {i}" for i in range(len(frame))]
     frame["participating"] = np.arange(len(frame)) % 3 == 0
@@ -92,10 +93,10 @@ def test_bbox_zone_and_paging_match_a_plain_filter(store, pins):
     assert set(province["record_id"]) == set(pins.loc[pins["province_code"] == "40", "record_id"])
 
 
-def test_items_pages_as_features_match_the_records(store, pins, boundary_dir):
+def test_items_pages_as_features_match_the_records(store, pins, boundaries):
     # query_features (a backend's fast path for items pages) must say what query says
     store.add_records(pins)
-    plots = synthetic.plots(5, codes=["40"], seed=9, data=boundary_dir)
+    plots = synthetic.plots(5, codes=["40"], seed=9, boundaries=boundaries)
     store.add_records(located(plots), kind="plots")
     from geoplots.server.store.base import frame_features
 
@@ -126,8 +127,8 @@ def test_kinds_are_kept_apart(store, pins):
     assert set(store.all_records(kind="households")["kind"]) == {"households"}
 
 
-def test_polygons_are_stored_and_found_by_bbox(store, boundary_dir):
-    plots = synthetic.plots(20, codes=["40"], seed=5)
+def test_polygons_are_stored_and_found_by_bbox(store, boundaries):
+    plots = synthetic.plots(20, codes=["40"], seed=5, boundaries=boundaries)
     plots = located(plots)
     store.add_records(plots, kind="plots")
     back = store.all_records(kind="plots").set_index("record_id")

@@ -60,8 +60,8 @@ def test_migrations_are_versioned_idempotent_and_safe_to_run_together(pg_url):
             s.close()
 
 
-def test_records_have_a_gist_index_the_bbox_query_uses(pg_url, boundary_dir):
-    pins = _located(sample_points(300, codes=["40"], seed=3))
+def test_records_have_a_gist_index_the_bbox_query_uses(pg_url, boundaries):
+    pins = _located(sample_points(300, codes=["40"], seed=3, boundaries=boundaries))
     with open_store(pg_url) as store:
         store.add_records(pins)
     with psycopg.connect(pg_url) as conn:
@@ -84,9 +84,10 @@ def _write_batches(url: str, batches: list[gpd.GeoDataFrame]) -> list[int]:
         store.close()
 
 
-def test_concurrent_writers_in_several_processes_lose_nothing(pg_url, boundary_dir):
+def test_concurrent_writers_in_several_processes_lose_nothing(pg_url, boundaries):
     writers, batches_each, rows = 4, 6, 40
-    pins = _located(sample_points(writers * batches_each * rows, codes=["40", "30", "10"], seed=7))
+    pins = _located(sample_points(writers * batches_each * rows, codes=["40", "30", "10"], seed=7,
+                                  boundaries=boundaries))
     # Some rows come without an ID (always new); every writer also resends its first
     # batch at the end (same IDs: replaced, never counted twice).
     pins["record_id"] = pins["record_id"].astype(object)
@@ -114,8 +115,8 @@ def test_concurrent_writers_in_several_processes_lose_nothing(pg_url, boundary_d
     assert by_zone.to_dict() == pins.groupby("inspection_zone").size().sort_index().to_dict()
 
 
-def test_a_failing_row_rolls_back_its_whole_batch(pg_url, boundary_dir):
-    pins = _located(sample_points(20, codes=["40"], seed=5))
+def test_a_failing_row_rolls_back_its_whole_batch(pg_url, boundaries):
+    pins = _located(sample_points(20, codes=["40"], seed=5, boundaries=boundaries))
     with open_store(pg_url) as store:
         store.add_records(pins.iloc[:5])
         before = (store.count(), store.version())

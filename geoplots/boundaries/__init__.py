@@ -1,8 +1,10 @@
 """Thai administrative boundaries: import from OCHA COD-AB and read back.
 
 Provinces (จังหวัด), districts (อำเภอ/เขต) and sub-districts (ตำบล/แขวง) are imported
-once with :func:`import_boundaries` (``geoplots boundaries import``) and read with
-:func:`boundaries`.
+once with :func:`import_boundaries` (``geoplots boundaries import``). The imported
+snapshot is opened as one :class:`Boundaries` object (``Boundaries.load(path)``) and
+passed to everything that needs it with ``boundaries=``; :func:`boundaries` reads one
+level of it.
 """
 
 from __future__ import annotations
@@ -18,17 +20,31 @@ import geopandas as gpd
 
 from geoplots.boundaries._read import read_boundary_file
 from geoplots.boundaries._registry import RegistryDiff, compare_with_registry, registry_codes
-from geoplots.boundaries._store import read_level, read_manifest, write_snapshot
+from geoplots.boundaries._snapshot import (
+    INDEX_FILE,
+    OUTLINE_BUFFER_DEG,
+    Area,
+    Boundaries,
+    default_boundaries,
+    resolve_boundaries,
+)
+from geoplots.boundaries._store import write_snapshot
 from geoplots.config import data_dir
 from geoplots.errors import BoundaryFileError
-from geoplots.levels import Level, parse_level
+from geoplots.levels import Level
 
 __all__ = [
+    "INDEX_FILE",
+    "OUTLINE_BUFFER_DEG",
+    "Area",
+    "Boundaries",
     "ImportReport",
     "boundaries",
     "boundaries_info",
+    "default_boundaries",
     "import_boundaries",
     "registry_codes",
+    "resolve_boundaries",
 ]
 
 
@@ -135,15 +151,16 @@ def import_boundaries(
     return ImportReport(dest=root, levels=reports)
 
 
-def boundaries(level: str = "subdistrict", data: str | os.PathLike[str] | None = None) -> gpd.GeoDataFrame:
+def boundaries(level: str = "subdistrict", *, boundaries: Boundaries | None = None) -> gpd.GeoDataFrame:
     """Return the imported boundaries of one level.
 
     Parameters
     ----------
     level : {"province", "district", "subdistrict"}
         จังหวัด province, อำเภอ district or ตำบล sub-district (Thai names accepted).
-    data : path, optional
-        Data directory; defaults to ``GEOPLOTS_DATA`` or ``data/boundaries``.
+    boundaries : Boundaries, optional
+        The snapshot to read (:meth:`Boundaries.load`); default: the one in
+        ``GEOPLOTS_DATA``, else ``data/boundaries``.
 
     Returns
     -------
@@ -159,9 +176,9 @@ def boundaries(level: str = "subdistrict", data: str | os.PathLike[str] | None =
     >>> len(districts)  # doctest: +SKIP
     928
     """
-    return read_level(data_dir(data), parse_level(level))
+    return resolve_boundaries(boundaries).level(level)
 
 
-def boundaries_info(data: str | os.PathLike[str] | None = None) -> dict:
+def boundaries_info(boundaries: Boundaries | None = None) -> dict:
     """Return the manifest of the imported boundaries: levels, counts, sources, attribution."""
-    return read_manifest(data_dir(data))
+    return resolve_boundaries(boundaries).info()

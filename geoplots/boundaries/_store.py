@@ -18,7 +18,6 @@ import os
 import shutil
 import uuid
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,45 +30,27 @@ _SNAPSHOTS = "snapshots"
 MANIFEST = "manifest.json"
 
 
+def snapshot_dir(root: Path, snapshot: str) -> Path:
+    """The folder of snapshot ``snapshot`` in the data directory ``root``."""
+    return Path(root) / _SNAPSHOTS / snapshot
+
+
 def current_snapshot(root: Path) -> Path | None:
     """Return the snapshot folder in use, or None when nothing was imported."""
-    pointer = root / _CURRENT
+    pointer = Path(root) / _CURRENT
     if not pointer.is_file():
         return None
-    snap = root / _SNAPSHOTS / pointer.read_text(encoding="utf-8").strip()
+    snap = snapshot_dir(root, pointer.read_text(encoding="utf-8").strip())
     return snap if (snap / MANIFEST).is_file() else None
 
 
-def read_manifest(root: Path) -> dict:
-    """Return the manifest of the snapshot in use, or an error telling how to import."""
-    snap = current_snapshot(root)
-    if snap is None:
-        raise NoBoundariesError(
-            f"No boundaries have been imported into {root} yet. Run:\n"
-            f"  geoplots boundaries import PATH/TO/cod-ab-tha/*.zip --dest {root}\n"
-            "or point GEOPLOTS_DATA at a directory that holds an import."
-        )
-    return json.loads((snap / MANIFEST).read_text(encoding="utf-8"))
-
-
-def read_level(root: Path, level: Level) -> gpd.GeoDataFrame:
-    """Return a copy of the stored GeoDataFrame for ``level``."""
-    manifest = read_manifest(root)
-    if level not in manifest["levels"]:
-        imported = ", ".join(manifest["levels"]) or "none"
-        raise NoBoundariesError(
-            f"The {level} boundaries have not been imported into {root} (imported: {imported}). "
-            f"Import the COD-AB ADM file for {level}s with 'geoplots boundaries import'."
-        )
-    snap = current_snapshot(root)
-    assert snap is not None
-    return _read_cached(str(snap / f"{level}.parquet")).copy()
-
-
-@lru_cache(maxsize=16)
-def _read_cached(path: str) -> gpd.GeoDataFrame:
-    # Snapshots are never modified in place, so the path alone is a safe cache key.
-    return gpd.read_parquet(path)
+def no_boundaries(root: Path) -> NoBoundariesError:
+    """The error for a data directory with nothing imported: it says how to import."""
+    return NoBoundariesError(
+        f"No boundaries have been imported into {root} yet. Run:\n"
+        f"  geoplots boundaries import PATH/TO/cod-ab-tha/*.zip --dest {root}\n"
+        "or point GEOPLOTS_DATA at a directory that holds an import."
+    )
 
 
 def write_snapshot(root: Path, frames: dict[Level, gpd.GeoDataFrame], level_info: dict[Level, dict]) -> Path:

@@ -19,7 +19,8 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-#: ``--data DIR`` option shared by every command that reads the boundaries.
+#: ``--data DIR`` option shared by every command that reads the boundaries; the command
+#: opens it once with ``Boundaries.load(DIR)`` and passes that object on.
 DataOption = Annotated[
     Path | None,
     typer.Option(

@@ -55,11 +55,12 @@ def join_dask(
         source = file / "*.parquet"
     elif not file.exists() and "*" not in str(file):
         raise GeoplotsError(f"{file} does not exist. Give a GeoParquet file, a folder of them, or a glob.")
+    boundaries = geoplots.Boundaries.load(data)
     with ExitStack() as stack:
         client = _client(scheduler, stack)
         frame = dask_geopandas.read_parquet(str(source))
         console.print(f"{file}: {frame.npartitions} partitions on {scheduler} ({len(client.nthreads())} workers)")
-        summary = geoplots.locate(frame, tolerance_m=tolerance, data=data).to_parquet(out, rejects=rejects)
+        summary = geoplots.locate(frame, tolerance_m=tolerance, boundaries=boundaries).to_parquet(out, rejects=rejects)
     table = Table(title=f"{file.name} (dask)", show_header=False)
     table.add_row("rows read", f"{summary['rows_read']:,}")
     table.add_row("located", f"{summary['accepted']:,}")

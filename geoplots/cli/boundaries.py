@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from geoplots.boundaries import boundaries_info, import_boundaries
+from geoplots.boundaries import Boundaries, import_boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.config import data_dir
 
@@ -58,7 +58,8 @@ def import_command(
 @boundaries_app.command("info")
 def info_command(data: DataOption = None) -> None:
     """Show the imported levels, counts, sources and attribution."""
-    manifest = boundaries_info(data)
+    boundaries = Boundaries.load(data)
+    manifest = boundaries.info()
     table = Table("level", "features", "source", "sha256", "imported", "registry differences")
     for level, item in manifest["levels"].items():
         reg = item["registry"]
@@ -72,4 +73,4 @@ def info_command(data: DataOption = None) -> None:
         )
     console.print(table)
     console.print(f"Attribution: {manifest['attribution']}. Licence: {manifest['licence']}.")
-    console.print(f"Data directory: {data_dir(data)}")
+    console.print(f"Data directory: {boundaries.root}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
 from geoplots.coverage import coverage as compute_coverage, write_coverage
@@ -46,11 +47,12 @@ def coverage(
     kind = kind or (chosen.kind if chosen else "pins")
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
-    records = read_records(file, kind=kind, **read_options(chosen, given))
+    boundaries = Boundaries.load(data)
+    records = read_records(file, kind=kind, boundaries=boundaries, **read_options(chosen, given))
     if chosen is None:
-        result = compute_coverage(records, by=grouping, zone=zone, data=data, **given)
+        result = compute_coverage(records, by=grouping, zone=zone, boundaries=boundaries, **given)
     else:
-        result = chosen.run(records, zone=zone, by=grouping, data=data, **given)
+        result = chosen.run(records, zone=zone, by=grouping, boundaries=boundaries, **given)
     table = Table(title=result.title or f"coverage by {result.level}")
     for name in ("group", "covered", "total", "percent"):
         table.add_column(name)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.locate import locate
 from geoplots.readers import KINDS, read_records
@@ -31,7 +32,9 @@ def join(
         return join_dask(file, out, rejects, tolerance, dask, data)
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
-    located = locate(read_records(file, kind=kind), tolerance_m=tolerance, data=data)
+    boundaries = Boundaries.load(data)
+    records = read_records(file, kind=kind, boundaries=boundaries)
+    located = locate(records, tolerance_m=tolerance, boundaries=boundaries)
     summary = located.summary()
     table = Table(title=f"{file.name} ({kind})", show_header=False)
     table.add_row("rows read", str(summary["rows_read"]))

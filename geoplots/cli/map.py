@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
+from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
 from geoplots.coverage import coverage as compute_coverage
@@ -26,16 +26,6 @@ def _check_options(out: Path, zone, province, district, min_count: int | None) -
         raise GeoplotsError(f"The map is a web page: give --out a name ending in .html, not {out.name!r}.")
     if min_count is not None and min_count < 0:
         raise GeoplotsError(f"--min must be 0 or more, not {min_count}.")
-
-
-def _zone_of(province, district, data) -> str | None:
-    """Inspection zone (เขตตรวจราชการ) of the province or district the map shows."""
-    from geoplots.groups import inspection_zones
-    from geoplots.maps import _area
-
-    _, codes, _ = _area(None, province, district, data)
-    zones = inspection_zones().group_of(pd.Series([c[:2] for c in codes], dtype="string")).dropna().unique()
-    return str(zones[0]) if len(zones) == 1 else None
 
 
 @app.command("map")
@@ -60,19 +50,22 @@ def map_command(
     # Checked against the rule before reading and locating: a flag it does not take is an error.
     given = rule_options(chosen, level=None if level is None else parse_level(level), min_count=min_count,
                          column=column)
-    records = read_records(file, kind=chosen.kind if chosen else "pins", **read_options(chosen, given))
+    boundaries = Boundaries.load(data)
+    records = read_records(file, kind=chosen.kind if chosen else "pins", boundaries=boundaries,
+                           **read_options(chosen, given))
     # Located once: the same records give the counts and the pins (with their codes in popups).
-    located = locate(records, data=data)
+    located = locate(records, boundaries=boundaries)
     if zone is None and (province is not None or district is not None):
         # Count only the inspection zone the area lies in: quicker, and the summary is about it.
-        zone = _zone_of(province, district, data)
+        zone = boundaries.area(province=province, district=district).zone
     if chosen is None:
-        result = compute_coverage(located, zone=zone, data=data, **given)
+        result = compute_coverage(located, zone=zone, boundaries=boundaries, **given)
     else:
-        result = chosen.run(located, zone=zone, data=data, **given)
+        result = chosen.run(located, zone=zone, boundaries=boundaries, **given)
     fit_zone = None if (province or district) else zone  # the map fits the smallest area given
     m = build_map(result, located, zone=fit_zone, province=province, district=district, offline=offline,
-                  tiles=None if tiles.strip().lower() == "none" else tiles, tiles_attribution=attribution, data=data)
+                  tiles=None if tiles.strip().lower() == "none" else tiles, tiles_attribution=attribution,
+                  boundaries=boundaries)
     out.parent.mkdir(parents=True, exist_ok=True)
     m.save(str(out))
     console.print(f"{len(located.accepted)} of {located.rows_read} rows located; "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import webbrowser
 from pathlib import Path
@@ -11,8 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
-from geoplots.errors import GeoplotsError
+from geoplots.errors import GeoplotsError, NoBoundariesError
 
 keys_app = typer.Typer(help="Create, list and revoke API keys of the war-room server.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -30,8 +30,6 @@ DEMO_ZONES = ("11", "12", "13", "14")
 def _settings(db: str | None, data: Path | None, **more):
     from geoplots.server.settings import Settings
 
-    if data is not None:
-        os.environ["GEOPLOTS_DATA"] = str(data)  # locate/coverage read the same directory
     given = {k: v for k, v in {"db": db, "data": data, **more}.items() if v is not None}
     return Settings(**given)
 
@@ -61,14 +59,16 @@ def _shown(db: str) -> str:
     return db
 
 
-def _ensure_boundaries(data: Path | None) -> None:
-    """Import the shared COD-AB boundaries when nothing is imported yet and they are at hand."""
-    from geoplots.boundaries._store import current_snapshot
+def _ensure_boundaries(data: Path | None) -> Boundaries:
+    """The boundaries in ``data``; the shared COD-AB boundaries are imported there first
+    when nothing is imported yet and they are at hand."""
     from geoplots.config import data_dir
 
     root = data_dir(data)
-    if current_snapshot(root) is not None:
-        return
+    try:
+        return Boundaries.load(root)
+    except NoBoundariesError:
+        pass
     candidates = [Path.cwd().parent / "shared" / "boundaries" / "cod-ab-tha",
                   Path(__file__).resolve().parents[3] / "shared" / "boundaries" / "cod-ab-tha"]
     for folder in candidates:
@@ -78,14 +78,14 @@ def _ensure_boundaries(data: Path | None) -> None:
 
             console.print(f"Importing boundaries from {folder} into {root} ...")
             import_boundaries(zips, dest=root)
-            return
+            return Boundaries.load(root)
     raise GeoplotsError(
         f"No boundaries are imported in {root}. Import them first:\n"
         f"  geoplots boundaries import PATH/TO/cod-ab-tha/*.zip --dest {root}"
     )
 
 
-def build_demo(store, *, zones=DEMO_ZONES, seed: int = 7, data: Path | None = None) -> dict[str, int]:
+def build_demo(store, *, zones=DEMO_ZONES, seed: int = 7, boundaries: Boundaries | None = None) -> dict[str, int]:
     """Fill ``store`` with demonstration records on the real boundaries.
 
     Model-village pins (โก่งธนูโมเดล) in most but not all districts of ``zones``,
@@ -94,32 +94,44 @@ def build_demo(store, *, zones=DEMO_ZONES, seed: int = 7, data: Path | None = No
     through :func:`geoplots.locate`, as records sent to the server do. Re-running
     replaces the same records (same ids) instead of adding copies.
 
+    Parameters
+    ----------
+    store : geoplots.server.store.Store
+        Where the records go.
+    zones : sequence of str
+        Inspection zones (เขตตรวจราชการ) that get model-village pins.
+    seed : int
+        Same seed, same records.
+    boundaries : geoplots.Boundaries, optional
+        The snapshot the records are drawn in and located on (default: the default import).
+
     Returns
     -------
     dict
         Records stored per kind.
     """
     from geoplots import synthetic
+    from geoplots.boundaries import resolve_boundaries
     from geoplots.locate import locate
-    from geoplots.groups import inspection_zones
 
+    boundaries = resolve_boundaries(boundaries)
     truth = ["subdistrict_code", "district_code", "province_code"]
 
     def store_kind(frame, kind: str) -> int:
         frame = frame.drop(columns=[c for c in truth if c in frame.columns])
-        located = locate(frame, data=data)
+        located = locate(frame, boundaries=boundaries)
         if len(located.accepted):
             store.add_records(located.accepted, kind=kind)
         return len(located.accepted)
 
-    scheme = inspection_zones()
-    zone12 = scheme.codes_in("12")
+    zone12 = boundaries.zones.codes_in("12")
     counts = {
-        "pins": store_kind(synthetic.model_villages(list(zones), share=0.85, seed=seed, data=data), "pins"),
+        "pins": store_kind(synthetic.model_villages(list(zones), share=0.85, seed=seed, boundaries=boundaries),
+                           "pins"),
         "households": store_kind(
-            synthetic.households(["12"], per_unit=(15, 40), seed=seed, data=data), "households"
+            synthetic.households(["12"], per_unit=(15, 40), seed=seed, boundaries=boundaries), "households"
         ),
-        "plots": store_kind(synthetic.plots(80, codes=zone12, seed=seed, data=data), "plots"),
+        "plots": store_kind(synthetic.plots(80, codes=zone12, seed=seed, boundaries=boundaries), "plots"),
     }
     return counts
 
@@ -138,16 +150,16 @@ def demo(
     from geoplots.server.app import create_app
     from geoplots.server.store import open_store
 
-    _ensure_boundaries(data)
+    boundaries = _ensure_boundaries(data)
     settings = _settings(db, data)
     with open_store(settings.db) as store:
-        counts = build_demo(store, data=data)
+        counts = build_demo(store, boundaries=boundaries)
     console.print("Demonstration data: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
     url = f"http://{host}:{port}/"
     console.print(f"War room on [bold]{url}[/]  (coverage map: {url}maps/coverage?zone=12)")
     if not no_browser:
         threading.Timer(1.5, webbrowser.open, args=(url,)).start()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, boundaries=boundaries), host=host, port=port, log_level="info")
 
 
 @keys_app.command("create")

@@ -7,7 +7,6 @@ see.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,11 +14,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplots.boundaries import boundaries
+from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
-from geoplots.groups import GroupingScheme, resolve_scheme
+from geoplots.groups import GroupingScheme
 from geoplots.levels import CODE_COLUMN, Level, parse_level
-from geoplots.locate._dask import is_dask
+from geoplots.locate import is_dask
 from geoplots.records import Records
 
 #: KPI tiers of household participation, lowest first, with their Thai names.
@@ -75,7 +74,7 @@ def coverage(
     zone: str | int | None = None,
     participation: str | None = None,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    data: str | os.PathLike[str] | None = None,
+    boundaries: Boundaries | None = None,
 ) -> Coverage:
     """Count records per unit of ``level`` and say which units meet the target.
 
@@ -99,6 +98,9 @@ def coverage(
         has at least ``min_count`` households.
     thresholds : (float, float, float)
         Participation rates for passed (ผ่านเกณฑ์), commendation (ชมเชย), plaque (โล่).
+    boundaries : geoplots.Boundaries, optional
+        The imported snapshot whose units are counted (:meth:`geoplots.Boundaries.load`);
+        default: the default import, loaded once.
 
     Returns
     -------
@@ -108,7 +110,9 @@ def coverage(
     --------
     >>> import geoplots
     >>> from geoplots.synthetic import model_villages
-    >>> cov = geoplots.coverage(model_villages(["12"]), level="district", zone=12)  # doctest: +SKIP
+    >>> b = geoplots.Boundaries.load()  # doctest: +SKIP
+    >>> villages = model_villages(["12"], boundaries=b)  # doctest: +SKIP
+    >>> cov = geoplots.coverage(villages, level="district", zone=12, boundaries=b)  # doctest: +SKIP
     >>> cov.summary[["group", "covered", "total", "percent"]]  # doctest: +SKIP
       group  covered  total  percent
     0    12       66     77     85.7
@@ -117,27 +121,31 @@ def coverage(
         from geoplots.coverage._dask import coverage_dask
 
         return coverage_dask(records, level, min_count, by, zone=zone, participation=participation,
-                             thresholds=thresholds, data=data)
+                             thresholds=thresholds, boundaries=boundaries)
     level = parse_level(level)
-    scheme = _check(level, min_count, by, thresholds)
-    located = _located(records, scheme, data)
+    source, scheme = _check(level, min_count, by, thresholds, boundaries)
+    located = _located(records, source)
     if participation is not None and participation not in located.columns:
         raise _no_column(participation, located.columns)
     sums = unit_counts(located, CODE_COLUMN[level], participation).set_index("code")
     return from_counts(sums, level, min_count, scheme, zone=zone, participation=participation,
-                       thresholds=thresholds, data=data)
+                       thresholds=thresholds, boundaries=source)
 
 
 #: Per-unit sums that :func:`unit_counts` returns and :func:`from_counts` turns into coverage.
 SUMS = ["count", "households", "participating"]
 
 
-def _check(level: Level, min_count: int, by, thresholds: Sequence[float]) -> GroupingScheme | None:
-    """Validate the options before any counting (a dask pass can be long)."""
+def _check(
+    level: Level, min_count: int, by, thresholds: Sequence[float], boundaries: Boundaries | None
+) -> tuple[Boundaries, GroupingScheme | None]:
+    """Validate the options before any counting (a dask pass can be long); return the
+    boundaries to count in and the grouping scheme."""
     if min_count < 0:
         raise GeoplotsError(f"The minimum count must be 0 or more, not {min_count}.")
     tier_of(pd.Series([0.5]), thresholds)  # bad thresholds fail now, not after counting
-    return resolve_scheme(by)
+    source = resolve_boundaries(boundaries)
+    return source, source.scheme(by)
 
 
 def _no_column(column: str, columns) -> GeoplotsError:
@@ -183,10 +191,10 @@ def from_counts(
     zone: str | int | None,
     participation: str | None,
     thresholds: Sequence[float],
-    data,
+    boundaries: Boundaries,
 ) -> Coverage:
-    """Build the :class:`Coverage` (every unit of ``level``) from per-code ``sums``."""
-    units = _units(level, scheme, zone, data)
+    """Build the :class:`Coverage` (every unit of ``level`` in ``boundaries``) from per-code ``sums``."""
+    units = _units(level, scheme, zone, boundaries)
     per_unit = sums.reindex(units["code"]).fillna(0).astype("int64")
     units["count"] = per_unit["count"].to_numpy()
     if participation is None:
@@ -254,13 +262,13 @@ def tier_of(rate: pd.Series, thresholds: Sequence[float] = DEFAULT_THRESHOLDS) -
     return pd.Series(names[step], index=rate.index, dtype="string")
 
 
-def _located(records, scheme: GroupingScheme | None, data) -> pd.DataFrame:
+def _located(records, source: Boundaries) -> pd.DataFrame:
     from geoplots.locate import is_located, locate
 
     if isinstance(records, Records):
-        frame = records.accepted if is_located(records) else locate(records, schemes=(), data=data).accepted
+        frame = records.accepted if is_located(records) else locate(records, schemes=(), boundaries=source).accepted
     elif isinstance(records, pd.DataFrame):
-        frame = records if is_located(records) else locate(records, schemes=(), data=data).accepted
+        frame = records if is_located(records) else locate(records, schemes=(), boundaries=source).accepted
     else:
         raise GeoplotsError(
             f"coverage() takes records from geoplots.read_records or a GeoDataFrame, not {type(records).__name__}."
@@ -268,8 +276,8 @@ def _located(records, scheme: GroupingScheme | None, data) -> pd.DataFrame:
     return frame
 
 
-def _units(level: Level, scheme: GroupingScheme | None, zone, data) -> gpd.GeoDataFrame:
-    units = boundaries(level, data=data)
+def _units(level: Level, scheme: GroupingScheme | None, zone, source: Boundaries) -> gpd.GeoDataFrame:
+    units = source.level(level)
     if scheme is not None:
         units[scheme.name] = scheme.group_of(units["code"])
     if zone is not None:

@@ -15,7 +15,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +29,7 @@ from geoplots.coverage._core import (
     from_counts,
     unit_counts,
 )
+from geoplots.boundaries import Boundaries
 from geoplots.groups import GroupingScheme
 from geoplots.levels import CODE_COLUMN, parse_level
 
@@ -45,21 +45,20 @@ def coverage_dask(
     zone: str | int | None = None,
     participation: str | None = None,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    data: str | os.PathLike[str] | None = None,
+    boundaries: Boundaries | None = None,
 ) -> Coverage:
     """:func:`geoplots.coverage` for a dask-geopandas frame; same parameters and result."""
-    from geoplots.locate import is_located
-    from geoplots.locate._dask import locate_dask
+    from geoplots.locate import is_located, locate_dask
 
     level = parse_level(level)
-    scheme = _check(level, min_count, by, thresholds)
+    source, scheme = _check(level, min_count, by, thresholds, boundaries)
     if participation is not None and participation not in frame.columns:
         raise _no_column(participation, frame.columns)
     # Located frames (e.g. read back from `geoplots join --dask` output) are counted as they are.
-    located = frame if is_located(frame._meta) else locate_dask(frame, schemes=(), data=data).located
+    located = frame if is_located(frame._meta) else locate_dask(frame, schemes=(), boundaries=source).located
     column = CODE_COLUMN[level]
     meta = pd.DataFrame({"code": pd.Series(dtype="string"), **{c: pd.Series(dtype="int64") for c in SUMS}})
     parts = located.map_partitions(unit_counts, column, participation, meta=meta)
     sums = parts.compute().groupby("code")[SUMS].sum()
     return from_counts(sums, level, min_count, scheme, zone=zone, participation=participation,
-                       thresholds=thresholds, data=data)
+                       thresholds=thresholds, boundaries=source)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -35,21 +34,19 @@ import geothai
 import numpy as np
 import pandas as pd
 
-from geoplots.boundaries import boundaries
+from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.coverage._core import DEFAULT_THRESHOLDS, Coverage, coverage, summarize, tier_of
 from geoplots.errors import GeoplotsError
 from geoplots.groups import resolve_scheme
 from geoplots.levels import Level, parse_level
 from geoplots.records import Records
 
-PathLike = str | os.PathLike[str]
-
 #: Bangkok's province code: its districts (เขต) have no change-leader target.
 BANGKOK = "10"
 #: Districts with at least this many sub-districts get a second change-leader sub-district.
 LARGE_DISTRICT = 14
 #: Arguments every rule's :meth:`Rule.run` takes besides its own options.
-COMMON_ARGUMENTS = ("zone", "by", "data")
+COMMON_ARGUMENTS = ("zone", "by", "boundaries")
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,7 @@ class Rule:
     kind : {"pins", "plots", "households"}
         The records the rule counts: what the CLI reads and the server takes from its store.
     compute : callable
-        ``compute(records, options, *, zone, by, data) -> Coverage``.
+        ``compute(records, options, *, zone, by, boundaries) -> Coverage``.
     options : type
         A frozen dataclass of the rule's own options (typed, with defaults).
     yes_no : str, optional
@@ -116,7 +113,7 @@ class Rule:
     >>> RULES["model_villages"].parameters(min_count=3)
     Traceback (most recent call last):
     ...
-    TypeError: rule 'model_villages' takes no option min_count; it takes no options of its own (and zone, by, data like every rule).
+    TypeError: rule 'model_villages' takes no option min_count; it takes no options of its own (and zone, by, boundaries like every rule).
     """
 
     name: str
@@ -183,7 +180,7 @@ class Rule:
         *,
         zone: str | int | None = None,
         by: Any = "inspection_zone",
-        data: PathLike | None = None,
+        boundaries: Boundaries | None = None,
         **options: Any,
     ) -> Coverage:
         """Check ``records`` against the target; ``options`` are the rule's own (see :attr:`options`).
@@ -194,25 +191,25 @@ class Rule:
             With ``title`` set to the rule's title.
         """
         params = self.parameters(**options)
-        result = self.compute(records, params, zone=zone, by=by, data=data)
+        result = self.compute(records, params, zone=zone, by=by, boundaries=boundaries)
         result.title = self.title
         return result
 
     __call__ = run
 
 
-def _model_villages(records, options: NoOptions, *, zone, by, data) -> Coverage:
+def _model_villages(records, options: NoOptions, *, zone, by, boundaries) -> Coverage:
     """At least one model village (โก่งธนูโมเดล) per district, per inspection zone."""
-    return coverage(records, level="district", min_count=1, by=by, zone=zone, data=data)
+    return coverage(records, level="district", min_count=1, by=by, zone=zone, boundaries=boundaries)
 
 
-def _household_participation(records, options: ParticipationOptions, *, zone, by, data) -> Coverage:
+def _household_participation(records, options: ParticipationOptions, *, zone, by, boundaries) -> Coverage:
     """Share of households taking part per unit, with KPI tiers (ผ่านเกณฑ์ / ชมเชย / โล่)."""
     return coverage(records, level=options.level, min_count=options.min_count, by=by, zone=zone,
-                    participation=options.column, thresholds=options.thresholds, data=data)
+                    participation=options.column, thresholds=options.thresholds, boundaries=boundaries)
 
 
-def change_leader_targets(data: PathLike | None = None) -> pd.DataFrame:
+def change_leader_targets(boundaries: Boundaries | None = None) -> pd.DataFrame:
     """Return the expected change-leader sub-districts per district, two ways.
 
     Returns
@@ -229,9 +226,10 @@ def change_leader_targets(data: PathLike | None = None) -> pd.DataFrame:
     >>> int(targets["expected_boundaries"].sum())  # doctest: +SKIP
     997
     """
-    districts = boundaries("district", data=data)
+    source = resolve_boundaries(boundaries)
+    districts = source.level("district")
     districts = districts[districts["province_code"] != BANGKOK]
-    sub = boundaries("subdistrict", data=data)
+    sub = source.level("subdistrict")
     from_boundaries = sub.groupby("district_code").size()
     registry = pd.Series(
         {d.code: len(geothai.subdistricts(d.code)) for p in geothai.provinces() if p.code != BANGKOK
@@ -253,7 +251,7 @@ def change_leader_targets(data: PathLike | None = None) -> pd.DataFrame:
     return table
 
 
-def _change_leaders(records, options: NoOptions, *, zone, by, data) -> Coverage:
+def _change_leaders(records, options: NoOptions, *, zone, by, boundaries) -> Coverage:
     """Compare the sub-districts enrolled as change leaders with the expected number.
 
     ``records`` is either located records (each row counts for its sub-district) or a
@@ -276,10 +274,11 @@ def _change_leaders(records, options: NoOptions, *, zone, by, data) -> Coverage:
     >>> result.notes["expected_boundaries"]  # doctest: +SKIP
     997
     """
-    targets = change_leader_targets(data)
-    codes = _enrolled_codes(records, data)
-    scheme = resolve_scheme(by)
-    units = boundaries("district", data=data).merge(
+    source = resolve_boundaries(boundaries)
+    targets = change_leader_targets(source)
+    codes = _enrolled_codes(records, source)
+    scheme = source.scheme(by)
+    units = source.level("district").merge(
         targets[["code", "expected_boundaries", "expected_registry"]], on="code", how="inner"
     )
     units = units.rename(columns={"expected_boundaries": "expected"})
@@ -310,7 +309,7 @@ def _change_leaders(records, options: NoOptions, *, zone, by, data) -> Coverage:
     return Coverage(units=units, summary=summary, level="district", by=group, min_count=1, notes=notes)
 
 
-def _enrolled_codes(records, data) -> pd.Series:
+def _enrolled_codes(records, source: Boundaries) -> pd.Series:
     """Sub-district codes of an enrolment: located records, or a table of codes."""
     from geoplots.locate import is_located, locate
 
@@ -328,7 +327,7 @@ def _enrolled_codes(records, data) -> pd.Series:
                 f"Columns found: {', '.join(map(str, frame.columns))}."
             )
         codes = frame[column]
-        known = set(boundaries("subdistrict", data=data)["code"])
+        known = set(source.level("subdistrict")["code"])
         bad = sorted({c for c in codes.dropna().astype(str).str.strip() if c not in known})
         if bad:
             raise GeoplotsError(
@@ -336,7 +335,7 @@ def _enrolled_codes(records, data) -> pd.Series:
                 "Check them against the DOPA 6-digit codes."
             )
     else:
-        codes = locate(records, schemes=(), data=data).accepted["subdistrict_code"]
+        codes = locate(records, schemes=(), boundaries=source).accepted["subdistrict_code"]
     return codes.dropna().astype(str).str.strip()
 
 
@@ -378,7 +377,7 @@ def get_rule(name: str) -> Rule:
 
 
 def run_rule(name: str, records, **options) -> Coverage:
-    """Run the rule called ``name`` on ``records`` (``zone``, ``by``, ``data`` and its own options).
+    """Run the rule called ``name`` on ``records`` (``zone``, ``by``, ``boundaries`` and its own options).
 
     Examples
     --------

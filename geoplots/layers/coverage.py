@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
 
-from geoplots.coverage._core import TIERS as TIER_NAMES
+from geoplots.coverage import TIERS as TIER_NAMES
 from geoplots.errors import GeoplotsError
 from geoplots.layers._geojson import GeoJsonLayer, script_json
 from geoplots.layers._simplify import web_geometry

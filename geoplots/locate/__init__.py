@@ -7,7 +7,6 @@ sub-district code, so the three levels can never disagree.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -15,14 +14,25 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.groups import GroupingScheme
-from geoplots.locate._dask import is_dask, locate_dask
+from geoplots.locate._dask import DaskRecords, is_dask, locate_dask
 from geoplots.locate._index import SubdistrictIndex
 from geoplots.locate._partition import LOCATED_COLUMNS, index_for, locate_partition
 from geoplots.records import REJECT_COLUMNS, Records, reject_message
 
-__all__ = ["LOCATED_COLUMNS", "SubdistrictIndex", "index_for", "is_located", "locate", "locate_partition"]
+__all__ = [
+    "LOCATED_COLUMNS",
+    "DaskRecords",
+    "SubdistrictIndex",
+    "index_for",
+    "is_dask",
+    "is_located",
+    "locate",
+    "locate_dask",
+    "locate_partition",
+]
 
 
 def locate(
@@ -30,7 +40,7 @@ def locate(
     *,
     tolerance_m: float = 1000.0,
     schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
-    data: str | os.PathLike[str] | None = None,
+    boundaries: Boundaries | None = None,
 ) -> Records:
     """Find the sub-district, district, province and zone of every record.
 
@@ -47,8 +57,9 @@ def locate(
     schemes : sequence, default ("inspection_zone",)
         Grouping schemes added as columns: ``"inspection_zone"`` (เขตตรวจราชการ), a CSV
         path of ``code,group``, or a :class:`~geoplots.groups.GroupingScheme`.
-    data : path, optional
-        Boundary data directory (default ``GEOPLOTS_DATA``).
+    boundaries : geoplots.Boundaries, optional
+        The imported snapshot to locate in (:meth:`geoplots.Boundaries.load`); default:
+        the default import (``GEOPLOTS_DATA``, else ``data/boundaries``), loaded once.
 
     Returns
     -------
@@ -64,16 +75,19 @@ def locate(
     --------
     >>> import geoplots
     >>> from geoplots.synthetic import sample_points
-    >>> located = geoplots.locate(sample_points(1000, codes=["40"]))  # doctest: +SKIP
+    >>> b = geoplots.Boundaries.load()  # doctest: +SKIP
+    >>> located = geoplots.locate(sample_points(1000, codes=["40"], boundaries=b), boundaries=b)  # doctest: +SKIP
     >>> located.accepted["inspection_zone"].unique().tolist()  # doctest: +SKIP
     ['12']
     """
     if tolerance_m < 0:
         raise GeoplotsError(f"The tolerance must be 0 metres or more, not {tolerance_m}.")
     if is_dask(records):  # a dask-geopandas frame: partition by partition, out of core
-        return locate_dask(records, tolerance_m=tolerance_m, schemes=schemes, data=data)
+        return locate_dask(records, tolerance_m=tolerance_m, schemes=schemes, boundaries=boundaries)
     records = _as_records(records)
-    frame = locate_partition(records.accepted, tolerance_m=tolerance_m, schemes=schemes, data=data)
+    source = resolve_boundaries(boundaries)
+    frame = locate_partition(records.accepted, index=source.index, tolerance_m=tolerance_m,
+                             schemes=source.schemes(schemes))
     lost = frame["reject_reason"].notna().to_numpy()
     accepted = frame.drop(columns=["reject_reason", "reject_detail"])
     if lost.any():

@@ -23,7 +23,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +33,9 @@ from geoplots.errors import GeoplotsError
 from geoplots.groups import GroupingScheme
 from geoplots.locate._index import SubdistrictIndex
 from geoplots.records import Records
+
+if TYPE_CHECKING:
+    from geoplots.boundaries import Boundaries
 
 __all__ = ["DaskRecords", "is_dask", "locate_dask"]
 
@@ -133,18 +136,20 @@ def locate_dask(
     *,
     tolerance_m: float = 1000.0,
     schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
-    data: str | os.PathLike[str] | None = None,
+    boundaries: Boundaries | None = None,
 ) -> DaskRecords:
     """Locate a dask-geopandas frame partition by partition; see :func:`geoplots.locate`.
 
     Rows are numbered from 2 across the whole frame (as one long spreadsheet) unless it
     has a ``row`` column; that costs one light pass over one column to learn the
-    partition lengths.
+    partition lengths. The workers are sent the lookup index and the resolved grouping
+    schemes, never the :class:`~geoplots.Boundaries`: they need no boundary files.
     """
     import dask_geopandas
 
+    from geoplots.boundaries import resolve_boundaries
     from geoplots.locate import LOCATED_COLUMNS, _has_polygons
-    from geoplots.locate._partition import index_for, locate_partition
+    from geoplots.locate._partition import locate_partition
 
     if not isinstance(frame, dask_geopandas.GeoDataFrame):
         raise GeoplotsError(
@@ -155,7 +160,9 @@ def locate_dask(
         frame = frame.to_crs("EPSG:4326")
     if "row" not in frame.columns:
         frame = _numbered(frame)
-    index = _one_thread(index_for(data))
+    source = resolve_boundaries(boundaries)
+    index = _one_thread(source.index)
+    schemes = source.schemes(schemes)
     meta = locate_partition(frame._meta, index=index, tolerance_m=tolerance_m, schemes=schemes)
     located = frame.map_partitions(
         locate_partition, index=_broadcast(index), tolerance_m=tolerance_m, schemes=schemes, meta=meta,

@@ -18,9 +18,10 @@ to half a cell, so the classification is conservative: a cell is never answered 
 the grid unless no border passes through it. Exact tests use the same "strictly
 inside" rule as ``geopandas.sjoin(predicate="within")``, so the answers are the same.
 
-The built index is a handful of numpy arrays; it is cached in memory per boundary
-snapshot and saved as ``locate_index.npz`` beside the snapshot when that folder is
-writable, so it is built once per boundary import.
+The built index is a handful of numpy arrays; it belongs to the
+:class:`~geoplots.Boundaries` snapshot (:attr:`~geoplots.Boundaries.index`) and is
+saved as ``locate_index.npz`` beside the snapshot when that folder is writable, so it
+is built once per boundary import.
 """
 
 from __future__ import annotations
@@ -77,10 +78,17 @@ class SubdistrictIndex:
             tree = self.__dict__["_tree"] = shapely.STRtree(self.geoms)
         return tree
 
+    @property
+    def code_tables(self) -> dict:
+        """Room for the code roll-up tables built from this index (see
+        :func:`~geoplots.locate.locate_partition`), kept as long as the index is."""
+        return self.__dict__.setdefault("_code_tables", {})
+
     def __getstate__(self) -> dict:
-        # Sent to dask workers: the tree is rebuilt there on first use.
+        # Sent to dask workers: the tree and the tables are rebuilt there on first use.
         state = dict(self.__dict__)
         state.pop("_tree", None)
+        state.pop("_code_tables", None)
         return state
 
     # -- building -----------------------------------------------------------------
@@ -90,7 +98,7 @@ class SubdistrictIndex:
 
         Examples
         --------
-        >>> sub = geoplots.boundaries("subdistrict")  # doctest: +SKIP
+        >>> sub = geoplots.Boundaries.load().level("subdistrict")  # doctest: +SKIP
         >>> index = SubdistrictIndex.build(sub["code"].to_numpy(), sub.geometry.to_numpy())  # doctest: +SKIP
         """
         import time

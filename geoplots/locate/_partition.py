@@ -8,10 +8,7 @@ from :func:`index_for` shipped to each worker once).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,15 +16,10 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from geoplots.boundaries import boundaries
-from geoplots.boundaries._store import current_snapshot
-from geoplots.config import data_dir
+from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.groups import GroupingScheme, resolve_scheme
 from geoplots.levels import CODE_LENGTH
 from geoplots.locate._index import SubdistrictIndex
-
-#: File the built index is saved to, beside the boundary snapshot it was built from.
-INDEX_FILE = "locate_index.npz"
 
 #: Columns :func:`locate_partition` adds (plus one per grouping scheme).
 LOCATED_COLUMNS = [
@@ -49,40 +41,26 @@ _GEOD = Geod(ellps="WGS84")
 _M_PER_DEG_MIN = 100_000.0
 
 
-def index_for(data: str | os.PathLike[str] | None = None) -> SubdistrictIndex:
-    """Return the lookup index for the imported sub-district boundaries.
+def index_for(boundaries: Boundaries | None = None) -> SubdistrictIndex:
+    """Return the lookup index of the imported sub-district boundaries.
 
-    Built once per boundary snapshot: kept in memory, and saved as
+    The index belongs to the :class:`~geoplots.Boundaries` snapshot
+    (:attr:`~geoplots.Boundaries.index`): built once, and saved as
     ``locate_index.npz`` beside the snapshot (when writable) so later processes load
     it in a fraction of a second.
 
+    Parameters
+    ----------
+    boundaries : geoplots.Boundaries, optional
+        Default: the default import (``GEOPLOTS_DATA``, else ``data/boundaries``).
+
     Examples
     --------
-    >>> index = index_for()  # doctest: +SKIP
+    >>> index = index_for(geoplots.Boundaries.load())  # doctest: +SKIP
     >>> index.stats()["build_seconds"]  # doctest: +SKIP
     9.8
     """
-    snap = current_snapshot(data_dir(data))
-    index = _index_cached(str(snap) if snap else "", str(data_dir(data)))
-    # The code roll-up tables for the default scheme belong with the index: build once.
-    _code_tables(index, ("inspection_zone",))
-    return index
-
-
-@lru_cache(maxsize=4)
-def _index_cached(snapshot: str, root: str) -> SubdistrictIndex:
-    sub = boundaries("subdistrict", data=root)  # raises the "import first" error if none
-    codes = sub["code"].to_numpy().astype(str)
-    geoms = sub.geometry.to_numpy()
-    path = Path(snapshot) / INDEX_FILE
-    index = SubdistrictIndex.load(path, codes, geoms) if path.is_file() else None
-    if index is None:
-        index = SubdistrictIndex.build(codes, geoms)
-        try:
-            index.save(path)
-        except OSError:
-            pass  # a read-only data directory only costs a rebuild next time
-    return index
+    return resolve_boundaries(boundaries).index
 
 
 def locate_partition(
@@ -91,7 +69,7 @@ def locate_partition(
     index: SubdistrictIndex | None = None,
     tolerance_m: float = 1000.0,
     schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
-    data: str | os.PathLike[str] | None = None,
+    boundaries: Boundaries | None = None,
 ) -> gpd.GeoDataFrame:
     """Return ``frame`` with every row located, or marked with why it cannot be.
 
@@ -102,12 +80,16 @@ def locate_partition(
         (for plots, a representative point inside the polygon), else from the
         geometry. Rows without either are placed by ``declared_subdistrict_code``.
     index : SubdistrictIndex, optional
-        From :func:`index_for`; looked up from ``data`` when not given.
+        From :func:`index_for`; that of ``boundaries`` when not given.
     tolerance_m : float
         A point in no sub-district is given the nearest one within this many metres.
     schemes : sequence
         Grouping schemes to add as columns (``"inspection_zone"``, a CSV path, or a
         :class:`~geoplots.groups.GroupingScheme`).
+    boundaries : geoplots.Boundaries, optional
+        The snapshot whose index and zones are used when ``index`` is not given
+        (default: the default import). A Dask worker gets the index and resolved
+        schemes instead, so it needs no boundary files of its own.
 
     Returns
     -------
@@ -129,7 +111,8 @@ def locate_partition(
     True
     """
     if index is None:
-        index = index_for(data)
+        source = resolve_boundaries(boundaries)
+        index, schemes = source.index, source.schemes(schemes)
     n = len(frame)
     x, y = _coordinates(frame)
     pos = index.lookup(x, y) if n else np.empty(0, dtype=np.int32)
@@ -246,37 +229,43 @@ def _code_columns(index: SubdistrictIndex, pos: np.ndarray, schemes) -> dict[str
     """Sub-district, its parents by code prefix, and each scheme's group, as categoricals
     (cheap at millions of rows, and the categories are identical in every partition)."""
     columns = {}
-    for name, (cats, code_of) in _code_tables(index, tuple(schemes or ())).items():
+    for name, (cats, code_of) in _code_tables(index, _resolved(schemes)).items():
         # code_of has one extra -1 at the end, so pos == -1 (not located) maps to NA.
         columns[name] = pd.Categorical.from_codes(code_of[pos], categories=cats, validate=False)
     return columns
 
 
-_TABLES: dict[tuple, tuple] = {}
-_BUILT_IN = ("inspection_zone", "zone", "inspection_zones")
+def _resolved(schemes) -> tuple[GroupingScheme, ...]:
+    return tuple(s for s in (resolve_scheme(spec) for spec in schemes or ()) if s is not None)
 
 
-def _code_tables(index: SubdistrictIndex, schemes: tuple) -> dict[str, tuple[pd.Index, np.ndarray]]:
-    """Per sub-district position: its code at each level and its group in each scheme."""
-    # Cache only what cannot change under us: the index itself and built-in schemes
-    # (a scheme CSV may be edited between calls, and costs milliseconds to redo).
-    cacheable = all(isinstance(s, str) and s in _BUILT_IN for s in schemes)
-    key = (id(index), schemes)
-    if cacheable and key in _TABLES and _TABLES[key][0] is index:
-        return _TABLES[key][1]
+#: Most scheme combinations whose code tables an index keeps.
+_MAX_TABLES = 16
+
+
+def _code_tables(
+    index: SubdistrictIndex, schemes: tuple[GroupingScheme, ...]
+) -> dict[str, tuple[pd.Index, np.ndarray]]:
+    """Per sub-district position: its code at each level and its group in each scheme.
+
+    Kept on the index itself (schemes compare by content), so a Dask worker builds them
+    once per index it holds, not once per partition.
+    """
+    kept = index.code_tables
+    tables = kept.get(schemes)
+    if tables is not None:
+        return tables
     sub = pd.Index(index.codes)
     tables = {"subdistrict_code": (sub, np.append(np.arange(len(sub)), -1))}
     for level in ("district", "province"):
         parents = sub.str[: CODE_LENGTH[level]]
         cats = pd.Index(sorted(parents.unique()))
         tables[f"{level}_code"] = (cats, np.append(cats.get_indexer(parents), -1))
-    for spec in schemes:
-        scheme = resolve_scheme(spec)
+    for scheme in schemes:
         group = scheme.group_of(pd.Series(index.codes)).to_numpy(dtype=object, na_value=None)
         cats = pd.Index(scheme.groups())
         tables[scheme.name] = (cats, np.append(cats.get_indexer(pd.Index(group, dtype=object)), -1))
-    if cacheable:
-        if len(_TABLES) > 16:
-            _TABLES.clear()
-        _TABLES[key] = (index, tables)
+    if len(kept) >= _MAX_TABLES:
+        kept.clear()
+    kept[schemes] = tables
     return tables

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from geoplots.boundaries import Boundaries
 from geoplots.readers._address import resolve_address, split_address
 from geoplots.readers._area import parse_area, polygon_area_m2, rai_ngan_wa
 from geoplots.readers._columns import COLUMN_NAMES, ROLES, find_columns
@@ -44,7 +45,9 @@ __all__ = [
 ]
 
 
-def read_records(path: str | os.PathLike[str], kind: str = "pins", **column_options: Any) -> Records:
+def read_records(
+    path: str | os.PathLike[str], kind: str = "pins", *, boundaries: Boundaries | None = None, **column_options: Any
+) -> Records:
     """Read a file of field records and normalize it.
 
     Parameters
@@ -55,6 +58,8 @@ def read_records(path: str | os.PathLike[str], kind: str = "pins", **column_opti
         and Google Sheets CSV downloads are plain CSV files.
     kind : {"pins", "plots", "households"}
         See :func:`normalize_records`.
+    boundaries : geoplots.Boundaries, optional
+        Whose national outline decides what is "in Thailand"; see :func:`normalize_records`.
     **column_options
         Column names overriding the header search (``lat="พิกัด Y"``, ``id="รหัส"``, ...),
         ``yes_no=[...]``, and for workbooks/GeoPackages ``sheet=``/``layer=``.
@@ -79,4 +84,4 @@ def read_records(path: str | os.PathLike[str], kind: str = "pins", **column_opti
     sheet = column_options.pop("sheet", None)
     layer = column_options.pop("layer", None)
     frame = read_table(path, sheet=sheet, layer=layer)
-    return normalize_records(frame, kind=kind, **column_options)
+    return normalize_records(frame, kind=kind, boundaries=boundaries, **column_options)

@@ -9,7 +9,6 @@ the numbers as typed did not.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,13 +18,13 @@ import shapely
 from pyproj import Transformer
 
 from geoplots._prepared import PREPARED_LOCK
+from geoplots.boundaries import Boundaries, default_boundaries, resolve_boundaries
+from geoplots.errors import NoBoundariesError
 from geoplots.readers._text import clean_text, is_blank
 from geoplots.records import RowWarning
 
 #: The fallback Thailand test when no boundaries are imported: a generous box.
 THAILAND_BOX = (97.3, 5.6, 105.7, 20.5)  # lon min, lat min, lon max, lat max
-#: Buffer, in degrees (about 5.5 km), around the national outline built from provinces.
-OUTLINE_BUFFER_DEG = 0.05
 #: UTM zones that cover Thailand (WGS 84 / UTM zone 47N and 48N).
 UTM_ZONES = (47, 48)
 
@@ -172,60 +171,46 @@ def parse_zone(value: Any) -> int | None:
 # --- Thailand test ---------------------------------------------------------------------
 
 
-_OUTLINE_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=4)
-def _outline(snapshot: str) -> shapely.Geometry | None:
-    import geoplots
-
+def national_outline(boundaries: Boundaries | None = None) -> shapely.Geometry | None:
+    """The outline "in Thailand" means: that of ``boundaries``, else of the default
+    import; None (the box is used) when no provinces are imported."""
+    if boundaries is not None:
+        return resolve_boundaries(boundaries).outline
     try:
-        provinces = geoplots.boundaries("province")
-    except Exception:  # no boundaries imported, or unreadable: fall back to the box
+        return default_boundaries().outline
+    except NoBoundariesError:
         return None
-    outline = shapely.union_all(shapely.simplify(provinces.geometry.values, 0.005))
-    outline = shapely.buffer(outline, OUTLINE_BUFFER_DEG)
-    shapely.prepare(outline)
-    # GEOS builds the prepared index on first use; build it here, under the lock, so
-    # server threads only ever read it.
-    shapely.contains_xy(outline, 100.5, 13.75)
-    return outline
 
 
-def thailand_outline() -> shapely.Geometry | None:
-    """The national outline (provinces unioned, buffered by :data:`OUTLINE_BUFFER_DEG`),
-    or None when no province boundaries are imported."""
-    from geoplots.boundaries._store import current_snapshot
-    from geoplots.config import data_dir
-
-    try:
-        snap = current_snapshot(data_dir().resolve())
-    except Exception:
-        snap = None
-    if snap is None:
-        return None
-    with _OUTLINE_LOCK:
-        return _outline(str(snap))
-
-
-def in_thailand(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def in_thailand(lon: np.ndarray, lat: np.ndarray, *, boundaries: Boundaries | None = None) -> np.ndarray:
     """Vectorized test: is each point in Thailand?
 
-    Uses the imported national outline buffered by about 5 km when province boundaries
-    are imported (so islands and coastal plots count), else the box
+    Uses the imported national outline buffered by about 5 km (so islands and coastal
+    plots count) when province boundaries are imported, else the box
     :data:`THAILAND_BOX` (lon 97.3-105.7, lat 5.6-20.5).
+
+    Parameters
+    ----------
+    lon, lat : array-like
+        Degrees (WGS 84).
+    boundaries : geoplots.Boundaries, optional
+        Whose outline to use; default: the default import, if any.
     """
+    return inside(lon, lat, national_outline(boundaries))
+
+
+def inside(lon: np.ndarray, lat: np.ndarray, outline: shapely.Geometry | None) -> np.ndarray:
+    """:func:`in_thailand` with the outline given (None: the box alone)."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)
     x0, y0, x1, y1 = THAILAND_BOX
-    inside = ok & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
-    outline = thailand_outline()
-    if outline is not None and inside.any():
-        idx = np.flatnonzero(inside)
+    result = ok & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    if outline is not None and result.any():
+        idx = np.flatnonzero(result)
         with PREPARED_LOCK:
-            inside[idx] = shapely.contains_xy(outline, lon[idx], lat[idx])
-    return inside
+            result[idx] = shapely.contains_xy(outline, lon[idx], lat[idx])
+    return result
 
 
 # --- placing ---------------------------------------------------------------------------
@@ -254,13 +239,17 @@ class Placement:
     warnings: list[list[RowWarning]]
 
 
-def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) -> Placement:
+def place(
+    a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None, *, outline: shapely.Geometry | None = None
+) -> Placement:
     """Turn typed (latitude-column, longitude-column) numbers into WGS84 points in Thailand.
 
     Degrees are taken as typed when inside Thailand, else swapped if the swap is inside.
     Numbers too large for degrees are UTM northing/easting: the row's zone when given,
     else zone 47 and 48 are both tried and used only when exactly one lands in Thailand
-    (easting and northing typed the other way round are tried too).
+    (easting and northing typed the other way round are tried too). "In Thailand" is
+    ``outline`` (:attr:`geoplots.Boundaries.outline`), or the box :data:`THAILAND_BOX`
+    when it is None.
 
     Examples
     --------
@@ -279,10 +268,10 @@ def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) ->
 
     finite = np.isfinite(a) & np.isfinite(b)
     degrees = finite & (np.abs(a) <= 180) & (np.abs(b) <= 180)
-    as_typed = degrees & in_thailand(b, a)
+    as_typed = degrees & inside(b, a, outline)
     lat[as_typed], lon[as_typed] = a[as_typed], b[as_typed]
     status[as_typed] = "ok"
-    swapped = degrees & ~as_typed & in_thailand(a, b)
+    swapped = degrees & ~as_typed & inside(a, b, outline)
     lat[swapped], lon[swapped] = b[swapped], a[swapped]
     status[swapped] = "ok"
     for i in np.flatnonzero(swapped):
@@ -297,8 +286,8 @@ def place(a: np.ndarray, b: np.ndarray, zone: list[int | None] | None = None) ->
             for swap in (False, True):
                 north, east = (b[idx], a[idx]) if swap else (a[idx], b[idx])
                 la, lo = _from_utm(east, north, z)
-                inside = in_thailand(lo, la)
-                for j in np.flatnonzero(inside):
+                hit = inside(lo, la, outline)
+                for j in np.flatnonzero(hit):
                     hits[idx[j]].append((z, swap, la[j], lo[j]))
         for i, found in hits.items():
             given = zones[i]

@@ -13,7 +13,8 @@ from geoplots.errors import GeoplotsError
 from geoplots.readers._address import resolve_address
 from geoplots.readers._area import M2_PER_NGAN, M2_PER_RAI, M2_PER_WA, parse_area, parse_part, polygon_area_m2, rai_ngan_wa
 from geoplots.readers._columns import coordinate_help, find_columns
-from geoplots.readers._coords import in_thailand, parse_coordinate, parse_pair, parse_zone, place
+from geoplots.boundaries import Boundaries
+from geoplots.readers._coords import inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
 from geoplots.readers._dates import parse_date
 from geoplots.readers._text import clean_text, is_blank, number_text
 from geoplots.readers._yesno import yes_no_with_bad
@@ -94,7 +95,9 @@ def _rename_clashes(frame: pd.DataFrame, reserved: tuple[str, ...]) -> pd.DataFr
     return frame.rename(columns=mapping) if mapping else frame
 
 
-def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options: Any) -> Records:
+def normalize_records(
+    frame: pd.DataFrame, kind: str = "pins", *, boundaries: Boundaries | None = None, **column_options: Any
+) -> Records:
     """Apply the reading rules to an in-memory table of field records.
 
     Parameters
@@ -106,6 +109,9 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
         Demonstration-plot pins (หมุด), plot polygons (แปลง) or household lists
         (ครัวเรือน). Households may have no coordinates: they are then placed by the
         sub-district (ตำบล) of their address.
+    boundaries : geoplots.Boundaries, optional
+        Whose national outline decides what is "in Thailand" (:meth:`geoplots.Boundaries.load`);
+        default: the default import, else the box lon 97.3-105.7, lat 5.6-20.5.
     **column_options
         A column name for a role, overriding the header search: ``lat``, ``lon``,
         ``coords`` (one column holding both, e.g. a Kobo geopoint), ``zone`` (UTM zone),
@@ -169,6 +175,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
 
     rows = np.arange(2, n + 2)
     warnings: list[list[RowWarning]] = [[] for _ in range(n)]
+    outline = national_outline(boundaries)
 
     # --- placing --------------------------------------------------------------------
     if geoms is not None:
@@ -190,7 +197,7 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
     out_geom = np.full(n, None, dtype=object)
     if parsed.any():
         idx = np.flatnonzero(parsed)
-        placed = place(a[idx], b[idx], [zones[i] for i in idx] if zones else None)
+        placed = place(a[idx], b[idx], [zones[i] for i in idx] if zones else None, outline=outline)
         for j, i in enumerate(idx):
             warnings[i].extend(placed.warnings[j])
             if placed.status[j] == "ok":
@@ -208,9 +215,9 @@ def normalize_records(frame: pd.DataFrame, kind: str = "pins", **column_options:
         g = geoms.iloc[idx]
         points = g.representative_point()
         px, py = points.x.to_numpy(), points.y.to_numpy()
-        inside = in_thailand(px, py)
+        in_country = inside(px, py, outline)
         for j, i in enumerate(idx):
-            if inside[j]:
+            if in_country[j]:
                 lat[i], lon[i] = py[j], px[j]
                 geom = g.iat[j]
                 if kind != "plots" and geom.geom_type not in ("Point",):

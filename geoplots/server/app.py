@@ -5,11 +5,13 @@
 >>> app = create_app(Settings(db="/tmp/war-room.db"))  # doctest: +SKIP
 
 Routers come from small factories in :mod:`geoplots.server.routers`; shared state (the
-store, the event bus, the rate limiter, the coverage cache) lives on ``app.state``.
+store, the event bus, the boundaries, the rate limiter, the coverage cache) lives on
+``app.state``.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,8 +22,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import geoplots
+from geoplots.boundaries import Boundaries
+from geoplots.errors import NoBoundariesError
 from geoplots.server.auth import RateLimiter
-from geoplots.server.deps import BoundaryCache
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from geoplots.server.routers.coverage import CoverageCache
 from geoplots.server.events import EventBus
@@ -29,6 +32,8 @@ from geoplots.server.settings import Settings
 from geoplots.server.store import Store, open_store
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+log = logging.getLogger("geoplots.server")
 
 
 def vendor_dir() -> Path | None:
@@ -114,8 +119,22 @@ class _TooLarge(Exception):
     pass
 
 
+def _load_boundaries(settings: Settings) -> Boundaries | None:
+    """The boundaries in ``settings.data`` (else ``GEOPLOTS_DATA``, else ``data/boundaries``),
+    or None: the server still starts, and what needs them answers 503."""
+    try:
+        return Boundaries.load(settings.data)
+    except NoBoundariesError as exc:
+        log.warning("%s", exc)
+        return None
+
+
 def create_app(
-    settings: Settings | None = None, *, store: Store | None = None, bus: EventBus | None = None
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    bus: EventBus | None = None,
+    boundaries: Boundaries | None = None,
 ) -> FastAPI:
     """Build the war-room server.
 
@@ -128,6 +147,10 @@ def create_app(
         and closed at shutdown.
     bus : EventBus, optional
         Live-event fan-out; by default the in-process :class:`LocalEventBus`.
+    boundaries : geoplots.Boundaries, optional
+        The boundaries to serve, locate and count on; by default ``settings.data`` is
+        loaded at start-up (``Boundaries.load``), once, like the store. Restart the
+        server after importing new boundaries.
 
     Returns
     -------
@@ -138,6 +161,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if app.state.boundaries is None:
+            app.state.boundaries = _load_boundaries(settings)
         if app.state.store is None:
             app.state.store = open_store(settings.db)
         if app.state.bus is None:
@@ -162,7 +187,7 @@ def create_app(
     app.state.store = store
     app.state.bus = bus
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.boundaries = BoundaryCache(settings.data)
+    app.state.boundaries = boundaries
     app.state.coverage_cache = CoverageCache()
     app.state.map_cache = CoverageCache(max_entries=32)
     app.add_exception_handler(ApiError, api_error_handler)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Annotated, Any
+from typing import Annotated
 
 import geopandas as gpd
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from geoplots.boundaries._store import current_snapshot
-from geoplots.config import data_dir
-from geoplots.groups import INSPECTION_ZONE, inspection_zones
+from geoplots.boundaries import Boundaries
 from geoplots.errors import GeoplotsError
-from geoplots.levels import CODE_LENGTH, Level, parse_level
+from geoplots.levels import Level, parse_level
 from geoplots.server import auth
 from geoplots.server.errors import ApiError
 from geoplots.server.settings import Settings
@@ -85,38 +82,31 @@ def read_zone(request: Request, key: ApiKey | None, zone: str | None) -> str | N
     return zone
 
 
-class BoundaryCache:
-    """Boundaries per level with their inspection zone, loaded once per snapshot."""
-
-    def __init__(self, data: Any = None) -> None:
-        self.root = data_dir(data)
-        self._frames: dict[tuple[str, Level], gpd.GeoDataFrame] = {}
-        self._lock = threading.Lock()
-
-    def snapshot(self) -> str | None:
-        snap = current_snapshot(self.root)
-        return None if snap is None else snap.name
-
-    def get(self, level: Level) -> gpd.GeoDataFrame:
-        """Return the boundaries of ``level`` with an ``inspection_zone`` column (cached)."""
-        from geoplots.boundaries._store import read_level
-
-        key = (str(self.snapshot()), level)
-        with self._lock:
-            frame = self._frames.get(key)
-        if frame is None:
-            frame = read_level(self.root, level)
-            zones = inspection_zones()
-            frame[INSPECTION_ZONE] = zones.group_of(frame["code"].str[: CODE_LENGTH["province"]])
-            frame.sindex  # build the spatial index once, outside requests
-            with self._lock:
-                self._frames = {k: v for k, v in self._frames.items() if k[0] == key[0]}
-                self._frames[key] = frame
-        return frame
+#: Why a request that needs the boundaries cannot be answered (503).
+NO_BOUNDARIES = (
+    "The server has no boundaries: import them (geoplots boundaries import PATH/TO/cod-ab-tha/*.zip "
+    "--dest DIR), point GEOPLOTS_DATA (or --data) at DIR and restart the server."
+)
 
 
-def get_boundaries(request: Request) -> BoundaryCache:
+def get_boundaries(request: Request) -> Boundaries | None:
+    """The boundaries the server loaded at start-up (None when none were imported)."""
     return request.app.state.boundaries
 
 
-BoundariesDep = Annotated[BoundaryCache, Depends(get_boundaries)]
+BoundariesDep = Annotated[Boundaries | None, Depends(get_boundaries)]
+
+
+def require_boundaries(boundaries: Boundaries | None) -> Boundaries:
+    """``boundaries``, or a 503 that says how to give the server some."""
+    if boundaries is None:
+        raise ApiError(503, "no_boundaries", NO_BOUNDARIES)
+    return boundaries
+
+
+def boundary_units(boundaries: Boundaries | None, level: Level) -> gpd.GeoDataFrame:
+    """One level with its ``inspection_zone`` column (shared, read-only), or a 503."""
+    try:
+        return require_boundaries(boundaries).with_zones(level)
+    except GeoplotsError as exc:  # that level was not imported
+        raise ApiError(503, "no_boundaries", str(exc)) from exc

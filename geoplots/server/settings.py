@@ -27,7 +27,7 @@ class Settings(BaseSettings):
 
     db: str = Field("data/geoplots.gpkg", description="SQLite file path, or a postgresql:// URL.")
     data: Path | None = Field(
-        None, description="Boundary data directory (default: the library's, $GEOPLOTS_DATA)."
+        None, description="Boundary data directory, loaded once at start-up (default: data/boundaries)."
     )
     max_body_bytes: int = Field(10 * 1024 * 1024, description="Largest request body accepted (413 above).")
     max_batch_rows: int = Field(10_000, description="Most records in one POST /api/pins (413 above).")

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geoplots.coverage.rules import RULES
 from geoplots.errors import GeoplotsError
-from geoplots.server.deps import ReaderDep, api_level, read_zone
+from geoplots.server.deps import ReaderDep, api_level, read_zone, require_boundaries
 from geoplots.server.errors import ApiError
 
 #: ``rule`` query help, from the rule registry: name, title and the records it counts.
@@ -130,13 +130,13 @@ def _rule_request(rule: str | None, level: str | None, min_count: int | None, ki
 def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt: str, version: int) -> bytes:
     from geoplots.coverage import coverage
 
-    settings, store = app.state.settings, app.state.store
+    store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
     records = store.all_records(kind=kind)  # type: ignore[arg-type]
     if spec is not None:
-        cov = spec.run(records, zone=zone, data=settings.data, **dataclasses.asdict(options))
+        cov = spec.run(records, zone=zone, boundaries=boundaries, **dataclasses.asdict(options))
     else:
         level, min_count = options
-        cov = coverage(records, level=level, min_count=min_count, zone=zone, data=settings.data)
+        cov = coverage(records, level=level, min_count=min_count, zone=zone, boundaries=boundaries)
     units = cov.units
     keep = [c for c in UNIT_COLUMNS if c in units.columns]
     table = json.loads(pd.DataFrame(units[keep]).to_json(orient="records", force_ascii=False, default_handler=str))
@@ -152,7 +152,7 @@ def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt
         body["title_th"], body["title_en"] = spec.title_th, spec.title_en
         body["options"] = json.loads(json.dumps(dataclasses.asdict(options)))
     if fmt == "geojson":
-        from geoplots.layers._simplify import web_geometry
+        from geoplots.layers import web_geometry
 
         light = web_geometry(units, keep)
         body["geojson"] = json.loads(light.to_json(drop_id=True, na="null"))

@@ -19,9 +19,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from geoplots.errors import GeoplotsError
 from geoplots.levels import CODE_LENGTH, Level
-from geoplots.server.deps import BoundariesDep, ReaderDep, SettingsDep, StoreDep, read_zone
+from geoplots.server.deps import BoundariesDep, ReaderDep, SettingsDep, StoreDep, boundary_units, read_zone
 from geoplots.server.errors import ApiError
 from geoplots.server.store.base import frame_features
 
@@ -178,10 +177,7 @@ def router() -> APIRouter:
                 store.query_features, bbox=box, zone=zone, province=province, kind=kind, limit=limit, offset=offset
             )
         else:
-            try:
-                whole = await run_in_threadpool(boundaries.get, level)
-            except GeoplotsError as exc:
-                raise ApiError(503, "no_boundaries", str(exc)) from exc
+            whole = await run_in_threadpool(boundary_units, boundaries, level)
             frame, matched = await run_in_threadpool(_boundary_page, whole, box, zone, province, limit, offset)
             features = await run_in_threadpool(_geojson_features, frame, "code")
         body = {
@@ -211,10 +207,7 @@ def router() -> APIRouter:
             frame = await run_in_threadpool(store.get, int(feature_id))
             id_column = "id"
         else:
-            try:
-                whole = await run_in_threadpool(boundaries.get, level)
-            except GeoplotsError as exc:
-                raise ApiError(503, "no_boundaries", str(exc)) from exc
+            whole = await run_in_threadpool(boundary_units, boundaries, level)
             frame = whole[whole["code"] == feature_id]
             id_column = "code"
         if len(frame) == 0:

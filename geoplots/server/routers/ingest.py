@@ -23,10 +23,11 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from geoplots.boundaries import Boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.records import Records
 from geoplots.server import auth
-from geoplots.server.deps import SettingsDep, StoreDep, WriterDep
+from geoplots.server.deps import BoundariesDep, SettingsDep, StoreDep, WriterDep, require_boundaries
 from geoplots.server.errors import ApiError
 from geoplots.server.events import Event
 from geoplots.server.settings import Settings
@@ -133,18 +134,18 @@ def _check_rows(n: int, max_rows: int) -> None:
         )
 
 
-def _read_file(data: bytes, suffix: str, kind: str, options: dict[str, Any]) -> Records:
+def _read_file(data: bytes, suffix: str, kind: str, options: dict[str, Any], boundaries: Boundaries) -> Records:
     from geoplots.readers import read_records
 
     with tempfile.TemporaryDirectory(prefix="geoplots-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
-        return read_records(path, kind=kind, **options)
+        return read_records(path, kind=kind, boundaries=boundaries, **options)
 
 
 def _process(
     frame: pd.DataFrame | None, file: tuple[bytes, str] | None, kind: str, settings: Settings,
-    options: dict[str, Any],
+    options: dict[str, Any], boundaries: Boundaries,
 ) -> Records:
     """Validate and locate: the CPU part of an ingest, run in a worker thread."""
     from geoplots.locate import locate
@@ -152,11 +153,11 @@ def _process(
 
     try:
         if file is None:
-            records = normalize_records(frame, kind=kind, **options)
+            records = normalize_records(frame, kind=kind, boundaries=boundaries, **options)
         else:
-            records = _read_file(*file, kind, options)
+            records = _read_file(*file, kind, options, boundaries)
         _check_rows(records.rows_read, settings.max_batch_rows)
-        return locate(records, tolerance_m=settings.locate_tolerance_m, data=settings.data)
+        return locate(records, tolerance_m=settings.locate_tolerance_m, boundaries=boundaries)
     except (ApiError, GeoplotsError):
         raise
     except (ValueError, TypeError, KeyError, IndexError, UnicodeError, OverflowError) as exc:
@@ -205,6 +206,7 @@ def router() -> APIRouter:
         key: WriterDep,
         store: StoreDep,
         settings: SettingsDep,
+        boundaries: BoundariesDep,
         kind: Literal["pins", "plots", "households"] = Query("pins", description="What the records are"),
         yes_no: list[str] = Query(
             [], max_length=100, description="Yes/no columns to read as booleans (มี/ไม่มี, ✓, 1/0), e.g. has_garden"
@@ -246,7 +248,8 @@ def router() -> APIRouter:
             )
         try:
             located = await run_in_threadpool(
-                _process, frame, file, kind, settings, {"yes_no": yes_no} if yes_no else {}
+                _process, frame, file, kind, settings, {"yes_no": yes_no} if yes_no else {},
+                require_boundaries(boundaries),
             )
         except GeoplotsError as exc:
             raise ApiError(422, "invalid_input", str(exc)) from exc

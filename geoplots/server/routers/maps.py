@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from geoplots.server.deps import ReaderDep, api_level, read_zone
+from geoplots.server.deps import ReaderDep, api_level, read_zone, require_boundaries
 
 
 def _render(app: Any, level: str, zone: str | None, province: str | None, offline: bool | str) -> bytes:
@@ -20,10 +20,10 @@ def _render(app: Any, level: str, zone: str | None, province: str | None, offlin
     from geoplots.maps import map as make_map
     from geoplots.maps import to_html
 
-    settings, store = app.state.settings, app.state.store
+    store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
     records = store.all_records(kind="pins")
-    cov = coverage(records, level=level, zone=zone, data=settings.data)
-    m = make_map(cov, records, zone=zone, province=province, offline=offline, data=settings.data)
+    cov = coverage(records, level=level, zone=zone, boundaries=boundaries)
+    m = make_map(cov, records, zone=zone, province=province, offline=offline, boundaries=boundaries)
     return to_html(m).encode("utf-8")
 
 

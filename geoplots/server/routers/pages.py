@@ -57,7 +57,7 @@ def router() -> APIRouter:
             "store": store.url.split("://", 1)[0],
             "version": version,
             "records": count,
-            "boundaries": boundaries.snapshot(),
+            "boundaries": None if boundaries is None else boundaries.snapshot,
         }
 
     return r
