@@ -57,7 +57,9 @@ def read_records(path: str | os.PathLike[str], kind: str = "pins", **column_opti
         See :func:`normalize_records`.
     **column_options
         Column names overriding the header search (``lat="พิกัด Y"``, ``id="รหัส"``, ...),
-        ``yes_no=[...]``, and for workbooks/GeoPackages ``sheet=``/``layer=``.
+        ``yes_no=[...]``, for workbooks/GeoPackages ``sheet=``/``layer=``, and the limits
+        of :func:`read_table`: ``max_rows=`` (none by default; the server passes its batch
+        limit) and ``max_unpacked_bytes=``.
 
     Returns
     -------
@@ -67,7 +69,9 @@ def read_records(path: str | os.PathLike[str], kind: str = "pins", **column_opti
     Raises
     ------
     GeoplotsError
-        Unknown extension, empty file, no coordinate column, unknown column option.
+        Unknown extension, empty file, no coordinate column, unknown column option;
+        :class:`~geoplots.errors.FileContentError` for a file that is not what its name
+        says, :class:`~geoplots.errors.TooManyRowsError` past ``max_rows``.
 
     Examples
     --------
@@ -76,7 +80,7 @@ def read_records(path: str | os.PathLike[str], kind: str = "pins", **column_opti
     >>> rec.summary()["rejected_by_reason"]  # doctest: +SKIP
     {'duplicate_id': 1, 'outside_thailand': 2}
     """
-    sheet = column_options.pop("sheet", None)
-    layer = column_options.pop("layer", None)
-    frame = read_table(path, sheet=sheet, layer=layer)
+    file_options = {k: column_options.pop(k) for k in ("sheet", "layer", "max_rows", "max_unpacked_bytes")
+                    if k in column_options}
+    frame = read_table(path, **file_options)
     return normalize_records(frame, kind=kind, **column_options)

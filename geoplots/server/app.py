@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import geoplots
+from geoplots.readers._spatial import protect_file
 from geoplots.server.auth import RateLimiter
 from geoplots.server.deps import BoundaryCache
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
@@ -140,6 +141,9 @@ def create_app(
     async def lifespan(app: FastAPI):
         if app.state.store is None:
             app.state.store = open_store(settings.db)
+        # No reader in this process may open the store's file: a second SQLite library breaks its locks.
+        store_file = getattr(app.state.store, "path", None)
+        release = protect_file(store_file) if store_file is not None else (lambda: None)
         if app.state.bus is None:
             app.state.bus = app.state.store.event_bus()
         await app.state.bus.start()
@@ -147,6 +151,7 @@ def create_app(
             yield
         finally:
             await app.state.bus.stop()
+            release()
             if own_store:
                 app.state.store.close()
 
