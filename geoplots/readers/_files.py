@@ -167,14 +167,20 @@ def read_table(
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, KeyError) as exc:
         raise GeoplotsError(
-            f"Cannot read {path.name}: {exc}. Check that it is a {path.suffix.lower()} file saved from its program."
+            f"Cannot read {path.name}: {_named(exc, path)}. Check that it is a {path.suffix.lower()} file saved "
+            "from its program."
         ) from exc
     except Exception as exc:  # pyogrio/openpyxl/zipfile raise their own types for damaged files
-        raise GeoplotsError(f"Cannot read {path.name}: {exc}") from exc
+        raise GeoplotsError(f"Cannot read {path.name}: {_named(exc, path)}") from exc
     frame = _trim_trailing_blank_rows(frame)
     if len(frame.columns) == 0:
         raise GeoplotsError(f"{path.name} has no header row: the first row must name the columns.")
     return frame
+
+
+def _named(exc: Exception, path: Path) -> str:
+    """The library's message with the file's name for its full path (a server's temporary directory)."""
+    return str(exc).replace(str(path), path.name)
 
 
 def _local_file(path: str | os.PathLike[str]) -> Path:

@@ -11,6 +11,7 @@ cells and the usual NA texts as NaN.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zipfile
 from collections.abc import Iterator
@@ -48,11 +49,11 @@ def read_xlsx(
         more than a quarter of it; a :class:`TooManyRowsError` past ``max_rows``.
     """
     _check_archive(path, max_unpacked_bytes)
-    rows = _stream_sheet(path, 0 if sheet is None else sheet)
-    header = next(rows, None)
-    if header is None:
-        return pd.DataFrame()
-    data = [_trimmed(header)] + [_trimmed(row) for row in take_rows(rows, path.name, max_rows)]
+    with contextlib.closing(_stream_sheet(path, 0 if sheet is None else sheet)) as rows:
+        header = next(rows, None)
+        if header is None:
+            return pd.DataFrame()
+        data = [_trimmed(header)] + [_trimmed(row) for row in take_rows(rows, path.name, max_rows)]
     width = max(len(row) for row in data)
     data = [row + [""] * (width - len(row)) for row in data]
     from pandas.io.parsers import TextParser

@@ -4,8 +4,8 @@ One record (a JSON object), a batch (a JSON array, or a GeoJSON FeatureCollectio
 plots with polygons), or a file upload (CSV/XLSX/GeoJSON/GeoPackage/KML, as
 ``multipart/form-data`` field ``file`` or as the raw body with its content type). A file
 is read only by the reader its name (or content type) names, within the row and size
-limits, so a disguised file is a 415 and a too-long one a 413 before it is all read. Rows go through the same
-rules as ``geoplots check`` (:func:`geoplots.readers.normalize_records`) and the join
+limits: a disguised file is a 415, a too-long one a 413 before it is all read. Rows go
+through the same rules as ``geoplots check`` (:func:`geoplots.readers.normalize_records`) and the join
 (:func:`geoplots.locate`); the accepted rows are stored in one transaction and the
 answer lists every row's outcome. A batch with no valid row is a 422 with the same list.
 """
@@ -152,8 +152,7 @@ def _file_error(exc: GeoplotsError, settings: Settings) -> ApiError:
     """413 for a file over a limit, 415 for one that is not what its type says, else 422."""
     message = str(exc)
     if isinstance(exc, TooManyRowsError):
-        return ApiError(413, "too_many_rows", message + " Split it into smaller batches.",
-                        max_batch_rows=settings.max_batch_rows)
+        return ApiError(413, "too_many_rows", message, max_batch_rows=settings.max_batch_rows)
     if isinstance(exc, InputTooLargeError):
         return ApiError(413, "file_too_large", message, max_unpacked_bytes=settings.max_unpacked_bytes)
     if isinstance(exc, FileContentError):
