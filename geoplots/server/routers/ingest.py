@@ -5,9 +5,10 @@ plots with polygons), or a file upload (CSV/XLSX/GeoJSON/GeoPackage/KML, as
 ``multipart/form-data`` field ``file`` or as the raw body with its content type). A file
 is read only by the reader its name (or content type) names, within the row and size
 limits: a disguised file is a 415, a too-long one a 413 before it is all read. Rows go
-through the same rules as ``geoplots check`` (:func:`geoplots.readers.normalize_records`) and the join
-(:func:`geoplots.locate`); the accepted rows are stored in one transaction and the
-answer lists every row's outcome. A batch with no valid row is a 422 with the same list.
+through the same rules as ``geoplots check`` (:func:`geoplots.readers.normalize_records`)
+and the join (:func:`geoplots.locate`); the accepted rows are stored in one transaction
+and the answer lists every row's outcome. A batch with no valid row is a 422 with the
+same list.
 """
 
 from __future__ import annotations
