@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["_address", "_area", "_columns", "_coords", "_dates", "_files", "_normalize", "_yesno"]
+MODULES = ["_address", "_area", "_columns", "_coords", "_dates", "_files", "_limits", "_normalize", "_yesno"]
 
 
 @pytest.mark.parametrize("name", MODULES)

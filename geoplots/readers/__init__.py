@@ -20,6 +20,7 @@ from geoplots.readers._coords import THAILAND_BOX, in_thailand, parse_coordinate
 from geoplots.readers._dates import parse_date
 from geoplots.readers._files import read_table
 from geoplots.readers._normalize import KINDS, normalize_records
+from geoplots.readers._spatial import protect_file
 from geoplots.readers._yesno import parse_yes_no
 from geoplots.records import Records
 
@@ -37,6 +38,7 @@ __all__ = [
     "parse_pair",
     "parse_yes_no",
     "polygon_area_m2",
+    "protect_file",
     "rai_ngan_wa",
     "read_records",
     "read_table",
@@ -62,7 +64,9 @@ def read_records(
         Whose national outline decides what is "in Thailand"; see :func:`normalize_records`.
     **column_options
         Column names overriding the header search (``lat="พิกัด Y"``, ``id="รหัส"``, ...),
-        ``yes_no=[...]``, and for workbooks/GeoPackages ``sheet=``/``layer=``.
+        ``yes_no=[...]``, for workbooks/GeoPackages ``sheet=``/``layer=``, and the limits
+        of :func:`read_table`: ``max_rows=`` (none by default; the server passes its batch
+        limit) and ``max_unpacked_bytes=``.
 
     Returns
     -------
@@ -72,7 +76,9 @@ def read_records(
     Raises
     ------
     GeoplotsError
-        Unknown extension, empty file, no coordinate column, unknown column option.
+        Unknown extension, empty file, no coordinate column, unknown column option;
+        :class:`~geoplots.errors.FileContentError` for a file that is not what its name
+        says, :class:`~geoplots.errors.TooManyRowsError` past ``max_rows``.
 
     Examples
     --------
@@ -81,7 +87,7 @@ def read_records(
     >>> rec.summary()["rejected_by_reason"]  # doctest: +SKIP
     {'duplicate_id': 1, 'outside_thailand': 2}
     """
-    sheet = column_options.pop("sheet", None)
-    layer = column_options.pop("layer", None)
-    frame = read_table(path, sheet=sheet, layer=layer)
+    file_options = {k: column_options.pop(k) for k in ("sheet", "layer", "max_rows", "max_unpacked_bytes")
+                    if k in column_options}
+    frame = read_table(path, **file_options)
     return normalize_records(frame, kind=kind, boundaries=boundaries, **column_options)

@@ -3,7 +3,9 @@
 CSV (UTF-8, UTF-8 with BOM, TIS-620/cp874 as Thai Excel saves it; comma, semicolon
 or tab separated as Kobo/ODK and Google Sheets export), XLSX (first sheet unless
 named), GeoJSON, GeoPackage (its only layer, or the one named) and KML from Google
-Earth (every folder, each row tagged with its folder in ``kml_folder``).
+Earth (every folder, each row tagged with its folder in ``kml_folder``). Each is opened
+only by the reader its suffix names, and limits (rows, unpacked bytes) are enforced while
+reading.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from geoplots.errors import GeoplotsError
+from geoplots.errors import FileContentError, GeoplotsError
+from geoplots.readers._limits import check_width, take_rows
+from geoplots.readers._spatial import read_geojson, read_geopackage, read_kml
 from geoplots.readers._text import is_blank
+from geoplots.readers._xlsx import MAX_UNPACKED_BYTES, read_xlsx
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -83,24 +89,32 @@ def _header_names(cells: list[str]) -> list[str]:
     return names
 
 
-def read_csv_text(text: str, name: str = "the file") -> pd.DataFrame:
+def read_csv_text(text: str, name: str = "the file", *, max_rows: int | None = None) -> pd.DataFrame:
     r"""Read CSV text with every cell as a string (blank cells as NA), blank rows kept.
 
     A row with more cells than the header is an error naming the row (pandas would
     silently shift or drop cells); extra cells that are empty (trailing commas) are dropped.
+    With ``max_rows``, reading stops at the first row over it (:class:`TooManyRowsError`).
 
     Examples
     --------
     >>> read_csv_text("ละติจูด,ลองจิจูด\n16.43,102.83,\n").to_dict("list")
     {'ละติจูด': ['16.43'], 'ลองจิจูด': ['102.83']}
     """
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text)))
-    if not rows:
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
+    first = next(rows, None)
+    if first is None:
         return pd.DataFrame()
-    header = _header_names(rows[0])
-    width = len(header)
-    cells: list[list[str | None]] = []
-    for number, row in enumerate(rows[1:], start=2):
+    header = _header_names(first)
+    width = check_width(len(header), name)
+    body = take_rows(_fitted_rows(rows, width, name), name, max_rows)
+    cells = [row + [None] * (width - len(row)) for row in body]
+    return pd.DataFrame(cells, columns=header, dtype="str")
+
+
+def _fitted_rows(rows: Iterator[list[str]], width: int, name: str) -> Iterator[list[str | None]]:
+    """Rows cut to the header's width (only empty cells may be cut), blank cells as None."""
+    for number, row in enumerate(rows, start=2):
         if len(row) > width:
             if any(c.strip() for c in row[width:]):
                 raise GeoplotsError(
@@ -109,43 +123,76 @@ def read_csv_text(text: str, name: str = "the file") -> pd.DataFrame:
                     "Excel or Google Sheets, which quote such cells."
                 )
             row = row[:width]
-        cells.append([c if c.strip() else None for c in row] + [None] * (width - len(row)))
-    return pd.DataFrame(cells, columns=header, dtype="str")
+        yield [c if c.strip() else None for c in row]
 
 
-def _read_spatial(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    """One layer; for KML all folders (staff draw plots in several); else an error if several."""
-    import pyogrio
-
-    if layer is not None:
-        return gpd.read_file(path, layer=layer)
-    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-    if len(layers) <= 1:
-        return gpd.read_file(path)
-    if path.suffix.lower() == ".kml":
-        parts = [gpd.read_file(path, layer=name).assign(kml_folder=name) for name in layers]
-        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
-    raise GeoplotsError(
-        f"{path.name} has {len(layers)} layers ({', '.join(layers)}): name the one to read with --layer "
-        "(layer= in Python)."
-    )
-
-
-def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None, layer: str | None = None) -> pd.DataFrame:
-    """Read a records file into a DataFrame (GeoDataFrame for GeoJSON/GeoPackage).
+def read_table(
+    path: str | os.PathLike[str], *, sheet: str | int | None = None, layer: str | None = None,
+    max_rows: int | None = None, max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+) -> pd.DataFrame:
+    """Read a records file into a DataFrame (GeoDataFrame for GeoJSON/GeoPackage/KML).
 
     CSV cells are read as text so codes keep their leading zeros; XLSX cells keep
     their Excel types. Empty rows at the end are dropped (they are not records);
-    empty rows in between are kept so row numbers match the spreadsheet.
+    empty rows in between are kept so row numbers match the spreadsheet. Each type is
+    opened only by its own reader (see :mod:`geoplots.readers._spatial`): a file whose
+    content is another type is refused, whatever GDAL could make of it.
+
+    Parameters
+    ----------
+    path : path
+        A local file (no ``/vsi…`` path, no URL).
+    sheet, layer : optional
+        The workbook sheet (name or index; the first by default), the GeoPackage layer
+        or KML folder.
+    max_rows : int, optional
+        Most rows read, header excluded; reading stops at the first row over it.
+        ``None`` (the default) reads every row.
+    max_unpacked_bytes : int
+        Most bytes an XLSX zip may unpack to (256 MB by default).
 
     Raises
     ------
     GeoplotsError
         Unknown extension, missing or empty file, unreadable content.
+    FileContentError
+        Content that is not what the name says (a disguised file), or a live database.
+    TooManyRowsError, InputTooLargeError
+        Over ``max_rows``, or over the unpacked size or the cell limits.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
+    path = _local_file(path)
+    try:
+        frame = _read_by_type(path, sheet, layer, max_rows, max_unpacked_bytes)
+    except GeoplotsError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, KeyError) as exc:
+        raise GeoplotsError(
+            f"Cannot read {path.name}: {_named(exc, path)}. Check that it is a {path.suffix.lower()} file saved "
+            "from its program."
+        ) from exc
+    except Exception as exc:  # pyogrio/openpyxl/zipfile raise their own types for damaged files
+        raise GeoplotsError(f"Cannot read {path.name}: {_named(exc, path)}") from exc
+    frame = _trim_trailing_blank_rows(frame)
+    if len(frame.columns) == 0:
+        raise GeoplotsError(f"{path.name} has no header row: the first row must name the columns.")
+    return frame
+
+
+def _named(exc: Exception, path: Path) -> str:
+    """The library's message with the file's name for its full path (a server's temporary directory)."""
+    return str(exc).replace(str(path), path.name)
+
+
+def _local_file(path: str | os.PathLike[str]) -> Path:
+    """The path of an existing, non-empty local file with a suffix geoplots reads."""
+    raw = os.fspath(path)
+    if raw.startswith("/vsi") or "://" in raw:
+        raise FileContentError(
+            f"{raw} is not a local file: geoplots reads files on this computer only (no /vsi… paths, no URLs). "
+            "Download the file first."
+        )
+    path = Path(raw)
+    if path.suffix.lower() not in SUFFIXES:
         raise GeoplotsError(
             f"Cannot read {path.name}: use a .csv, .xlsx, .geojson, .gpkg or .kml file "
             "(save other spreadsheets from Excel or Google Sheets as CSV or XLSX)."
@@ -154,27 +201,27 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | int | None = None, 
         raise GeoplotsError(f"File not found: {path}")
     if path.stat().st_size == 0:
         raise GeoplotsError(f"{path.name} is empty: export the sheet again with its header row.")
-    try:
-        if suffix in TABLE_SUFFIXES:
-            text, _ = decode(path.read_bytes())
-            if not text.strip():
-                raise GeoplotsError(f"{path.name} is empty: export the sheet again with its header row.")
-            frame = read_csv_text(text, path.name)
-        elif suffix in EXCEL_SUFFIXES:
-            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
-        else:
-            frame = _read_spatial(path, layer)
-            if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-                frame = frame.to_crs(4326)
-    except GeoplotsError:
-        raise
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, KeyError) as exc:
-        raise GeoplotsError(
-            f"Cannot read {path.name}: {exc}. Check that it is a {suffix} file saved from its program."
-        ) from exc
-    except Exception as exc:  # pyogrio/openpyxl raise their own types for damaged files
-        raise GeoplotsError(f"Cannot read {path.name}: {exc}") from exc
-    frame = _trim_trailing_blank_rows(frame)
-    if len(frame.columns) == 0:
-        raise GeoplotsError(f"{path.name} has no header row: the first row must name the columns.")
+    return path.absolute()
+
+
+def _read_by_type(
+    path: Path, sheet: str | int | None, layer: str | None, max_rows: int | None, max_unpacked_bytes: int
+) -> pd.DataFrame:
+    """Hand the file to the one reader its suffix names."""
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        text, _ = decode(path.read_bytes())
+        if not text.strip():
+            raise GeoplotsError(f"{path.name} is empty: export the sheet again with its header row.")
+        return read_csv_text(text, path.name, max_rows=max_rows)
+    if suffix in EXCEL_SUFFIXES:
+        return read_xlsx(path, sheet, max_rows=max_rows, max_unpacked_bytes=max_unpacked_bytes)
+    if suffix == ".gpkg":
+        frame = read_geopackage(path, layer, max_rows)
+    elif suffix == ".kml":
+        frame = read_kml(path, layer, max_rows)
+    else:
+        frame = read_geojson(path, max_rows)
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs(4326)
     return frame

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import geoplots
 from geoplots.boundaries import Boundaries
 from geoplots.errors import NoBoundariesError
+from geoplots.readers import protect_file
 from geoplots.server.auth import RateLimiter
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from geoplots.server.routers.coverage import CoverageCache
@@ -165,6 +166,9 @@ def create_app(
             app.state.boundaries = _load_boundaries(settings)
         if app.state.store is None:
             app.state.store = open_store(settings.db)
+        # No reader in this process may open the store's file: a second SQLite library breaks its locks.
+        store_file = getattr(app.state.store, "path", None)
+        release = protect_file(store_file) if store_file is not None else (lambda: None)
         if app.state.bus is None:
             app.state.bus = app.state.store.event_bus()
         await app.state.bus.start()
@@ -172,6 +176,7 @@ def create_app(
             yield
         finally:
             await app.state.bus.stop()
+            release()
             if own_store:
                 app.state.store.close()
 

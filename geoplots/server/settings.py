@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(10 * 1024 * 1024, description="Largest request body accepted (413 above).")
     max_batch_rows: int = Field(10_000, description="Most records in one POST /api/pins (413 above).")
+    max_unpacked_bytes: int = Field(
+        64 * 1024 * 1024, description="Most bytes an uploaded XLSX may unpack to (413 above)."
+    )
     rate_limit_per_minute: int = Field(
         120, description="Requests per API key per minute (429 above); 0 turns the limit off."
     )

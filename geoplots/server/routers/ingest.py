@@ -1,11 +1,14 @@
 """``POST /api/pins``: field records in over HTTP, validated, located, stored atomically.
 
 One record (a JSON object), a batch (a JSON array, or a GeoJSON FeatureCollection for
-plots with polygons), or a file upload (CSV/XLSX/GeoJSON, as ``multipart/form-data``
-field ``file`` or as the raw body with its content type). Rows go through the same
-rules as ``geoplots check`` (:func:`geoplots.readers.normalize_records`) and the join
-(:func:`geoplots.locate`); the accepted rows are stored in one transaction and the
-answer lists every row's outcome. A batch with no valid row is a 422 with the same list.
+plots with polygons), or a file upload (CSV/XLSX/GeoJSON/GeoPackage/KML, as
+``multipart/form-data`` field ``file`` or as the raw body with its content type). A file
+is read only by the reader its name (or content type) names, within the row and size
+limits: a disguised file is a 415, a too-long one a 413 before it is all read. Rows go
+through the same rules as ``geoplots check`` (:func:`geoplots.readers.normalize_records`)
+and the join (:func:`geoplots.locate`); the accepted rows are stored in one transaction
+and the answer lists every row's outcome. A batch with no valid row is a 422 with the
+same list.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from geoplots.boundaries import Boundaries
-from geoplots.errors import GeoplotsError
+from geoplots.errors import FileContentError, GeoplotsError, InputTooLargeError, TooManyRowsError
 from geoplots.records import Records
 from geoplots.server import auth
 from geoplots.server.deps import BoundariesDep, SettingsDep, StoreDep, WriterDep, require_boundaries
@@ -39,8 +42,10 @@ _FILE_TYPES = {
     "text/csv": ".csv",
     "application/csv": ".csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/geopackage+sqlite3": ".gpkg",
+    "application/vnd.google-earth.kml+xml": ".kml",
 }
-_UPLOAD_SUFFIXES = {".csv", ".xlsx", ".geojson", ".json", ".gpkg"}
+_UPLOAD_SUFFIXES = {".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml"}
 
 #: Located columns echoed back for each accepted row.
 _ECHO = ["record_id", "subdistrict_code", "district_code", "province_code", "inspection_zone", "match",
@@ -134,13 +139,28 @@ def _check_rows(n: int, max_rows: int) -> None:
         )
 
 
-def _read_file(data: bytes, suffix: str, kind: str, options: dict[str, Any], boundaries: Boundaries) -> Records:
+def _read_file(data: bytes, suffix: str, kind: str, options: dict[str, Any], settings: Settings,
+               boundaries: Boundaries) -> Records:
+    """Read an upload by its declared type alone, stopping at the batch limits."""
     from geoplots.readers import read_records
 
     with tempfile.TemporaryDirectory(prefix="geoplots-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
-        return read_records(path, kind=kind, boundaries=boundaries, **options)
+        return read_records(path, kind=kind, boundaries=boundaries, max_rows=settings.max_batch_rows,
+                            max_unpacked_bytes=settings.max_unpacked_bytes, **options)
+
+
+def _file_error(exc: GeoplotsError, settings: Settings) -> ApiError:
+    """413 for a file over a limit, 415 for one that is not what its type says, else 422."""
+    message = str(exc)
+    if isinstance(exc, TooManyRowsError):
+        return ApiError(413, "too_many_rows", message, max_batch_rows=settings.max_batch_rows)
+    if isinstance(exc, InputTooLargeError):
+        return ApiError(413, "file_too_large", message, max_unpacked_bytes=settings.max_unpacked_bytes)
+    if isinstance(exc, FileContentError):
+        return ApiError(415, "unsupported_file_content", message)
+    return ApiError(422, "invalid_input", message)
 
 
 def _process(
@@ -155,7 +175,7 @@ def _process(
         if file is None:
             records = normalize_records(frame, kind=kind, boundaries=boundaries, **options)
         else:
-            records = _read_file(*file, kind, options, boundaries)
+            records = _read_file(*file, kind, options, settings, boundaries)
         _check_rows(records.rows_read, settings.max_batch_rows)
         return locate(records, tolerance_m=settings.locate_tolerance_m, boundaries=boundaries)
     except (ApiError, GeoplotsError):
@@ -189,14 +209,14 @@ def router() -> APIRouter:
     @r.post(
         "/api/pins",
         status_code=201,
-        summary="Send field records (one, a batch, or a CSV/XLSX file); stored atomically",
+        summary="Send field records (one, a batch, or a CSV/XLSX/GeoJSON/GeoPackage/KML file); stored atomically",
         openapi_extra={"requestBody": _REQUEST_BODY},
         responses={
             201: {"description": "Stored; per-row outcome (accepted with warnings, rejected with reason)"},
             401: {"description": "No or unknown API key"},
             403: {"description": "Key's role or zone does not allow this"},
-            413: {"description": "Body or batch too large"},
-            415: {"description": "Unsupported content type"},
+            413: {"description": "Body, batch or unpacked file too large"},
+            415: {"description": "Unsupported content type, or a file whose content is not its declared type"},
             422: {"description": "No valid row, or unreadable input; per-row detail"},
             429: {"description": "Rate limit"},
         },
@@ -228,7 +248,7 @@ def router() -> APIRouter:
             if suffix not in _UPLOAD_SUFFIXES:
                 raise ApiError(
                     422, "unsupported_file", f"Files of type {suffix or '(none)'!r} are not read. Send "
-                    ".csv, .xlsx, .geojson or .gpkg.",
+                    ".csv, .xlsx, .geojson, .gpkg or .kml.",
                 )
             file = (await upload.read(), suffix)
         elif ctype in _FILE_TYPES:
@@ -244,7 +264,7 @@ def router() -> APIRouter:
         else:
             raise ApiError(
                 415, "unsupported_media_type", f"Content type {ctype!r} is not read. Send application/json, "
-                "text/csv, an XLSX file, or a multipart/form-data upload in field 'file'.",
+                "text/csv, an XLSX, GeoPackage or KML file, or a multipart/form-data upload in field 'file'.",
             )
         try:
             located = await run_in_threadpool(
@@ -252,7 +272,7 @@ def router() -> APIRouter:
                 require_boundaries(boundaries),
             )
         except GeoplotsError as exc:
-            raise ApiError(422, "invalid_input", str(exc)) from exc
+            raise _file_error(exc, settings) from exc
         _check_scope(key, located)
         result = None
         if len(located.accepted):
