@@ -17,16 +17,18 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import geoplots
-from geoplots.server.auth import RateLimiter
 from geoplots.server.deps import BoundaryCache
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from geoplots.server.routers.coverage import CoverageCache
 from geoplots.server.events import EventBus
+from geoplots.server.ratelimit import RateLimits
 from geoplots.server.settings import Settings
 from geoplots.server.store import Store, open_store
+from geoplots.server.zones import ZoneShapes
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -147,6 +149,7 @@ def create_app(
             yield
         finally:
             await app.state.bus.stop()
+            app.state.limiter.close()
             if own_store:
                 app.state.store.close()
 
@@ -161,14 +164,18 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.bus = bus
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.limiter = RateLimits.for_settings(settings)
     app.state.boundaries = BoundaryCache(settings.data)
+    app.state.zone_shapes = ZoneShapes(app.state.boundaries)
     app.state.coverage_cache = CoverageCache()
     app.state.map_cache = CoverageCache(max_entries=32)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.host_names != ["*"]:
+        # A Host header outside the list is a 400 (DNS rebinding, forged links).
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names)
 
     from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
 

@@ -33,6 +33,7 @@ from geoplots.server.store.base import (
     ApiKey,
     BatchResult,
     Kind,
+    OutsideZoneError,
     Page,
     Role,
     Store,
@@ -232,7 +233,8 @@ class SQLiteStore(Store):
 
     # -- records ----------------------------------------------------------------
     def add_records(
-        self, records: gpd.GeoDataFrame, *, kind: Kind = "pins", key_id: int | None = None
+        self, records: gpd.GeoDataFrame, *, kind: Kind = "pins", key_id: int | None = None,
+        zone: str | None = None,
     ) -> BatchResult:
         missing = [c for c in REQUIRED_COLUMNS if c not in records.columns]
         if missing:
@@ -253,18 +255,19 @@ class SQLiteStore(Store):
         conn = self._conn()
         ids: list[int] = []
         replaced: list[bool] = []
+        outside: list[tuple[str, str | None]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
             for blob, row, b in zip(blobs, rows, bounds):
                 existed = False
                 rid = row[_TYPED.index("record_id")]
                 if rid is not None:
-                    existed = (
-                        conn.execute(
-                            "SELECT 1 FROM records WHERE kind=? AND record_id=?", (kind, rid)
-                        ).fetchone()
-                        is not None
-                    )
+                    stored = conn.execute(
+                        "SELECT inspection_zone FROM records WHERE kind=? AND record_id=?", (kind, rid)
+                    ).fetchone()
+                    existed = stored is not None
+                    if existed and zone is not None and stored[0] != zone:
+                        outside.append((rid, stored[0]))
                 (new_id,) = conn.execute(sql, (blob, *row)).fetchone()
                 if blob is not None and not np.isnan(b[0]):
                     conn.execute(
@@ -275,6 +278,8 @@ class SQLiteStore(Store):
                     conn.execute("DELETE FROM records_rtree WHERE id=?", (new_id,))
                 ids.append(int(new_id))
                 replaced.append(existed)
+            if outside:  # checked under the write lock: no other batch can move them meanwhile
+                raise OutsideZoneError(str(zone), [r for r, _ in outside], [z for _, z in outside])
             conn.execute("UPDATE meta SET value = value + 1 WHERE key='version'")
             (version,) = conn.execute("SELECT value FROM meta WHERE key='version'").fetchone()
             conn.execute(
