@@ -96,7 +96,7 @@ def test_zone_key_cannot_overwrite_another_zones_record(api):
     assert res.status_code == 403, res.text
     body = res.json()
     assert body["error"] == "outside_scope" and body["key_zone"] == "12"
-    assert body["records"] == [{"record_id": theirs[0]["id"], "inspection_zone": "1"}]
+    assert body["records"] == [{"record_id": theirs[0]["id"]}]
     after = api.get(f"/collections/pins/items/{stored.json()['rows'][0]['id']}").json()
     assert after == before and api.store.version() == version and api.store.count() == 1
     # the zone key still corrects its own records
@@ -189,6 +189,36 @@ def test_zone_key_cannot_store_a_plot_mostly_outside_its_zone(api):
     assert api.store.count() == 0
     # the point that locates it is in zone 12: an unscoped editor stores it there
     ok = api.post("/api/pins?kind=plots", json=straddling, headers=bearer(api.keys.editor))
+    assert ok.status_code == 201 and ok.json()["rows"][0]["inspection_zone"] == "12"
+
+
+def _plot_on_the_zone_border() -> tuple[dict, float]:
+    """One 400 m square on the border of zones 12 and 13 (Khon Kaen, Chaiyaphum) with 55-80 % of it in zone 12, and
+    the share in zone 13 (measured here in degrees, close enough at this size)."""
+    import geoplots
+
+    units = geoplots.boundaries("subdistrict")
+    units = units[units["code"].str[:2].isin(["40", "36"])]  # Khon Kaen (zone 12), Chaiyaphum (zone 13)
+    zone = inspection_zones().group_of(units["code"]).astype(str)
+    twelve = shapely.union_all(units.geometry[zone == "12"].values)
+    thirteen = shapely.union_all(units.geometry[zone == "13"].values)
+    border = shapely.intersection(twelve.boundary, thirteen.buffer(0.001))  # where the two meet
+    for x, y in shapely.get_coordinates(border)[::5]:
+        square = _square(x, y, 400, 400)
+        inside = shapely.intersection(square, twelve).area / square.area
+        if 0.55 < inside < 0.8 and twelve.contains(shapely.point_on_surface(square)):
+            share = shapely.intersection(square, thirteen).area / square.area
+            return {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "PL-B"},
+                    "geometry": json.loads(shapely.to_geojson(square))}]}, share
+    raise AssertionError("no border point found")
+
+
+def test_zone_key_cannot_store_a_plot_across_the_zone_border(api):
+    plot, share = _plot_on_the_zone_border()
+    res = api.post("/api/pins?kind=plots", json=plot, headers=bearer(api.keys.editor12))
+    assert res.status_code == 403, res.text
+    assert res.json()["plots"][0]["share_outside"] == pytest.approx(share, abs=0.02)
+    ok = api.post("/api/pins?kind=plots", json=plot, headers=bearer(api.keys.editor))
     assert ok.status_code == 201 and ok.json()["rows"][0]["inspection_zone"] == "12"
 
 

@@ -28,7 +28,6 @@ from geoplots.server.events import EventBus
 from geoplots.server.ratelimit import RateLimits
 from geoplots.server.settings import Settings
 from geoplots.server.store import Store, open_store
-from geoplots.server.zones import ZoneShapes
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -166,7 +165,6 @@ def create_app(
     app.state.bus = bus
     app.state.limiter = RateLimits.for_settings(settings)
     app.state.boundaries = BoundaryCache(settings.data)
-    app.state.zone_shapes = ZoneShapes(app.state.boundaries)
     app.state.coverage_cache = CoverageCache()
     app.state.map_cache = CoverageCache(max_entries=32)
     app.add_exception_handler(ApiError, api_error_handler)

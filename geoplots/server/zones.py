@@ -1,17 +1,16 @@
-"""How much of a plot lies in an inspection zone (เขตตรวจราชการ): the zone rule for plots.
+"""How much of a plot lies in other inspection zones (เขตตรวจราชการ): the zone rule for plots.
 
 A key limited to a zone may store a plot (แปลง โคก หนอง นา) only when the plot's area lies
 in that zone. The point that places a plot (:func:`geoplots.locate`) is one point inside
 it, and a MultiPolygon can have most of its area in another zone, so the area itself is
-measured: the part of each polygon outside the union of the zone's provinces, in m², in
-the UTM zone (47N/48N) of the polygon, as :func:`geoplots.readers._area.polygon_area_m2`
-measures plots.
+measured: the part of each polygon that lies in sub-districts of other zones — the same
+boundaries :func:`geoplots.locate` places records in — in m², in the UTM zone (47N/48N) of
+the polygon, as :func:`geoplots.readers._area.polygon_area_m2` measures plots. Area outside
+every sub-district (across the national border, offshore) belongs to no other zone; the
+plot's own point already passed the locate tolerance.
 """
 
 from __future__ import annotations
-
-import threading
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,48 +23,18 @@ from geoplots.readers._area import utm_zone
 POLYGONAL = ("Polygon", "MultiPolygon")
 
 
-class ZoneShapes:
-    """The outline of each inspection zone (the union of its provinces), made once per
-    boundary snapshot.
-
-    Parameters
-    ----------
-    boundaries : object
-        The server's boundaries: ``get("province")`` returns the provinces with an
-        ``inspection_zone`` column and ``snapshot()`` names the imported snapshot
-        (:class:`geoplots.server.deps.BoundaryCache`).
-    """
-
-    def __init__(self, boundaries: Any) -> None:
-        self.boundaries = boundaries
-        self._shapes: dict[tuple[str, str], shapely.Geometry] = {}
-        self._lock = threading.Lock()
-
-    def get(self, zone: str) -> shapely.Geometry:
-        """Return zone ``zone`` as one (prepared) geometry in lon/lat; empty if unknown."""
-        key = (str(self.boundaries.snapshot()), str(zone))
-        with self._lock:
-            shape = self._shapes.get(key)
-        if shape is None:
-            provinces = self.boundaries.get("province")
-            parts = provinces.geometry[provinces[INSPECTION_ZONE].astype("string") == str(zone)]
-            shape = shapely.make_valid(shapely.union_all(np.asarray(parts.values, dtype=object)))
-            shapely.prepare(shape)
-            with self._lock:
-                self._shapes = {k: v for k, v in self._shapes.items() if k[0] == key[0]}
-                self._shapes[key] = shape
-        return shape
-
-
-def area_outside(geoms: gpd.GeoSeries, zone: shapely.Geometry) -> pd.DataFrame:
-    """Area of each polygon and of its part outside ``zone``, in m².
+def area_in_other_zones(geoms: gpd.GeoSeries, units: gpd.GeoDataFrame, zone: str) -> pd.DataFrame:
+    """Area of each polygon and of its part in units of zones other than ``zone``, in m².
 
     Parameters
     ----------
     geoms : geopandas.GeoSeries
         Geometries in lon/lat (EPSG:4326); only polygons are measured (others get 0).
-    zone : shapely.Geometry
-        The zone in lon/lat (:meth:`ZoneShapes.get`).
+    units : geopandas.GeoDataFrame
+        Sub-districts (or any units) in lon/lat with an ``inspection_zone`` column, e.g.
+        the server's ``BoundaryCache.get("subdistrict")``.
+    zone : str
+        The zone the plots may lie in.
 
     Returns
     -------
@@ -74,9 +43,10 @@ def area_outside(geoms: gpd.GeoSeries, zone: shapely.Geometry) -> pd.DataFrame:
 
     Examples
     --------
-    >>> inside = shapely.box(102.0, 16.0, 103.0, 17.0)
+    >>> units = gpd.GeoDataFrame({"inspection_zone": ["12", "13"]}, crs=4326,
+    ...     geometry=[shapely.box(102.0, 16.0, 103.0, 17.0), shapely.box(103.0, 16.0, 104.0, 17.0)])
     >>> plot = gpd.GeoSeries([shapely.box(102.999, 16.5, 103.001, 16.501)], crs=4326)
-    >>> round(float(area_outside(plot, inside)["share_outside"].iloc[0]), 2)
+    >>> round(float(area_in_other_zones(plot, units, "12")["share_outside"].iloc[0]), 2)
     0.5
     """
     out = pd.DataFrame({"area_m2": 0.0, "outside_m2": 0.0, "share_outside": 0.0}, index=geoms.index)
@@ -86,17 +56,27 @@ def area_outside(geoms: gpd.GeoSeries, zone: shapely.Geometry) -> pd.DataFrame:
     # A self-crossing polygon (a "bow tie" drawn in the field) is measured as what it encloses.
     shapes = gpd.GeoSeries(shapely.make_valid(np.asarray(geoms[polys].values, dtype=object)),
                            index=geoms.index[polys], crs=4326)
-    within = shapely.contains_properly(zone, np.asarray(shapes.values, dtype=object))
-    outside = shapes.copy()
-    outside[within] = shapely.Polygon()
-    straddle = ~within
-    if straddle.any():
-        outside[straddle] = shapely.difference(np.asarray(shapes[straddle].values, dtype=object), zone)
+    outside = _parts_in_other_zones(shapes, units, str(zone))
     lon = shapes.representative_point().x
-    for number, idx in lon.map(utm_zone).groupby(lon.map(utm_zone)).groups.items():
-        crs = 32600 + int(number)  # the plot and its outside part in the same metric CRS
+    numbers = lon.map(utm_zone)
+    for number, idx in numbers.groupby(numbers).groups.items():
+        crs = 32600 + int(number)  # a plot and its outside part in the same metric CRS
         out.loc[idx, "area_m2"] = shapes.loc[idx].to_crs(crs).area.to_numpy()
         out.loc[idx, "outside_m2"] = outside.loc[idx].to_crs(crs).area.to_numpy()
     has_area = out["area_m2"] > 0
     out.loc[has_area, "share_outside"] = (out["outside_m2"] / out["area_m2"])[has_area].clip(0, 1)
     return out
+
+
+def _parts_in_other_zones(shapes: gpd.GeoSeries, units: gpd.GeoDataFrame, zone: str) -> gpd.GeoSeries:
+    """The part of each shape lying in units of other zones (empty for most plots: only
+    those touching a unit of another zone are cut)."""
+    outside = gpd.GeoSeries([shapely.Polygon()] * len(shapes), index=shapes.index, crs=4326)
+    hit, unit = units.sindex.query(np.asarray(shapes.values, dtype=object), predicate="intersects")
+    zones = units[INSPECTION_ZONE].astype("string").fillna("").to_numpy(dtype=object)  # no zone: not this one
+    foreign = zones[unit] != zone
+    geometry = np.asarray(units.geometry.values, dtype=object)
+    for i in np.unique(hit[foreign]):
+        others = shapely.union_all(geometry[unit[foreign & (hit == i)]])
+        outside.iloc[i] = shapely.intersection(shapes.iloc[i], shapely.make_valid(others))
+    return outside
