@@ -24,7 +24,6 @@ import httpx
 import pandas as pd
 import pytest
 import shapely
-import shapely.ops
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 
@@ -160,7 +159,7 @@ def _square(lon: float, lat: float, width_m: float, height_m: float) -> shapely.
     to_ll = Transformer.from_crs(32648, 4326, always_xy=True)
     x, y = to_utm.transform(lon, lat)
     box = shapely.box(x - width_m / 2, y - height_m / 2, x + width_m / 2, y + height_m / 2)
-    return shapely.ops.transform(to_ll.transform, box)
+    return shapely.transform(box, lambda x, y: to_ll.transform(x, y), interleaved=False)
 
 
 def _plot_across_zones(outside_share: float, seed: int) -> dict:

@@ -192,7 +192,8 @@ def _check_plot_areas(key: ApiKey, located: Records, boundaries: BoundaryCache, 
         return
     measured = area_in_other_zones(acc.geometry, boundaries.get("subdistrict"), key.zone)
     allowed = np.maximum(measured["area_m2"] * settings.zone_outside_share, settings.zone_outside_m2)
-    over = measured[measured["outside_m2"] > allowed]
+    beyond = (measured["outside_m2"] > allowed).to_numpy()
+    over = measured[beyond].assign(row=acc["row"].to_numpy()[beyond])
     if len(over):
         raise ApiError(
             403, "outside_scope", f"This key is limited to inspection zone {key.zone} (เขตตรวจราชการ "
@@ -201,9 +202,9 @@ def _check_plot_areas(key: ApiKey, located: Records, boundaries: BoundaryCache, 
             "Nothing was stored; send these plots with a key for all zones.",
             key_zone=key.zone,
             plots=[
-                {"row": int(acc.at[i, "row"]), "area_m2": round(float(m.area_m2), 1),
+                {"row": int(m.row), "area_m2": round(float(m.area_m2), 1),
                  "outside_m2": round(float(m.outside_m2), 1), "share_outside": round(float(m.share_outside), 4)}
-                for i, m in over.iterrows()
+                for m in over.itertuples()
             ][:1000],
         )
 
