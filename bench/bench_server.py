@@ -75,7 +75,9 @@ def _start_server(db: Path, data: Path | None, port: int) -> subprocess.Popen:
     if data is not None:
         cmd += ["--data", str(data)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "UVICORN_LOG_LEVEL": "warning"})
+                            # all load comes from one address: measure the server, not its per-address limit
+                            env={**os.environ, "UVICORN_LOG_LEVEL": "warning",
+                                 "GEOPLOTS_ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0"})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -178,6 +178,9 @@ def keys_create(
         key, secret = store.create_key(role, zone=check_zone_name(zone), name=name)  # type: ignore[arg-type]
     scope = f"zone {key.zone}" if key.zone else "all zones"
     console.print(f"Created key {key.id} ({key.role}, {scope}). Keep it safe; it is not shown again:")
+    if key.role == "admin" and key.zone:
+        console.print(f"An admin key for zone {key.zone} manages only the editor and inspector keys of "
+                      f"zone {key.zone} (it cannot make admin keys or reach other zones' keys).")
     print(secret)
 
 

@@ -19,16 +19,17 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import geoplots
 from geoplots.boundaries import Boundaries
 from geoplots.errors import NoBoundariesError
 from geoplots.readers import protect_file
-from geoplots.server.auth import RateLimiter
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from geoplots.server.routers.coverage import CoverageCache
 from geoplots.server.events import EventBus
+from geoplots.server.ratelimit import RateLimits
 from geoplots.server.settings import Settings
 from geoplots.server.store import Store, open_store
 
@@ -177,6 +178,7 @@ def create_app(
         finally:
             await app.state.bus.stop()
             release()
+            app.state.limiter.close()
             if own_store:
                 app.state.store.close()
 
@@ -191,7 +193,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.bus = bus
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.limiter = RateLimits.for_settings(settings)
     app.state.boundaries = boundaries
     app.state.coverage_cache = CoverageCache()
     app.state.map_cache = CoverageCache(max_entries=32)
@@ -199,6 +201,9 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.host_names != ["*"]:
+        # A Host header outside the list is a 400 (DNS rebinding, forged links).
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names)
 
     from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
 

@@ -8,17 +8,21 @@ Keys travel as ``Authorization: Bearer gp_...``; the store keeps only their hash
 
 A key with a zone (เขตตรวจราชการ) may only write that zone and, when reads are protected,
 only read it. Answers are JSON: 401 without a valid key, 403 outside the key's role or
-zone, 429 over the per-key rate limit.
+zone, 429 over a rate limit (per key; per client address without a key).
+
+A key made for one zone that is also an admin (a zone's key officer) manages only the
+editor and inspector keys of its zone (:func:`check_key_management`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+from typing import TYPE_CHECKING
 
 from geoplots.server.errors import ApiError
 from geoplots.server.store.base import ApiKey, Role, Store
+
+if TYPE_CHECKING:
+    from geoplots.server.ratelimit import RateLimits
 
 #: What each role may do.
 PERMISSIONS: dict[Role, frozenset[str]] = {
@@ -93,45 +97,41 @@ def check_zone(key: ApiKey | None, zones: set[str] | str | None) -> None:
         )
 
 
-class RateLimiter:
-    """A sliding one-minute window of requests per key, in this process.
+def identify(store: Store, limits: RateLimits, authorization: str | None, address: str | None) -> ApiKey | None:
+    """Return the key of a request (None without one), counted against its rate limit.
 
-    Examples
-    --------
-    >>> limiter = RateLimiter(2)
-    >>> limiter.hit(1), limiter.hit(1), limiter.hit(1) is not None
-    (None, None, True)
+    A request with a key counts against the key's limit; one without, or with a key that
+    is unknown, against its client address, so made-up keys cannot get around the limit.
     """
+    try:
+        key = authenticate(store, authorization)
+    except ApiError:
+        limits.check_address(address)
+        raise
+    if key is None:
+        limits.check_address(address)
+    else:
+        limits.check_key(key)
+    return key
 
-    def __init__(self, per_minute: int, window: float = 60.0) -> None:
-        self.per_minute = per_minute
-        self.window = window
-        self._hits: dict[int, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def hit(self, key_id: int) -> float | None:
-        """Record a request; return None if allowed, else seconds until the next is."""
-        if self.per_minute <= 0:
-            return None
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key_id, deque())
-            while hits and now - hits[0] >= self.window:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                return max(0.0, self.window - (now - hits[0]))
-            hits.append(now)
-            return None
+#: Roles a zone admin may hand out: never admin, so it cannot make its peers or superiors.
+ZONE_ADMIN_GRANTS: frozenset[Role] = frozenset({"editor", "inspector"})
 
-    def check(self, key: ApiKey | None) -> None:
-        """Raise 429 with ``Retry-After`` if ``key`` is over its limit."""
-        if key is None:
-            return
-        wait = self.hit(key.id)
-        if wait is not None:
-            seconds = max(1, int(wait + 0.999))
-            raise ApiError(
-                429, "rate_limited", f"Too many requests with this key: at most {self.per_minute} per "
-                f"minute. Try again in {seconds} s.", headers={"Retry-After": str(seconds)},
-                retry_after=seconds,
-            )
+
+def check_key_management(actor: ApiKey, role: Role, zone: str | None) -> None:
+    """Raise 403 unless admin ``actor`` may create or revoke a key of ``role`` in ``zone``.
+
+    An admin for all zones manages every key. An admin limited to a zone (เขตตรวจราชการ)
+    manages the editor and inspector keys of that zone only: never a key for all zones,
+    another zone's key, or an admin key (which would let it escalate).
+    """
+    if actor.zone is None:
+        return
+    if zone != actor.zone or role not in ZONE_ADMIN_GRANTS:
+        scope = "all zones" if zone is None else f"zone {zone}"
+        raise ApiError(
+            403, "outside_scope", f"This admin key is limited to inspection zone {actor.zone} "
+            f"(เขตตรวจราชการ {actor.zone}): it manages only editor and inspector keys of zone {actor.zone}, "
+            f"not a {role} key of {scope}.", key_zone=actor.zone,
+        )

@@ -34,10 +34,10 @@ async def current_key(
     store: StoreDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> ApiKey | None:
-    """The API key of the request, or None; 401 for a bad key, 429 over the rate limit."""
-    key = await run_in_threadpool(auth.authenticate, store, authorization)
-    request.app.state.limiter.check(key)
-    return key
+    """The API key of the request, or None; 401 for a bad key, 429 over the rate limit
+    (the key's, or the client address's without a key)."""
+    address = request.client.host if request.client else None
+    return await run_in_threadpool(auth.identify, store, request.app.state.limiter, authorization, address)
 
 
 KeyDep = Annotated[ApiKey | None, Depends(current_key)]

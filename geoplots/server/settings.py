@@ -9,8 +9,9 @@ war room changes them with environment variables (``GEOPLOTS_DB``,
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +38,26 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         120, description="Requests per API key per minute (429 above); 0 turns the limit off."
     )
+    anonymous_rate_limit_per_minute: int = Field(
+        600, description="Requests without a key per client address per minute (429 above); 0: off."
+    )
+    rate_limit_db: str | None = Field(
+        None, description="Where the server processes count requests together: a SQLite file, or a "
+        "postgresql:// URL. Default: beside a SQLite store (<db>.ratelimit), in a PostGIS store's database.",
+    )
+    public_url: str | None = Field(
+        None, description="The server's public base URL (https://host/prefix) for OGC links; "
+        "default: the address the request came in on, never the client's Host header.",
+    )
+    trusted_hosts: str = Field(
+        "*", description="Comma-separated Host names the server answers to (400 otherwise); '*': any.",
+    )
+    zone_outside_share: float = Field(
+        0.01, ge=0, le=1, description="Share of a plot's area a zone key may send outside its zone.",
+    )
+    zone_outside_m2: float = Field(
+        100, ge=0, description="Area (m²) of a plot a zone key may send outside its zone, whatever its share.",
+    )
     reads_protected: bool = Field(
         False, description="Require a key for reads too; zone-scoped keys then read only their zone."
     )
@@ -46,3 +67,19 @@ class Settings(BaseSettings):
     sse_poll_seconds: float = Field(
         2.0, description="How often open event streams look for writes by other processes."
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"GEOPLOTS_PUBLIC_URL must be http(s)://host[:port][/prefix]; got {value!r}.")
+        return value.strip().rstrip("/")
+
+    @property
+    def host_names(self) -> list[str]:
+        """The trusted Host names as a list (``["*"]``: any)."""
+        names = [h.strip() for h in self.trusted_hosts.split(",") if h.strip()]
+        return names or ["*"]

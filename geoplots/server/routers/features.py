@@ -67,9 +67,34 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return values  # type: ignore[return-value]
 
 
+def public_base(request: Request) -> str:
+    """The base URL of links the server hands out (``self``, ``next``...).
+
+    ``GEOPLOTS_PUBLIC_URL`` when set; else the ``Host`` header only when
+    ``GEOPLOTS_TRUSTED_HOSTS`` vetted it; else the address the connection came in on.
+    Never an unchecked ``Host`` header: anyone can send one, and links built from it
+    would send the next client wherever the sender likes.
+    """
+    settings = request.app.state.settings
+    if settings.public_url:
+        return settings.public_url
+    if settings.host_names != ["*"]:
+        return str(request.base_url).rstrip("/")
+    server = request.scope.get("server")
+    root = request.scope.get("root_path", "").rstrip("/")
+    if not server:
+        return root  # a Unix socket: links relative to the server's root
+    host, port = server[0], server[1]
+    scheme = request.url.scheme
+    if ":" in str(host):
+        host = f"[{host}]"  # IPv6
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}{'' if port in (None, default) else f':{port}'}{root}"
+
+
 def _collection(request: Request, cid: str) -> dict[str, Any]:
     title, level = COLLECTIONS[cid]
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)
     return {
         "id": cid,
         "title": title,
@@ -96,7 +121,7 @@ _geojson_features = frame_features
 
 
 def _page_links(request: Request, cid: str, offset: int, limit: int, returned: int, matched: int) -> list[dict]:
-    base = str(request.base_url).rstrip("/") + f"/collections/{cid}/items"
+    base = public_base(request) + f"/collections/{cid}/items"
     params = dict(request.query_params)
 
     def link(rel: str, off: int) -> dict:
@@ -108,7 +133,7 @@ def _page_links(request: Request, cid: str, offset: int, limit: int, returned: i
         links.append(link("next", offset + limit))
     if offset > 0:
         links.append(link("prev", max(0, offset - limit)))
-    links.append({"href": str(request.base_url).rstrip("/") + f"/collections/{cid}", "rel": "collection",
+    links.append({"href": public_base(request) + f"/collections/{cid}", "rel": "collection",
                   "type": "application/json"})
     return links
 
@@ -135,7 +160,7 @@ def router() -> APIRouter:
 
     @r.get("/collections", summary="Collections: pins and the three boundary levels")
     def collections(request: Request, key: ReaderDep) -> dict:
-        base = str(request.base_url).rstrip("/")
+        base = public_base(request)
         return {
             "collections": [_collection(request, cid) for cid in COLLECTIONS],
             "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],

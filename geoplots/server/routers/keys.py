@@ -1,7 +1,8 @@
 """``/api/keys``: administrators create, list and revoke API keys over HTTP.
 
 The same as ``geoplots keys create`` on the server machine; the secret is in the answer
-once and never again.
+once and never again. An admin key limited to a zone creates, lists and revokes only the
+editor and inspector keys of its zone (:func:`geoplots.server.auth.check_key_management`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from geoplots.groups import inspection_zones
+from geoplots.server import auth
 from geoplots.server.deps import AdminDep, StoreDep
 from geoplots.server.errors import ApiError
 
@@ -40,21 +42,32 @@ def check_zone_name(zone: str | None) -> str | None:
 def router() -> APIRouter:
     r = APIRouter(tags=["keys"])
 
-    @r.post("/api/keys", status_code=201, summary="Create an API key (admin); the secret is shown once")
+    @r.post("/api/keys", status_code=201, summary="Create an API key (admin); the secret is shown once",
+            responses={403: {"description": "A zone admin asked for a key beyond its zone, or an admin key"}})
     async def create(body: NewKey, store: StoreDep, key: AdminDep) -> dict:
         try:
             zone = check_zone_name(body.zone)
         except Exception as exc:
             raise ApiError(422, "invalid_zone", str(exc)) from exc
+        if zone is None and "zone" not in body.model_fields_set:
+            zone = key.zone  # a zone admin's keys are of its zone unless it says otherwise
+        auth.check_key_management(key, body.role, zone)
         new, secret = await run_in_threadpool(store.create_key, body.role, zone=zone, name=body.name)
         return {**asdict(new), "key": secret}
 
-    @r.get("/api/keys", summary="List API keys (admin); secrets are never shown")
+    @r.get("/api/keys", summary="List API keys (admin; a zone admin sees its zone's); secrets are never shown")
     async def listing(store: StoreDep, key: AdminDep) -> list[dict]:
-        return [asdict(k) for k in await run_in_threadpool(store.list_keys)]
+        keys = await run_in_threadpool(store.list_keys)
+        return [asdict(k) for k in keys if key.zone is None or k.zone == key.zone]
 
-    @r.delete("/api/keys/{key_id}", summary="Revoke an API key (admin)")
+    @r.delete("/api/keys/{key_id}", summary="Revoke an API key (admin)",
+              responses={403: {"description": "A zone admin asked to revoke a key it does not manage"}})
     async def revoke(key_id: Annotated[int, Path(ge=1, le=2**62)], store: StoreDep, key: AdminDep) -> dict:
+        if key.zone is not None:
+            target = next((k for k in await run_in_threadpool(store.list_keys) if k.id == key_id), None)
+            if target is None:
+                raise ApiError(404, "not_found", f"No key {key_id}.")
+            auth.check_key_management(key, target.role, target.zone)
         if not await run_in_threadpool(store.revoke_key, key_id):
             raise ApiError(404, "not_found", f"No key {key_id}.")
         return {"id": key_id, "revoked": True}

@@ -2,7 +2,8 @@
 
 Leaflet and its plugins are linked from this server's ``/vendor`` (the files
 ``scripts/setup`` installs), so the page needs no internet. Pages are cached per store
-version, like ``/api/coverage``.
+version, like ``/api/coverage``. On a protected server a zone key maps its own zone, or a
+province of it (``?province=`` outside the zone is a 403).
 """
 
 from __future__ import annotations
@@ -11,20 +12,50 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
-from geoplots.server.deps import ReaderDep, api_level, read_zone, require_boundaries
+from geoplots.groups import INSPECTION_ZONE
+from geoplots.server import auth
+from geoplots.server.deps import ReaderDep, api_level, boundary_units, read_zone, require_boundaries
+from geoplots.server.store.base import ApiKey
 
 
-def _render(app: Any, level: str, zone: str | None, province: str | None, offline: bool | str) -> bytes:
+def _render(app: Any, level: str, zone: str | None, province: str | None, offline: bool | str,
+            scope: str | None = None) -> bytes:
+    """The map page; ``scope`` is the zone a zone key reads (its records and units only)."""
     from geoplots.coverage import coverage
     from geoplots.maps import map as make_map
     from geoplots.maps import to_html
 
     store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
-    records = store.all_records(kind="pins")
-    cov = coverage(records, level=level, zone=zone, boundaries=boundaries)
+    records = store.all_records(kind="pins", zone=scope)
+    cov = coverage(records, level=level, zone=zone or scope, boundaries=boundaries)
     m = make_map(cov, records, zone=zone, province=province, offline=offline, boundaries=boundaries)
     return to_html(m).encode("utf-8")
+
+
+def _province_zone(boundaries: Any, province: str) -> str | None:
+    """The inspection zone of a province given by code or name (None if there is no such
+    province: the map then says so, 422)."""
+    provinces = boundary_units(boundaries, "province")
+    text = province.strip()
+    hit = provinces[(provinces["code"] == text) | (provinces["name_th"] == text)
+                    | (provinces["name_en"].str.lower() == text.lower())]
+    return None if hit.empty else str(hit[INSPECTION_ZONE].iloc[0])
+
+
+def _scoped_province(request: Request, key: ApiKey | None, zone: str | None, province: str) -> str | None:
+    """For a zone key on a protected server asking for a province: 403 outside its zone;
+    returns the zone its map is confined to (None for other keys)."""
+    scope = read_zone(request, key, None)
+    if scope is None:
+        return None
+    if zone is not None:
+        auth.check_zone(key, zone)  # a zone asked for as well must be its own
+    found = _province_zone(request.app.state.boundaries, province)
+    if found is not None:
+        auth.check_zone(key, found)
+    return scope
 
 
 def router() -> APIRouter:
@@ -40,11 +71,17 @@ def router() -> APIRouter:
     ) -> HTMLResponse:
         app = request.app
         canonical = api_level(level)
-        zone = read_zone(request, key, zone)
+        scope = None
+        if province is not None:
+            # A zone key's map of a province of its zone: the province frames the map, the zone bounds it.
+            scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
+            zone = None if scope is not None else zone
+        else:
+            zone = read_zone(request, key, zone)
         offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
         body = await app.state.map_cache.answer(
-            app.state.store, (canonical, zone, province),
-            lambda _version: _render(app, canonical, zone, province, offline))
+            app.state.store, (canonical, zone, province, scope),
+            lambda _version: _render(app, canonical, zone, province, offline, scope))
         return HTMLResponse(body)
 
     return r

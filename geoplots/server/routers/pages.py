@@ -13,7 +13,7 @@ import geoplots
 from geoplots.coverage.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.levels import LEVELS, THAI_NAME
-from geoplots.server.deps import BoundariesDep, StoreDep
+from geoplots.server.deps import BoundariesDep, KeyDep, StoreDep, read_zone
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -48,8 +48,14 @@ def router() -> APIRouter:
             },
         )
 
-    @r.get("/health", summary="Liveness and what the server holds", tags=["health"])
-    async def health(store: StoreDep, boundaries: BoundariesDep) -> dict:
+    @r.get("/health", summary="Liveness, and what the server holds (to readers)", tags=["health"])
+    async def health(request: Request, store: StoreDep, boundaries: BoundariesDep, key: KeyDep) -> dict:
+        settings = request.app.state.settings
+        if settings.reads_protected and key is None:
+            return {"status": "ok"}  # liveness for monitors; what is stored is for readers
+        zone = read_zone(request, key, None)
+        if zone is not None:  # a zone key on a protected server: its own zone's count only
+            return {"status": "ok", "zone": zone, "records": await run_in_threadpool(store.count, zone=zone)}
         version = await run_in_threadpool(store.version)
         count = await run_in_threadpool(store.count)
         return {

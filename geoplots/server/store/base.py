@@ -13,7 +13,8 @@ against every backend):
 - :meth:`Store.add_records` stores a whole batch in ONE transaction: either every row
   is durable when it returns, or none is. A row whose ``(kind, record_id)`` is already
   stored replaces the stored row (a resend corrects a pin, it never double-counts).
-  Rows without ``record_id`` are always new.
+  Rows without ``record_id`` are always new. With ``zone=``, a row may replace only a
+  record stored in that zone; otherwise the whole batch is refused (:class:`OutsideZoneError`).
 - The version increases by one per committed batch, in the same transaction.
 - :meth:`Store.query` filters by bounding box (a record matches when its geometry's
   envelope intersects the box: exact for points, like PostGIS ``&&`` for polygons),
@@ -39,6 +40,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geoplots.errors import GeoplotsError
 from geoplots.server.events import EventBus, LocalEventBus
 
 Role = Literal["editor", "inspector", "admin"]
@@ -145,6 +147,27 @@ def frame_features(frame: gpd.GeoDataFrame, id_column: str = "id") -> list[dict]
         {"type": "Feature", "id": fid, "geometry": None if g is None else json.loads(g), "properties": p}
         for fid, g, p in zip(ids, geoms, table)
     ]
+
+
+class OutsideZoneError(GeoplotsError):
+    """A zone-limited batch resends the ``record_id`` of a record stored outside its zone.
+
+    Attributes
+    ----------
+    zone : str
+        The zone the batch is limited to (เขตตรวจราชการ).
+    record_ids : list of str
+        The resent ids, in batch order.
+    stored_zones : list of str or None
+        The zone each of those records is stored in (None: no zone).
+    """
+
+    def __init__(self, zone: str, record_ids: list[str], stored_zones: list[str | None]) -> None:
+        self.zone, self.record_ids, self.stored_zones = zone, record_ids, stored_zones
+        super().__init__(
+            f"Records {', '.join(record_ids[:10])} are stored outside inspection zone {zone}; a key "
+            f"limited to zone {zone} may not replace them. Nothing was stored."
+        )
 
 
 @dataclass
@@ -284,6 +307,7 @@ class Store(ABC):
         *,
         kind: Kind = "pins",
         key_id: int | None = None,
+        zone: str | None = None,
     ) -> BatchResult:
         """Store located records atomically (all rows or none).
 
@@ -296,6 +320,10 @@ class Store(ABC):
             ``pins``, ``plots`` or ``households``.
         key_id : int, optional
             The API key that sent the batch, for the audit trail.
+        zone : str, optional
+            The zone a zone-limited key may reach: a row resending the ``record_id`` of
+            a record stored in another zone (or in none) refuses the whole batch with
+            :class:`OutsideZoneError`, checked in the batch's own transaction.
         """
 
     @abstractmethod

@@ -53,6 +53,7 @@ from geoplots.server.store.base import (
     Kind,
     KINDS,
     KeyStore,
+    OutsideZoneError,
     Page,
     Role,
     Store,
@@ -197,6 +198,7 @@ class PostGISStore(Store):
         *,
         kind: Kind = "pins",
         key_id: int | None = None,
+        zone: str | None = None,
     ) -> BatchResult:
         if kind not in KINDS:
             raise GeoplotsError(f"Unknown record kind {kind!r}. Use one of: {', '.join(KINDS)}.")
@@ -216,6 +218,8 @@ class PostGISStore(Store):
             version = conn.execute(
                 "UPDATE store_version SET version = version + 1 RETURNING version"
             ).fetchone()[0]
+            if zone is not None:
+                self._check_zone(conn, kind, [r["record_id"] for r in rows], zone)
             ids: list[int] = []
             replaced: list[bool] = []
             if rows:
@@ -228,6 +232,25 @@ class PostGISStore(Store):
                         if not cur.nextset():
                             break
         return BatchResult(ids=ids, replaced=replaced, version=int(version), batch_id=batch_id)
+
+    @staticmethod
+    def _check_zone(conn: psycopg.Connection, kind: str, record_ids: list[str | None], zone: str) -> None:
+        """Raise :class:`OutsideZoneError` if a resent id is stored outside ``zone``.
+
+        Runs after the version row is locked, so no other batch moves these records
+        between this check and the upsert.
+        """
+        sent = [r for r in dict.fromkeys(record_ids) if r is not None]
+        if not sent:
+            return
+        found = dict(conn.execute(
+            "SELECT record_id, inspection_zone FROM records WHERE kind = %s AND record_id = ANY(%s) "
+            "AND inspection_zone IS DISTINCT FROM %s",
+            (kind, sent, zone),
+        ).fetchall())
+        if found:
+            outside = [r for r in sent if r in found]
+            raise OutsideZoneError(zone, outside, [found[r] for r in outside])
 
     def _batch_rows(
         self, records: gpd.GeoDataFrame, kind: str, key_id: int | None, batch_id: str

@@ -45,6 +45,7 @@ from geoplots.server.store.base import (
     ApiKey,
     BatchResult,
     Kind,
+    OutsideZoneError,
     Page,
     Store,
 )
@@ -190,7 +191,8 @@ class SQLiteStore(Store):
 
     # -- records ----------------------------------------------------------------
     def add_records(
-        self, records: gpd.GeoDataFrame, *, kind: Kind = "pins", key_id: int | None = None
+        self, records: gpd.GeoDataFrame, *, kind: Kind = "pins", key_id: int | None = None,
+        zone: str | None = None,
     ) -> BatchResult:
         missing = [c for c in REQUIRED_COLUMNS if c not in records.columns]
         if missing:
@@ -211,6 +213,7 @@ class SQLiteStore(Store):
         conn = self._conn()
         ids: list[int] = []
         replaced: list[bool] = []
+        outside: list[tuple[str, str | None]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
             for blob, row in zip(blobs, rows):
@@ -218,16 +221,20 @@ class SQLiteStore(Store):
                 rid = row[_TYPED.index("record_id")]
                 if rid is not None:
                     existing = conn.execute(
-                        "SELECT id FROM records WHERE kind=? AND record_id=?", (kind, rid)
+                        "SELECT id, inspection_zone FROM records WHERE kind=? AND record_id=?", (kind, rid)
                     ).fetchone()
+                    if existing is not None and zone is not None and existing[1] != zone:
+                        outside.append((rid, existing[1]))
                 # the GeoPackage's rtree triggers keep rtree_records_geom in step
                 if existing is None:
                     (new_id,) = conn.execute(insert, (blob, *row)).fetchone()
                 else:
-                    (new_id,) = existing
+                    new_id = existing[0]
                     conn.execute(update, (blob, *row, new_id))
                 ids.append(int(new_id))
                 replaced.append(existing is not None)
+            if outside:  # checked under the write lock: no other batch can move them meanwhile
+                raise OutsideZoneError(str(zone), [r for r, _ in outside], [z for _, z in outside])
             (version,) = conn.execute(
                 "UPDATE gpkg_metadata SET metadata = CAST(metadata AS INTEGER) + 1 "
                 "WHERE md_standard_uri = ? RETURNING CAST(metadata AS INTEGER)", (_VERSION_URI,)
