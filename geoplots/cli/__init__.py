@@ -14,6 +14,7 @@ from geoplots.cli import join as _join  # noqa: E402,F401
 from geoplots.cli import coverage as _coverage  # noqa: E402,F401
 from geoplots.cli import serve as _serve  # noqa: E402,F401
 from geoplots.cli import map as _map  # noqa: E402,F401
+from geoplots.cli import sample as _sample  # noqa: E402,F401
 
 __all__ = ["app", "main"]
 

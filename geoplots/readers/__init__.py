@@ -14,7 +14,7 @@ from typing import Any
 
 from geoplots.boundaries import Boundaries
 from geoplots.readers._address import resolve_address, split_address
-from geoplots.readers._area import parse_area, polygon_area_m2, rai_ngan_wa
+from geoplots.readers._area import parse_area, polygon_area_m2, rai_ngan_wa, utm_zone
 from geoplots.readers._columns import COLUMN_NAMES, ROLES, find_columns
 from geoplots.readers._coords import THAILAND_BOX, in_thailand, parse_coordinate, parse_pair
 from geoplots.readers._dates import parse_date
@@ -44,6 +44,7 @@ __all__ = [
     "read_table",
     "resolve_address",
     "split_address",
+    "utm_zone",
 ]
 
 

@@ -5,7 +5,7 @@ in that zone. The point that places a plot (:func:`geoplots.locate`) is one poin
 it, and a MultiPolygon can have most of its area in another zone, so the area itself is
 measured: the part of each polygon that lies in sub-districts of other zones — the same
 boundaries :func:`geoplots.locate` places records in — in m², in the UTM zone (47N/48N) of
-the polygon, as :func:`geoplots.readers._area.polygon_area_m2` measures plots. Area outside
+the polygon, as :func:`geoplots.readers.polygon_area_m2` measures plots. Area outside
 every sub-district (across the national border, offshore) belongs to no other zone; the
 plot's own point already passed the locate tolerance.
 """
@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from geoplots.groups import INSPECTION_ZONE
-from geoplots.readers._area import utm_zone
+from geoplots.readers import utm_zone
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 
