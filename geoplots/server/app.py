@@ -24,6 +24,7 @@ from geoplots.server.auth import RateLimiter
 from geoplots.server.deps import BoundaryCache
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from geoplots.server.routers.coverage import CoverageCache
+from geoplots.server.security import SecurityHeaders
 from geoplots.server.events import EventBus
 from geoplots.server.settings import Settings
 from geoplots.server.store import Store, open_store
@@ -169,6 +170,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413s get the headers too
 
     from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
 

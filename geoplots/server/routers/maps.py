@@ -2,7 +2,8 @@
 
 Leaflet and its plugins are linked from this server's ``/vendor`` (the files
 ``scripts/setup`` installs), so the page needs no internet. Pages are cached per store
-version, like ``/api/coverage``.
+version, like ``/api/coverage``, with their Content-Security-Policy: the page's inline
+scripts by hash (:func:`geoplots.server.security.page_policy`), nothing else inline.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from geoplots.server.deps import ReaderDep, api_level, read_zone
+from geoplots.server.security import page_policy
 
 
-def _render(app: Any, level: str, zone: str | None, province: str | None, offline: bool | str) -> bytes:
+def _render(
+    app: Any, level: str, zone: str | None, province: str | None, offline: bool | str
+) -> tuple[bytes, str]:
+    """The page and its Content-Security-Policy (pin photos and online tiles are web images)."""
     from geoplots.coverage import coverage
     from geoplots.maps import map as make_map
     from geoplots.maps import to_html
@@ -24,7 +29,8 @@ def _render(app: Any, level: str, zone: str | None, province: str | None, offlin
     records = store.all_records(kind="pins")
     cov = coverage(records, level=level, zone=zone, data=settings.data)
     m = make_map(cov, records, zone=zone, province=province, offline=offline, data=settings.data)
-    return to_html(m).encode("utf-8")
+    html = to_html(m)
+    return html.encode("utf-8"), page_policy(html, images=("https:", "http:"))
 
 
 def router() -> APIRouter:
@@ -42,9 +48,9 @@ def router() -> APIRouter:
         canonical = api_level(level)
         zone = read_zone(request, key, zone)
         offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
-        body = await app.state.map_cache.answer(
+        body, policy = await app.state.map_cache.answer(
             app.state.store, (canonical, zone, province),
             lambda _version: _render(app, canonical, zone, province, offline))
-        return HTMLResponse(body)
+        return HTMLResponse(body, headers={"Content-Security-Policy": policy})
 
     return r

@@ -9,9 +9,16 @@
   var TARGET_KIND = { "": "pins", household_participation: "households" };
   var map = null, unitsLayer = null, pinsLayer = null, pending = null, generation = 0;
 
+  // Record and boundary text is shown as text, never as markup: tooltips get a text node
+  // (Leaflet would read a string as HTML), other text goes through textContent or esc().
+  function text(s) { return document.createTextNode(String(s)); }
+  function esc(s) {
+    return String(s).replace(/[&<>"'`]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+  }
+
   if (window.L) {
     map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([13.0, 101.0], 6);
-    map.attributionControl.addAttribution(window.GEOPLOTS.attribution);
+    map.attributionControl.addAttribution(esc(document.getElementById("map").dataset.attribution || ""));
   }
 
   function q(params) {
@@ -54,9 +61,10 @@
       onEachFeature: function (f, layer) {
         var p = f.properties;
         var what = p.tier ? (p.participating + "/" + p.households + " (" + Math.round(100 * (p.rate || 0)) + "%)") : p.count;
-        layer.bindTooltip(p.name_th + " / " + p.name_en + " (" + p.code + "): " + what);
+        layer.bindTooltip(function () { return text(p.name_th + " / " + p.name_en + " (" + p.code + "): " + what); });
       }
     }).addTo(map);
+    if (pinsLayer) pinsLayer.bringToFront();  // pins stay reachable by the pointer above the units
     if (fit && unitsLayer.getLayers().length) map.fitBounds(unitsLayer.getBounds());
   }
 
@@ -70,9 +78,12 @@
       style: function () { return { color: "#08306b", weight: 1 }; },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindTooltip((p.name || p.record_id || ("#" + f.id)) + " · " + (p.subdistrict_code || ""));
+        layer.bindTooltip(function () {
+          return text((p.name || p.record_id || ("#" + f.id)) + " · " + (p.subdistrict_code || ""));
+        });
       }
     }).addTo(map);
+    pinsLayer.bringToFront();
   }
 
   function refresh(fit) {
