@@ -99,3 +99,12 @@ def test_refused_bodies_have_the_headers_too(client):
     assert res.status_code == 413
     assert res.headers["x-content-type-options"] == "nosniff"
     assert res.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_docstring_examples():
+    import doctest
+
+    import geoplots.server.security
+
+    result = doctest.testmod(geoplots.server.security)
+    assert result.attempted > 0 and result.failed == 0

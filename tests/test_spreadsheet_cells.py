@@ -202,3 +202,12 @@ def test_line_breaks_inside_a_cell_never_start_a_row(tmp_path):
     rows = _assert_csv_safe(path)
     assert rows == [["name", "n"], ["ok\r=1+1", "1"], ["ok\n@SUM(A1)", "2"], ["ok\r\n-2+3", "3"]]
     assert path.read_bytes().count(b"\r\n") == 5  # 4 rows + the one inside a cell
+
+
+def test_docstring_examples():
+    import doctest
+
+    import geoplots.writers
+
+    result = doctest.testmod(geoplots.writers)
+    assert result.attempted > 0 and result.failed == 0

@@ -26,6 +26,7 @@ from geoplots.server.errors import ApiError, api_error_handler, http_error_handl
 from geoplots.server.routers.coverage import CoverageCache
 from geoplots.server.security import SecurityHeaders
 from geoplots.server.events import EventBus
+from geoplots.server.inputs import RefuseNul
 from geoplots.server.settings import Settings
 from geoplots.server.store import Store, open_store
 
@@ -170,6 +171,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders)  # outermost: the 413s get the headers too
 
     from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages

@@ -29,6 +29,7 @@ from geoplots.server import auth
 from geoplots.server.deps import SettingsDep, StoreDep, WriterDep
 from geoplots.server.errors import ApiError
 from geoplots.server.events import Event
+from geoplots.server.inputs import check_frame_text, read_json
 from geoplots.server.settings import Settings
 from geoplots.server.store.base import ApiKey
 
@@ -156,6 +157,7 @@ def _process(
         else:
             records = _read_file(*file, kind, options)
         _check_rows(records.rows_read, settings.max_batch_rows)
+        check_frame_text(records.accepted)  # uploaded files: no NUL or lone surrogate is stored
         return locate(records, tolerance_m=settings.locate_tolerance_m, data=settings.data)
     except (ApiError, GeoplotsError):
         raise
@@ -232,11 +234,7 @@ def router() -> APIRouter:
         elif ctype in _FILE_TYPES:
             file = (await request.body(), _FILE_TYPES[ctype])
         elif ctype in ("application/json", "application/geo+json", ""):
-            body = await request.body()
-            try:
-                payload = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ApiError(422, "invalid_json", f"The body is not valid JSON: {exc}") from exc
+            payload = read_json(await request.body())  # strict: 422 for NaN, deep nesting, NUL, surrogates
             frame = _frame_from_json(payload, settings.max_batch_rows)
             from_json = True
         else:
