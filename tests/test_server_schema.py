@@ -98,16 +98,14 @@ STORABLE_TEXT = [
 UNSTORABLE_TEXT = ["\x00", "a\x00b", "\ud800", "a\udfffb"]
 text = st.one_of(st.sampled_from(STORABLE_TEXT),
                  st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=20))
-#: Now and then one value or field name of a batch is unstorable: the batch is then refused.
-poison = st.one_of(st.none(), st.none(), st.none(),
-                   st.tuples(st.integers(0, 5), st.booleans(), st.sampled_from(UNSTORABLE_TEXT)))
 numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**40), 10**40),
                     st.floats(5.6, 20.5), st.floats(97.3, 105.7))
 scalars = st.one_of(st.none(), st.booleans(), text, numbers)
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                        st.dictionaries(text, inner, max_size=3)), max_leaves=8)
-names = st.one_of(st.sampled_from(["id", "name", "lat", "lon", "ละติจูด", "ลองจิจูด", "photo_url", "has_garden",
-                                   "date", "area", "ตำบล", "อำเภอ", "จังหวัด", "coords", "zone"]), text)
+# extra fields (coordinate columns are the readers' tests: here the records should mostly land)
+names = st.one_of(st.sampled_from(["note", "photo_url", "has_garden", "date", "area", "ตำบล", "อำเภอ", "จังหวัด"]),
+                  text)
 inland_lat, inland_lon = st.floats(14.5, 17.0), st.floats(101.5, 104.5)
 record = st.fixed_dictionaries(
     {"id": st.one_of(text, st.integers()), "lat": st.one_of(inland_lat, inland_lat, numbers, text),
@@ -142,21 +140,30 @@ def _strict_json(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
-def _poisoned(batch: list[dict], spoil) -> list[dict]:
-    if spoil is not None:
-        i, as_name, bad = spoil
+def _poisoned(batch: list[dict], bad: str | None, where: tuple[int, str]) -> list[dict]:
+    """Put the unstorable text ``bad`` in one record: as its name, ID, a field name or a nested value."""
+    if bad is not None:
+        i, place = where
         target = batch[i % len(batch)]
-        target[bad if as_name else "name"] = bad
+        if place == "key":
+            target[bad] = 1
+        elif place == "nested":
+            target["note"] = {"list": [1, {"deep": bad}]}
+        else:
+            target[place] = bad
     return batch
 
 
-@given(batch=st.lists(record, min_size=1, max_size=6), spoil=poison, form=st.sampled_from(["json", "geojson", "csv"]))
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
-def test_hostile_batches_are_answered_and_what_is_acknowledged_is_stored(served, batch, spoil, form):
+@pytest.mark.parametrize("bad", [None, *UNSTORABLE_TEXT], ids=["storable", "nul", "inner-nul", "surrogate",
+                                                                 "inner-surrogate"])
+@given(batch=st.lists(record, min_size=1, max_size=6), form=st.sampled_from(["json", "geojson", "csv"]),
+       where=st.tuples(st.integers(0, 5), st.sampled_from(["name", "id", "key", "nested"])))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
+def test_hostile_batches_are_answered_and_what_is_acknowledged_is_stored(served, bad, batch, form, where):
     from fastapi.testclient import TestClient
 
     app, store, auth = served
-    batch = _poisoned(batch, spoil)
+    batch = _poisoned(batch, bad, where)
     client = TestClient(app, raise_server_exceptions=False)
     if form == "csv":
         body, ctype = _csv(batch), "text/csv"
@@ -173,3 +180,9 @@ def test_hostile_batches_are_answered_and_what_is_acknowledged_is_stored(served,
         assert added == len(new), (added, answer)
     else:
         assert added == 0, answer
+    # (UTF-8 has no lone surrogates: a CSV carries invalid bytes instead, which the reader decodes its way)
+    surrogate_in_csv = form == "csv" and bad is not None and any("\ud800" <= ch <= "\udfff" for ch in bad)
+    if bad is not None and not surrogate_in_csv and res.status_code == 201:  # the spoiled record was refused
+        spoiled = where[0] % len(batch) + 2  # its row number (the header is row 1)
+        assert where[1] != "key" or form != "csv", answer  # a column of every row
+        assert [r["status"] for r in answer["rows"] if r["row"] == spoiled] == ["rejected"], answer
