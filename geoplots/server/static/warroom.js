@@ -34,7 +34,7 @@
   function showCoverage(cov) {
     var covered = 0, total = 0;
     var tbody = document.querySelector("#by-zone tbody");
-    tbody.innerHTML = "";
+    tbody.replaceChildren();
     cov.summary.forEach(function (s) {
       covered += s.covered; total += s.total;
       var tr = document.createElement("tr");
