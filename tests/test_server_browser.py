@@ -45,13 +45,13 @@ def test_count_on_the_page_follows_a_posted_pin(browser, tmp_path, boundaries):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(server.url + "/")
         count = page.locator("#count-records")
-        page.wait_for_function("document.getElementById('count-records').textContent.trim() === '3'", timeout=20_000)
-        page.wait_for_function("document.getElementById('live').className === 'on'", timeout=20_000)
+        page.wait_for_function("() => document.getElementById('count-records').textContent.trim() === '3'", timeout=20_000)
+        page.wait_for_function("() => document.getElementById('live').className === 'on'", timeout=20_000)
         page.evaluate("window.__same_page = true")  # vanishes if the page reloads
 
         res = httpx.post(server.url + "/api/pins", json=records[3:], headers=bearer(key), timeout=60)
         assert res.status_code == 201
-        page.wait_for_function("document.getElementById('count-records').textContent.trim() === '4'", timeout=20_000)
+        page.wait_for_function("() => document.getElementById('count-records').textContent.trim() === '4'", timeout=20_000)
         assert page.evaluate("window.__same_page") is True
         assert count.text_content().strip() == "4"
         page.screenshot(path=str(tmp_path / "warroom.png"))

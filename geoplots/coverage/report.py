@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from geoplots.coverage._core import ALL, TIERS, Coverage
 from geoplots.errors import GeoplotsError
+from geoplots.writers import safe_cell, spreadsheet_safe, write_csv
 
 #: Thai (English) headers of the unit sheets, in order; columns absent from a result are skipped.
 HEADERS: dict[str, str] = {
@@ -64,9 +65,7 @@ def write_coverage(result: Coverage, path: str | os.PathLike[str]) -> Path:
     if suffix == ".xlsx":
         return write_xlsx(result, path)
     if suffix == ".csv":
-        table = unit_table(result)
-        table.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel shows Thai
-        return path
+        return write_csv(unit_table(result), path)  # BOM: Excel shows Thai; no cell a formula
     raise GeoplotsError(f"Cannot write a coverage report to {path.name}: use a .xlsx or .csv file name.")
 
 
@@ -77,7 +76,11 @@ def unit_table(result: Coverage) -> pd.DataFrame:
 
 
 def write_xlsx(result: Coverage, path: Path) -> Path:
-    """A summary sheet (สรุป) and one sheet per group (e.g. เขตตรวจฯ 12) with Thai headers."""
+    """A summary sheet (สรุป) and one sheet per group (e.g. เขตตรวจฯ 12) with Thai headers.
+
+    Every text cell goes through :func:`geoplots.writers.safe_cell`: unit names (from the
+    boundary files), group labels and notes never start a formula; numbers stay numbers.
+    """
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         summary = result.summary.copy()
         summary["uncovered"] = summary["uncovered"].map(lambda items: ", ".join(items))
@@ -90,20 +93,20 @@ def write_xlsx(result: Coverage, path: Path) -> Path:
             headers["group"] = "กลุ่ม (group)"
         summary = summary.rename(columns=headers)
         start = 2 + len(result.notes)
-        summary.to_excel(writer, sheet_name="สรุป", index=False, startrow=start)
+        spreadsheet_safe(summary).to_excel(writer, sheet_name="สรุป", index=False, startrow=start)
         sheet = writer.sheets["สรุป"]
-        sheet["A1"] = result.title or f"ความครอบคลุมระดับ{LEVEL_TH[result.level]} / Coverage by {result.level}"
+        sheet["A1"] = safe_cell(result.title or f"ความครอบคลุมระดับ{LEVEL_TH[result.level]} / Coverage by {result.level}")
         sheet["A1"].font = Font(bold=True, size=14)
         for i, (key, value) in enumerate(result.notes.items(), start=2):
-            sheet.cell(row=i, column=1, value=NOTE_LABELS.get(key, key))
-            sheet.cell(row=i, column=2, value=value)
+            sheet.cell(row=i, column=1, value=safe_cell(NOTE_LABELS.get(key, key)))
+            sheet.cell(row=i, column=2, value=safe_cell(value))
         _style(sheet, header_row=start + 1)
 
         units = unit_table(result)
         groups = result.summary["group"].tolist()
         for label in groups:
             part = units if result.by is None else units[units[result.by].astype("string") == label]
-            table = _thai_units(part)
+            table = spreadsheet_safe(_thai_units(part))
             name = _sheet_name(label, result.by)
             table.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]

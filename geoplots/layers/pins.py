@@ -56,14 +56,27 @@ def _drawable(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return frame[ok].assign(lat=lat[ok].astype(float), lon=lon[ok].astype(float))
 
 
+#: What a browser strips from both ends of a link (WHATWG URL: C0 controls and space) and
+#: removes anywhere (tab, newline): stripped here first, so the scheme checked is the one used.
+_URL_EDGES = "".join(map(chr, range(0x21)))
+_URL_INSIDE = str.maketrans("", "", "\t\n\r")
+
+
 def _safe_photo(value) -> str | None:
+    """Return a photo link that is a web address or a relative path, else None.
+
+    Examples
+    --------
+    >>> _safe_photo("https://example.org/p.jpg"), _safe_photo(" \\x01javascript:alert(1)")
+    ('https://example.org/p.jpg', None)
+    """
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return None
-    text = str(value).strip()
-    if not text:
+    text = str(value).strip(_URL_EDGES).translate(_URL_INSIDE)
+    if not text or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
         return None
     scheme = urlparse(text).scheme.lower()
-    # Only web links and relative paths: never javascript: or file: from a spreadsheet cell.
+    # Only web links and relative paths: never javascript:, data: or file: from a spreadsheet cell.
     return text if scheme in ("http", "https", "") else None
 
 
@@ -78,6 +91,11 @@ def _value(row: dict, col: str):
 
 #: Columns that name a record, first found wins (``village_name`` from model villages).
 NAME_COLUMNS: tuple[str, ...] = ("name", "village_name", "plot_name", "household_name")
+
+
+#: folium puts a popup's HTML inside a JavaScript template literal (`...`), where ` ends it,
+#: ${ runs code and \\ escapes; as HTML character references they show the same and do nothing.
+_TEMPLATE_LITERAL = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
 
 
 def popup_html(row: dict) -> str:
@@ -98,7 +116,7 @@ def popup_html(row: dict) -> str:
     rid = _value(data, "record_id")
     name = next((_value(data, c) for c in NAME_COLUMNS if _value(data, c) is not None), None)
     mismatch = bool(_value(data, "address_mismatch") or False)
-    return template("pin_popup.html").render(
+    html = template("pin_popup.html").render(
         title=str(name if name is not None else (rid if rid is not None else f"row {data.get('row', '')}")),
         record_id=None if rid is None else str(rid),
         rows=[(label, value) for label, value in rows if value is not None],
@@ -106,6 +124,7 @@ def popup_html(row: dict) -> str:
         declared=_value(data, "declared_subdistrict_code"),
         photo=_safe_photo(data.get("photo_url")),
     )
+    return html.translate(_TEMPLATE_LITERAL)
 
 
 def _color(match) -> str:

@@ -28,8 +28,10 @@ from geoplots.errors import NoBoundariesError
 from geoplots.readers import protect_file
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from geoplots.server.routers.coverage import CoverageCache
+from geoplots.server.security import SecurityHeaders
 from geoplots.server.events import EventBus
 from geoplots.server.ratelimit import RateLimits
+from geoplots.server.inputs import RefuseNul
 from geoplots.server.settings import Settings
 from geoplots.server.store import Store, open_store
 
@@ -204,6 +206,8 @@ def create_app(
     if settings.host_names != ["*"]:
         # A Host header outside the list is a 400 (DNS rebinding, forged links).
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413s get the headers too
 
     from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
 

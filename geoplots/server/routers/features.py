@@ -227,7 +227,8 @@ def router() -> APIRouter:
     ) -> Response:
         level = _check_collection(collection_id)
         if level is None:
-            if not feature_id.isdigit() or len(feature_id) > 18:
+            # ASCII digits only: "¹".isdigit() is True, and int("¹") fails
+            if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
                 raise ApiError(404, "not_found", f"No feature {feature_id!r} in {collection_id}.")
             frame = await run_in_threadpool(store.get, int(feature_id))
             id_column = "id"

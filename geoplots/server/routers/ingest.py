@@ -34,6 +34,7 @@ from geoplots.server import auth
 from geoplots.server.deps import BoundariesDep, SettingsDep, StoreDep, WriterDep, boundary_units, require_boundaries
 from geoplots.server.errors import ApiError
 from geoplots.server.events import Event
+from geoplots.server.inputs import check_frame_text, read_json
 from geoplots.server.settings import Settings
 from geoplots.server.store.base import ApiKey, BatchResult, OutsideZoneError, Store
 from geoplots.server.zones import POLYGONAL, area_in_other_zones
@@ -179,6 +180,7 @@ def _process(
         else:
             records = _read_file(*file, kind, options, settings, boundaries)
         _check_rows(records.rows_read, settings.max_batch_rows)
+        check_frame_text(records.accepted)  # uploaded files: no NUL or lone surrogate is stored
         return locate(records, tolerance_m=settings.locate_tolerance_m, boundaries=boundaries)
     except (ApiError, GeoplotsError):
         raise
@@ -302,11 +304,7 @@ def router() -> APIRouter:
         elif ctype in _FILE_TYPES:
             file = (await request.body(), _FILE_TYPES[ctype])
         elif ctype in ("application/json", "application/geo+json", ""):
-            body = await request.body()
-            try:
-                payload = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ApiError(422, "invalid_json", f"The body is not valid JSON: {exc}") from exc
+            payload = read_json(await request.body())  # strict: 422 for NaN, deep nesting, NUL, surrogates
             frame = _frame_from_json(payload, settings.max_batch_rows)
             from_json = True
         else:

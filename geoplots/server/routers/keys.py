@@ -18,12 +18,13 @@ from geoplots.groups import inspection_zones
 from geoplots.server import auth
 from geoplots.server.deps import AdminDep, StoreDep
 from geoplots.server.errors import ApiError
+from geoplots.server.inputs import Text
 
 
 class NewKey(BaseModel):
     role: Literal["editor", "inspector", "admin"]
-    zone: str | None = Field(None, description="Inspection zone (เขตตรวจราชการ) the key is limited to")
-    name: str = Field("", max_length=200, description="Who holds the key")
+    zone: Text | None = Field(None, description="Inspection zone (เขตตรวจราชการ) the key is limited to")
+    name: Text = Field("", max_length=200, description="Who holds the key")
 
 
 def check_zone_name(zone: str | None) -> str | None:

@@ -3,7 +3,8 @@
 Leaflet and its plugins are linked from this server's ``/vendor`` (the files
 ``scripts/setup`` installs), so the page needs no internet. Pages are cached per store
 version, like ``/api/coverage``. On a protected server a zone key maps its own zone, or a
-province of it (``?province=`` outside the zone is a 403).
+province of it (``?province=`` outside the zone is a 403). Each page has its Content-Security-Policy: the page's inline
+scripts by hash (:func:`geoplots.server.security.page_policy`), nothing else inline.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from geoplots.groups import INSPECTION_ZONE
 from geoplots.server import auth
 from geoplots.server.deps import ReaderDep, api_level, boundary_units, read_zone, require_boundaries
+from geoplots.server.security import page_policy
 from geoplots.server.store.base import ApiKey
 
 
 def _render(app: Any, level: str, zone: str | None, province: str | None, offline: bool | str,
-            scope: str | None = None) -> bytes:
-    """The map page; ``scope`` is the zone a zone key reads (its records and units only)."""
+            scope: str | None = None) -> tuple[bytes, str]:
+    """The map page and its Content-Security-Policy; ``scope`` is the zone a zone key reads
+    (its records and units only). Pin photos and online tiles are web images."""
     from geoplots.coverage import coverage
     from geoplots.maps import map as make_map
     from geoplots.maps import to_html
@@ -31,7 +34,8 @@ def _render(app: Any, level: str, zone: str | None, province: str | None, offlin
     records = store.all_records(kind="pins", zone=scope)
     cov = coverage(records, level=level, zone=zone or scope, boundaries=boundaries)
     m = make_map(cov, records, zone=zone, province=province, offline=offline, boundaries=boundaries)
-    return to_html(m).encode("utf-8")
+    html = to_html(m)
+    return html.encode("utf-8"), page_policy(html, images=("https:", "http:"))
 
 
 def _province_zone(boundaries: Any, province: str) -> str | None:
@@ -79,9 +83,9 @@ def router() -> APIRouter:
         else:
             zone = read_zone(request, key, zone)
         offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
-        body = await app.state.map_cache.answer(
+        body, policy = await app.state.map_cache.answer(
             app.state.store, (canonical, zone, province, scope),
             lambda _version: _render(app, canonical, zone, province, offline, scope))
-        return HTMLResponse(body)
+        return HTMLResponse(body, headers={"Content-Security-Policy": policy})
 
     return r

@@ -14,6 +14,7 @@ from geoplots.coverage.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.levels import LEVELS, THAI_NAME
 from geoplots.server.deps import BoundariesDep, KeyDep, StoreDep, read_zone
+from geoplots.server.security import WARROOM_POLICY
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -46,6 +47,7 @@ def router() -> APIRouter:
                 "attribution": "OCHA, Royal Thai Survey Department (CC BY-IGO)",
                 "version": geoplots.__version__,
             },
+            headers={"Content-Security-Policy": WARROOM_POLICY},
         )
 
     @r.get("/health", summary="Liveness, and what the server holds (to readers)", tags=["health"])

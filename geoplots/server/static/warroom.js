@@ -7,9 +7,16 @@
   var TIER_COLORS = { not_passed: "#d7191c", passed: "#fdae61", commendation: "#a6d96a", plaque: "#1a9641" };
   var map = null, unitsLayer = null, pinsLayer = null, pending = null, generation = 0;
 
+  // Record and boundary text is shown as text, never as markup: tooltips get a text node
+  // (Leaflet would read a string as HTML), other text goes through textContent or esc().
+  function text(s) { return document.createTextNode(String(s)); }
+  function esc(s) {
+    return String(s).replace(/[&<>"'`]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+  }
+
   if (window.L) {
     map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([13.0, 101.0], 6);
-    map.attributionControl.addAttribution(window.GEOPLOTS.attribution);
+    map.attributionControl.addAttribution(esc(document.getElementById("map").dataset.attribution || ""));
   }
 
   function q(params) {
@@ -25,7 +32,7 @@
   function showCoverage(cov) {
     var covered = 0, total = 0;
     var tbody = document.querySelector("#by-zone tbody");
-    tbody.innerHTML = "";
+    tbody.replaceChildren();
     cov.summary.forEach(function (s) {
       covered += s.covered; total += s.total;
       var tr = document.createElement("tr");
@@ -52,9 +59,10 @@
       onEachFeature: function (f, layer) {
         var p = f.properties;
         var what = p.tier ? (p.participating + "/" + p.households + " (" + Math.round(100 * (p.rate || 0)) + "%)") : p.count;
-        layer.bindTooltip(p.name_th + " / " + p.name_en + " (" + p.code + "): " + what);
+        layer.bindTooltip(function () { return text(p.name_th + " / " + p.name_en + " (" + p.code + "): " + what); });
       }
     }).addTo(map);
+    if (pinsLayer) pinsLayer.bringToFront();  // pins stay reachable by the pointer above the units
     if (fit && unitsLayer.getLayers().length) map.fitBounds(unitsLayer.getBounds());
   }
 
@@ -68,9 +76,12 @@
       style: function () { return { color: "#08306b", weight: 1 }; },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindTooltip((p.name || p.record_id || ("#" + f.id)) + " · " + (p.subdistrict_code || ""));
+        layer.bindTooltip(function () {
+          return text((p.name || p.record_id || ("#" + f.id)) + " · " + (p.subdistrict_code || ""));
+        });
       }
     }).addTo(map);
+    pinsLayer.bringToFront();
   }
 
   function refresh(fit) {
