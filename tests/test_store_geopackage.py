@@ -25,6 +25,7 @@ import pytest
 import shapely
 
 from conftest_store import located
+from geoplots.server.store import RecordFilter
 from geoplots import synthetic
 from geoplots.errors import GeoplotsError
 from geoplots.server.store import open_store
@@ -145,7 +146,7 @@ def test_gdal_lists_only_the_records_layer_with_its_types_and_uses_its_rtree(gda
     assert re.search(r"HasSpatialIndex \(Integer\) = 1", has_index), has_index
     box = (102.0, 15.5, 103.5, 16.8)
     filtered = _ogrinfo("-so", "-spat", *map(str, box), "-where", "kind = 'pins'", str(path), "records")
-    expected = store.query(bbox=box, kind="pins").total
+    expected = store.query(RecordFilter(bbox=box, kind="pins")).total
     assert expected > 0 and f"Feature Count: {expected}" in filtered
 
 
@@ -332,7 +333,7 @@ def test_a_store_made_by_the_previous_schema_keeps_every_record_and_key(gdal_too
                 assert got.geometry.equals_exact(row.geometry, 0)
         # the R-tree was rebuilt: a bbox query finds the migrated records
         some = before.dropna(subset=["geometry"]).iloc[3]
-        assert some["id"] in store.query(bbox=some["geometry"].bounds).records["id"].tolist()
+        assert some["id"] in store.query(RecordFilter(bbox=some["geometry"].bounds)).records["id"].tolist()
         # every key moved, with its id, role, zone and revocation; the secrets still work
         listed = {k.id: k for k in store.list_keys()}
         for key_id, name, role, zone, secret, revoked in OLD_KEYS:
