@@ -342,7 +342,7 @@ class PostGISStore(Store):
         extra = "" if distinct is None else f", {distinct}"
         # JSON answers are read once per row in the inner select, then summed per code
         sql = (
-            f"SELECT code, {counted}, sum(known), sum(yes), sum(present), sum(bad) FROM "
+            f"SELECT code, {counted}, coalesce(sum(known), 0), coalesce(sum(yes), 0), coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
             f"(SELECT {column} AS code{extra}, {answer} FROM records {clause}) AS r GROUP BY code"
         )
         with self._pool.connection() as conn:

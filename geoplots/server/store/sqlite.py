@@ -304,7 +304,7 @@ class SQLiteStore(Store):
         counted = "count(*)" if distinct is None else f"count(DISTINCT {distinct})"
         # JSON answers are read once per row in the inner select, then summed per code
         sql = (
-            f"SELECT code, {counted}, sum(known), sum(yes), sum(present), sum(bad) FROM "
+            f"SELECT code, {counted}, coalesce(sum(known), 0), coalesce(sum(yes), 0), coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
             f"(SELECT r.{column} AS code{'' if distinct is None else f', r.{distinct} AS {distinct}'}, {answer} "
             f"FROM records r{where}) GROUP BY code"
         )
