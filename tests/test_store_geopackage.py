@@ -73,16 +73,16 @@ def _file_bytes(path) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def records(boundary_dir):
+def records(boundaries):
     """Pins, plots (polygons and a multipolygon) and households (a fifth without
     coordinates, placed by their declared sub-district) as the server stores them."""
-    pins = located(synthetic.sample_points(300, codes=["40", "44", "46"], seed=11))
+    pins = located(synthetic.sample_points(300, codes=["40", "44", "46"], seed=11, boundaries=boundaries))
     pins["name"] = [f"แปลงโคกหนองนา {i}" for i in range(len(pins))]
-    plots = located(synthetic.plots(30, codes=["40"], seed=12, data=boundary_dir))
+    plots = located(synthetic.plots(30, codes=["40"], seed=12, boundaries=boundaries))
     plots.loc[plots.index[0], "geometry"] = shapely.MultiPolygon(
         [plots.geometry.iloc[0], plots.geometry.iloc[1].buffer(0)])
     households = located(synthetic.households(["12"], per_unit=(2, 4), address_only=0.2, seed=13,
-                                              data=boundary_dir))
+                                              boundaries=boundaries))
     households["address_mismatch"] = np.arange(len(households)) % 7 == 0
     assert households.geometry.isna().any() and households.geometry.notna().any()
     return {"pins": pins, "plots": plots, "households": households}
