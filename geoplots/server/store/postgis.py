@@ -18,9 +18,9 @@ database. Same :class:`~geoplots.server.store.base.Store` contract, plus:
 
 Examples
 --------
->>> from geoplots.server.store import open_store
+>>> from geoplots.server.store import RecordFilter, open_store
 >>> store = open_store("postgresql://geoplots@127.0.0.1/geoplots")  # doctest: +SKIP
->>> store.count(zone="12")  # doctest: +SKIP
+>>> store.count(RecordFilter(zone="12"))  # doctest: +SKIP
 0
 """
 
