@@ -160,3 +160,16 @@ def test_coverage_map_page_is_offline(api, boundaries):
 
         remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
         assert remote == [], remote
+
+
+def test_records_figure_is_the_requested_zones_not_the_countrys(api, boundaries):
+    # /api/coverage?zone= counts and reports the records of that zone (from the store),
+    # while the units of other zones never see them
+    inside, _ = pin_records(25, seed=38, boundaries=boundaries)
+    outside, truth = pin_records(15, seed=39, boundaries=boundaries, codes=["50", "10"], prefix="CM")
+    assert not (truth["inspection_zone"] == "12").any()
+    for batch in (inside, outside):
+        assert api.post("/api/pins", json=batch, headers=bearer(api.keys.editor)).status_code == 201
+    zone12 = api.get("/api/coverage?level=district&zone=12").json()
+    assert zone12["records"] == 25 and sum(u["count"] for u in zone12["units"]) == 25
+    assert api.get("/api/coverage?level=district").json()["records"] == 40

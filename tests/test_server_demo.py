@@ -14,6 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from geoplots.server.store import RecordFilter
 from geoplots.cli.serve import DEMO_ZONES, build_demo
 from geoplots.groups import inspection_zones
 from geoplots.server.store import open_store
@@ -32,7 +33,7 @@ def demo_store(tmp_path_factory, boundaries):
 
 def test_model_villages_cover_most_but_not_all_districts_of_several_zones(demo_store, boundaries):
     store, counts = demo_store
-    pins = store.all_records(kind="pins")
+    pins = store.all_records(RecordFilter(kind="pins"))
     assert len(pins) == counts["pins"] > 0
     # which district each pin lies in, by a plain spatial join (not the stored codes)
     districts = boundaries.level("district")[["code", "province_code", "geometry"]]
@@ -51,7 +52,7 @@ def test_model_villages_cover_most_but_not_all_districts_of_several_zones(demo_s
 
 def test_household_participation_spreads_across_the_kpi_tiers(demo_store):
     store, counts = demo_store
-    homes = store.all_records(kind="households")
+    homes = store.all_records(RecordFilter(kind="households"))
     assert len(homes) == counts["households"] > 0
     takes_part = homes["has_garden"].map(lambda v: str(v).strip().lower() in {"true", "1", "yes", "มี"})
     rates = takes_part.groupby(homes["district_code"]).mean()
@@ -61,7 +62,7 @@ def test_household_participation_spreads_across_the_kpi_tiers(demo_store):
 
 def test_some_plots_are_polygons_and_rerunning_adds_no_copies(demo_store, boundaries):
     store, counts = demo_store
-    plots = store.all_records(kind="plots")
+    plots = store.all_records(RecordFilter(kind="plots"))
     assert len(plots) == counts["plots"] and (plots.geom_type == "Polygon").sum() > 0
     before = store.count()
     build_demo(store, boundaries=boundaries)

@@ -11,6 +11,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from conftest_store import store_url  # noqa: F401  (fixture: every store backend)
+from geoplots.server.store import RecordFilter
 from geoplots import synthetic
 from geoplots.groups import inspection_zones
 from geoplots.records import WARNINGS, RowWarning
@@ -162,7 +163,7 @@ def test_plots_as_geojson_polygons(api, boundaries):
     assert res.status_code == 201, res.text
     got = _accepted(res.json()).set_index("record_id")
     assert (got.loc[plots["record_id"], "subdistrict_code"].to_numpy() == plots["subdistrict_code"].to_numpy()).all()
-    stored = api.store.all_records(kind="plots").set_index("record_id")
+    stored = api.store.all_records(RecordFilter(kind="plots")).set_index("record_id")
     for rid, geom in zip(plots["record_id"], plots.geometry):
         assert shapely.equals_exact(stored.loc[rid].geometry, geom, 1e-7)
     one = plots.geometry.iloc[0].bounds

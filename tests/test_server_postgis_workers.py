@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from geoplots.server.store import RecordFilter
 from geoplots import synthetic
 from geoplots.server.store import open_store
 from postgis_support import fresh_schema_url, requires_postgres
@@ -160,7 +161,7 @@ def test_many_writers_on_several_processes_lose_nothing_and_every_page_hears_the
         got = httpx.get(f"{base}/collections/pins/items", params={"limit": 1}, timeout=30).json()
         assert got["numberMatched"] == total
     with open_store(servers["url"]) as store:
-        stored = store.all_records(kind="pins")
+        stored = store.all_records(RecordFilter(kind="pins"))
     assert sorted(stored["record_id"]) == sorted(pins["record_id"])
     truth = pins.set_index("record_id")["subdistrict_code"]
     assert (stored.set_index("record_id")["subdistrict_code"] == truth[stored["record_id"]].values).all()

@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 from conftest_store import located, store, store_url  # noqa: F401  (fixtures)
+from geoplots.server.store import RecordFilter
 from geoplots import synthetic
 from geoplots.server.store import open_store
 
@@ -77,19 +78,19 @@ def test_bbox_zone_and_paging_match_a_plain_filter(store, pins):
     store.add_records(pins)
     box = (102.0, 15.5, 103.5, 16.8)
     inside = pins[shapely.intersects(pins.geometry.values, shapely.box(*box))]
-    page = store.query(bbox=box, limit=1000)
+    page = store.query(RecordFilter(bbox=box), limit=1000)
     assert page.total == len(inside) > 0
     assert set(page.records["record_id"]) == set(inside["record_id"])
 
     zone12 = pins[pins["inspection_zone"] == "12"]
     seen: list[str] = []
     for offset in range(0, len(zone12) + 40, 40):
-        p = store.query(zone="12", limit=40, offset=offset)
+        p = store.query(RecordFilter(zone="12"), limit=40, offset=offset)
         assert p.total == len(zone12)
         seen += p.records["record_id"].tolist()
     assert sorted(seen) == sorted(zone12["record_id"]) and len(seen) == len(set(seen))
-    assert store.count(zone="12") == len(zone12)
-    province = store.query(province="40").records
+    assert store.count(RecordFilter(zone="12")) == len(zone12)
+    province = store.query(RecordFilter(province="40")).records
     assert set(province["record_id"]) == set(pins.loc[pins["province_code"] == "40", "record_id"])
 
 
@@ -100,10 +101,12 @@ def test_items_pages_as_features_match_the_records(store, pins, boundaries):
     store.add_records(located(plots), kind="plots")
     from geoplots.server.store.base import frame_features
 
-    for filters in [dict(limit=50, offset=0), dict(bbox=(102.0, 15.5, 103.5, 16.8), limit=30, offset=10),
-                    dict(zone="12", limit=1000), dict(kind="plots", limit=10), dict(province="99", limit=5)]:
-        features, total = store.query_features(**filters)
-        page = store.query(**filters)
+    for chosen, paging in [(None, dict(limit=50, offset=0)),
+                           (RecordFilter(bbox=(102.0, 15.5, 103.5, 16.8)), dict(limit=30, offset=10)),
+                           (RecordFilter(zone="12"), dict(limit=1000)), (RecordFilter(kind="plots"), dict(limit=10)),
+                           (RecordFilter(province="99"), dict(limit=5))]:
+        features, total = store.query_features(chosen, **paging)
+        page = store.query(chosen, **paging)
         assert total == page.total
         expected = frame_features(page.records, "id")
         assert [f["id"] for f in features] == [f["id"] for f in expected]
@@ -123,19 +126,19 @@ def test_kinds_are_kept_apart(store, pins):
     store.add_records(pins.iloc[:5], kind="pins")
     store.add_records(pins.iloc[:3], kind="households")  # same ids, other kind: not a resend
     assert store.count() == 8
-    assert store.count(kind="households") == 3
-    assert set(store.all_records(kind="households")["kind"]) == {"households"}
+    assert store.count(RecordFilter(kind="households")) == 3
+    assert set(store.all_records(RecordFilter(kind="households"))["kind"]) == {"households"}
 
 
 def test_polygons_are_stored_and_found_by_bbox(store, boundaries):
     plots = synthetic.plots(20, codes=["40"], seed=5, boundaries=boundaries)
     plots = located(plots)
     store.add_records(plots, kind="plots")
-    back = store.all_records(kind="plots").set_index("record_id")
+    back = store.all_records(RecordFilter(kind="plots")).set_index("record_id")
     for rid, geom in zip(plots["record_id"], plots.geometry):
         assert back.loc[rid].geometry.equals_exact(geom, 1e-9)
     g = plots.geometry.iloc[0]
-    assert store.query(bbox=g.bounds).total >= 1
+    assert store.query(RecordFilter(bbox=g.bounds)).total >= 1
 
 
 def test_readers_never_see_half_a_batch(store, pins):

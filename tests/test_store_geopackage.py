@@ -25,6 +25,7 @@ import pytest
 import shapely
 
 from conftest_store import located
+from geoplots.server.store import RecordFilter
 from geoplots import synthetic
 from geoplots.errors import GeoplotsError
 from geoplots.server.store import open_store
@@ -72,16 +73,16 @@ def _file_bytes(path) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def records(boundary_dir):
+def records(boundaries):
     """Pins, plots (polygons and a multipolygon) and households (a fifth without
     coordinates, placed by their declared sub-district) as the server stores them."""
-    pins = located(synthetic.sample_points(300, codes=["40", "44", "46"], seed=11))
+    pins = located(synthetic.sample_points(300, codes=["40", "44", "46"], seed=11, boundaries=boundaries))
     pins["name"] = [f"แปลงโคกหนองนา {i}" for i in range(len(pins))]
-    plots = located(synthetic.plots(30, codes=["40"], seed=12, data=boundary_dir))
+    plots = located(synthetic.plots(30, codes=["40"], seed=12, boundaries=boundaries))
     plots.loc[plots.index[0], "geometry"] = shapely.MultiPolygon(
         [plots.geometry.iloc[0], plots.geometry.iloc[1].buffer(0)])
     households = located(synthetic.households(["12"], per_unit=(2, 4), address_only=0.2, seed=13,
-                                              data=boundary_dir))
+                                              boundaries=boundaries))
     households["address_mismatch"] = np.arange(len(households)) % 7 == 0
     assert households.geometry.isna().any() and households.geometry.notna().any()
     return {"pins": pins, "plots": plots, "households": households}
@@ -145,7 +146,7 @@ def test_gdal_lists_only_the_records_layer_with_its_types_and_uses_its_rtree(gda
     assert re.search(r"HasSpatialIndex \(Integer\) = 1", has_index), has_index
     box = (102.0, 15.5, 103.5, 16.8)
     filtered = _ogrinfo("-so", "-spat", *map(str, box), "-where", "kind = 'pins'", str(path), "records")
-    expected = store.query(bbox=box, kind="pins").total
+    expected = store.query(RecordFilter(bbox=box, kind="pins")).total
     assert expected > 0 and f"Feature Count: {expected}" in filtered
 
 
@@ -332,7 +333,7 @@ def test_a_store_made_by_the_previous_schema_keeps_every_record_and_key(gdal_too
                 assert got.geometry.equals_exact(row.geometry, 0)
         # the R-tree was rebuilt: a bbox query finds the migrated records
         some = before.dropna(subset=["geometry"]).iloc[3]
-        assert some["id"] in store.query(bbox=some["geometry"].bounds).records["id"].tolist()
+        assert some["id"] in store.query(RecordFilter(bbox=some["geometry"].bounds)).records["id"].tolist()
         # every key moved, with its id, role, zone and revocation; the secrets still work
         listed = {k.id: k for k in store.list_keys()}
         for key_id, name, role, zone, secret, revoked in OLD_KEYS:

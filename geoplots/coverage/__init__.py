@@ -2,11 +2,20 @@
 
 :func:`coverage` counts located records per unit of a level (every unit of the
 boundaries, zero-count ones included) and summarises per group (inspection zone
-เขตตรวจราชการ by default). :mod:`geoplots.coverage.rules` names the department's three
+เขตตรวจราชการ by default); :func:`coverage_from_counts` builds the same table from
+counts a database made (the server's ``Store.counts_by``). :mod:`geoplots.coverage.rules` names the department's three
 targets; :mod:`geoplots.coverage.report` writes the XLSX/CSV reports.
 """
 
-from geoplots.coverage._core import DEFAULT_THRESHOLDS, TIERS, Coverage, coverage, summarize, tier_of
+from geoplots.coverage._core import (
+    DEFAULT_THRESHOLDS,
+    TIERS,
+    Coverage,
+    coverage,
+    coverage_from_counts,
+    summarize,
+    tier_of,
+)
 from geoplots.coverage.report import write_coverage
 from geoplots.coverage.rules import RULES, NoOptions, ParticipationOptions, Rule, change_leader_targets, get_rule, run_rule
 
@@ -20,6 +29,7 @@ __all__ = [
     "Rule",
     "change_leader_targets",
     "coverage",
+    "coverage_from_counts",
     "get_rule",
     "run_rule",
     "summarize",

@@ -132,6 +132,51 @@ def coverage(
                        thresholds=thresholds, boundaries=source)
 
 
+def coverage_from_counts(
+    counts: pd.DataFrame,
+    level: str = "district",
+    min_count: int = 1,
+    by: str | GroupingScheme | None = "inspection_zone",
+    *,
+    zone: str | int | None = None,
+    participation: str | None = None,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    boundaries: Boundaries | None = None,
+) -> Coverage:
+    """:func:`coverage` from counts already made per unit code, e.g. by a database.
+
+    The war-room server asks its store to count (``Store.counts_by``, a ``GROUP BY``)
+    and builds the same table here without loading a record.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        ``code`` (unit codes of ``level``) and ``count``; with ``participation`` also
+        ``households`` (records answering yes or no) and ``participating`` (yes). Codes
+        absent from it count zero.
+    level, min_count, by, zone, thresholds, boundaries :
+        As for :func:`coverage`.
+    participation : str, optional
+        The yes/no column the counts were made with (ปลูกผักสวนครัว); then ``households``
+        and ``participating`` are read and each unit gets ``rate`` and ``tier``.
+
+    Returns
+    -------
+    Coverage
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"code": ["4001"], "count": [2], "households": [0], "participating": [0]})
+    >>> cov = coverage_from_counts(counts, "district", zone=12, boundaries=b)  # doctest: +SKIP
+    """
+    level = parse_level(level)
+    source, scheme = _check(level, min_count, by, thresholds, boundaries)
+    table = counts.assign(**{c: 0 for c in SUMS if c not in counts.columns})
+    sums = table.assign(code=table["code"].astype("string")).groupby("code")[SUMS].sum()
+    return from_counts(sums, level, min_count, scheme, zone=zone, participation=participation,
+                       thresholds=thresholds, boundaries=source)
+
+
 #: Per-unit sums that :func:`unit_counts` returns and :func:`from_counts` turns into coverage.
 SUMS = ["count", "households", "participating"]
 

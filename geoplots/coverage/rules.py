@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geoplots.boundaries import Boundaries, resolve_boundaries
-from geoplots.coverage._core import DEFAULT_THRESHOLDS, Coverage, coverage, summarize, tier_of
+from geoplots.coverage._core import DEFAULT_THRESHOLDS, Coverage, coverage, coverage_from_counts, summarize, tier_of
 from geoplots.errors import GeoplotsError
 from geoplots.groups import resolve_scheme
 from geoplots.levels import Level, parse_level
@@ -105,6 +105,11 @@ class Rule:
         A frozen dataclass of the rule's own options (typed, with defaults).
     yes_no : str, optional
         The option naming the column to read as yes/no (``column``), if any.
+    from_counts : callable, optional
+        ``from_counts(counts, options, *, zone, by, boundaries) -> Coverage``: the same
+        result from per-unit counts (:meth:`run_counts`).
+    distinct : str, optional
+        The code column whose distinct values the rule counts, if not records.
 
     Examples
     --------
@@ -123,6 +128,8 @@ class Rule:
     compute: Callable[..., Coverage]
     options: type = NoOptions
     yes_no: str | None = None
+    from_counts: Callable[..., Coverage] | None = None
+    distinct: str | None = None
 
     common: ClassVar[tuple[str, ...]] = COMMON_ARGUMENTS
 
@@ -197,10 +204,57 @@ class Rule:
 
     __call__ = run
 
+    def count_request(self, **options: Any) -> dict[str, Any]:
+        """What to count for :meth:`run_counts`: ``level``, ``yes_no`` and ``distinct``,
+        the arguments of ``Store.counts_by`` besides the kind and the filter.
+
+        Examples
+        --------
+        >>> RULES["household_participation"].count_request(level="subdistrict")
+        {'level': 'subdistrict', 'yes_no': 'has_garden', 'distinct': None}
+        >>> RULES["change_leaders"].count_request()
+        {'level': 'district', 'yes_no': None, 'distinct': 'subdistrict_code'}
+        """
+        params = self.parameters(**options)
+        return {
+            "level": getattr(params, "level", "district"),
+            "yes_no": None if self.yes_no is None else getattr(params, self.yes_no),
+            "distinct": self.distinct,
+        }
+
+    def run_counts(
+        self,
+        counts: pd.DataFrame,
+        *,
+        zone: str | int | None = None,
+        by: Any = "inspection_zone",
+        boundaries: Boundaries | None = None,
+        **options: Any,
+    ) -> Coverage:
+        """:meth:`run` on per-unit counts made as :meth:`count_request` says (e.g. by
+        ``Store.counts_by``) instead of records; the same result for the same records.
+        """
+        if self.from_counts is None:
+            raise GeoplotsError(f"The rule {self.name} cannot be computed from counts.")
+        params = self.parameters(**options)
+        result = self.from_counts(counts, params, zone=zone, by=by, boundaries=boundaries)
+        result.title = self.title
+        return result
+
 
 def _model_villages(records, options: NoOptions, *, zone, by, boundaries) -> Coverage:
     """At least one model village (โก่งธนูโมเดล) per district, per inspection zone."""
     return coverage(records, level="district", min_count=1, by=by, zone=zone, boundaries=boundaries)
+
+
+def _model_villages_counts(counts, options: NoOptions, *, zone, by, boundaries) -> Coverage:
+    return coverage_from_counts(counts, level="district", min_count=1, by=by, zone=zone, boundaries=boundaries)
+
+
+def _household_participation_counts(counts, options: ParticipationOptions, *, zone, by, boundaries) -> Coverage:
+    return coverage_from_counts(counts, level=options.level, min_count=options.min_count, by=by, zone=zone,
+                                participation=options.column, thresholds=options.thresholds,
+                                boundaries=boundaries)
 
 
 def _household_participation(records, options: ParticipationOptions, *, zone, by, boundaries) -> Coverage:
@@ -275,8 +329,22 @@ def _change_leaders(records, options: NoOptions, *, zone, by, boundaries) -> Cov
     997
     """
     source = resolve_boundaries(boundaries)
-    targets = change_leader_targets(source)
     codes = _enrolled_codes(records, source)
+    enrolled = pd.Series(codes.unique()).str[:4].value_counts()
+    return _change_leaders_table(enrolled, int(codes.nunique()), zone=zone, by=by, boundaries=source)
+
+
+def _change_leaders_counts(counts, options: NoOptions, *, zone, by, boundaries) -> Coverage:
+    """:func:`_change_leaders` from distinct enrolled sub-districts counted per district."""
+    enrolled = counts.groupby(counts["code"].astype("string"))["count"].sum()
+    return _change_leaders_table(enrolled, int(counts["count"].sum()), zone=zone, by=by,
+                                 boundaries=resolve_boundaries(boundaries))
+
+
+def _change_leaders_table(enrolled: pd.Series, total: int, *, zone, by, boundaries: Boundaries) -> Coverage:
+    """The change-leaders coverage from enrolled sub-districts per district code."""
+    source = boundaries
+    targets = change_leader_targets(source)
     scheme = source.scheme(by)
     units = source.level("district").merge(
         targets[["code", "expected_boundaries", "expected_registry"]], on="code", how="inner"
@@ -288,7 +356,6 @@ def _change_leaders(records, options: NoOptions, *, zone, by, boundaries) -> Cov
             if str(zone) not in scheme.groups():
                 raise GeoplotsError(f"{scheme.name} {zone!r} does not exist. Choose one of: {', '.join(scheme.groups())}.")
             units = units[units[scheme.name] == str(zone)]
-    enrolled = pd.Series(codes.unique()).str[:4].value_counts()
     units["count"] = enrolled.reindex(units["code"]).fillna(0).astype(int).to_numpy()
     units["met"] = units["count"] >= units["expected"]
     units = gpd.GeoDataFrame(units.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
@@ -304,7 +371,7 @@ def _change_leaders(records, options: NoOptions, *, zone, by, boundaries) -> Cov
         "districts_outside_bangkok": int(len(targets)),
         "large_districts": int(extra),
         "formula": f"{base + extra} + {extra} = {int(targets['expected_boundaries'].sum())}",
-        "enrolled_subdistricts": int(codes.nunique()),
+        "enrolled_subdistricts": total,
     }
     return Coverage(units=units, summary=summary, level="district", by=group, min_count=1, notes=notes)
 
@@ -346,6 +413,7 @@ model_villages = Rule(
     "Model villages: at least one per district",
     kind="pins",
     compute=_model_villages,
+    from_counts=_model_villages_counts,
 )
 change_leaders = Rule(
     "change_leaders",
@@ -353,6 +421,8 @@ change_leaders = Rule(
     "Change-leader sub-districts",
     kind="households",
     compute=_change_leaders,
+    from_counts=_change_leaders_counts,
+    distinct="subdistrict_code",
 )
 household_participation = Rule(
     "household_participation",
@@ -362,6 +432,7 @@ household_participation = Rule(
     compute=_household_participation,
     options=ParticipationOptions,
     yes_no="column",
+    from_counts=_household_participation_counts,
 )
 
 #: Every named rule by name: the one place the CLI, the server and the map look rules up.

@@ -24,6 +24,7 @@ from geoplots.coverage.rules import RULES
 from geoplots.errors import GeoplotsError
 from geoplots.server.deps import ReaderDep, api_level, read_zone, require_boundaries
 from geoplots.server.errors import ApiError
+from geoplots.server.store import RecordFilter
 
 #: ``rule`` query help, from the rule registry: name, title and the records it counts.
 RULE_DESCRIPTION = "A named rule (geoplots coverage --rule): " + "; ".join(
@@ -128,15 +129,20 @@ def _rule_request(rule: str | None, level: str | None, min_count: int | None, ki
 
 
 def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt: str, version: int) -> bytes:
-    from geoplots.coverage import coverage
+    from geoplots.coverage import coverage_from_counts
 
     store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
-    records = store.all_records(kind=kind)  # type: ignore[arg-type]
+    # Counted by the store (GROUP BY), never loaded: every stored record of the kind, as
+    # before; the zone picks the units shown, and the records figure is the zone's.
     if spec is not None:
-        cov = spec.run(records, zone=zone, boundaries=boundaries, **dataclasses.asdict(options))
+        given = dataclasses.asdict(options)
+        counts = store.counts_by(kind=kind, filter=RecordFilter(kind=kind), **spec.count_request(**given))
+        cov = spec.run_counts(counts, zone=zone, boundaries=boundaries, **given)
     else:
         level, min_count = options
-        cov = coverage(records, level=level, min_count=min_count, zone=zone, boundaries=boundaries)
+        counts = store.counts_by(level, kind, RecordFilter(kind=kind))
+        cov = coverage_from_counts(counts, level=level, min_count=min_count, zone=zone, boundaries=boundaries)
+    counted = store.count(RecordFilter(zone=zone, kind=kind))
     units = cov.units
     keep = [c for c in UNIT_COLUMNS if c in units.columns]
     table = json.loads(pd.DataFrame(units[keep]).to_json(orient="records", force_ascii=False, default_handler=str))
@@ -146,7 +152,7 @@ def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt
         "level": cov.level, "zone": zone, "rule": spec.name if spec else None, "kind": kind,
         "min_count": cov.min_count, "version": version,
         "title": cov.title, "notes": cov.notes,
-        "records": int(len(records)), "summary": summary,
+        "records": counted, "summary": summary,
     }
     if spec is not None:
         body["title_th"], body["title_en"] = spec.title_th, spec.title_en

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geoplots.server.deps import ReaderDep, read_zone
 from geoplots.server.events import Event
+from geoplots.server.store import RecordFilter
 
 
 def router() -> APIRouter:
@@ -72,7 +73,7 @@ async def _zone_stream(request: Request, store: Any, bus: Any, poll: float, *, z
     tells of other zones (no store version, no other zone's counts)."""
     async with bus.subscribe() as queue:
         version = await run_in_threadpool(store.version)
-        count = await run_in_threadpool(store.count, zone=zone)
+        count = await run_in_threadpool(store.count, RecordFilter(zone=zone))
         yield "retry: 2000\n\n" + Event("hello", {"records": count, "zone": zone}).to_sse()
         while True:
             if await request.is_disconnected():
@@ -86,14 +87,14 @@ async def _zone_stream(request: Request, store: Any, bus: Any, poll: float, *, z
                     yield ": keep-alive\n\n"
                     continue
                 version, before = now, count
-                count = await run_in_threadpool(store.count, zone=zone)
+                count = await run_in_threadpool(store.count, RecordFilter(zone=zone))
                 if count != before:
                     yield Event("records", {"zones": [zone], "records": count}).to_sse()
                 continue
             version = max(version, int(event.data.get("version", version)))
             own = _zone_part(event, zone)
             if own is not None:
-                count = await run_in_threadpool(store.count, zone=zone)
+                count = await run_in_threadpool(store.count, RecordFilter(zone=zone))
                 yield own.to_sse()
 
 

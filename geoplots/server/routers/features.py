@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from geoplots.levels import CODE_LENGTH, Level
 from geoplots.server.deps import BoundariesDep, ReaderDep, SettingsDep, StoreDep, boundary_units, read_zone
 from geoplots.server.errors import ApiError
+from geoplots.server.store import RecordFilter
 from geoplots.server.store.base import frame_features
 
 GEOJSON = "application/geo+json"
@@ -199,7 +200,8 @@ def router() -> APIRouter:
         limit = min(limit or settings.default_page, settings.max_page)
         if level is None:
             features, matched = await run_in_threadpool(
-                store.query_features, bbox=box, zone=zone, province=province, kind=kind, limit=limit, offset=offset
+                store.query_features, RecordFilter(bbox=box, zone=zone, province=province, kind=kind),
+                limit=limit, offset=offset
             )
         else:
             whole = await run_in_threadpool(boundary_units, boundaries, level)

@@ -19,6 +19,7 @@ from geoplots.groups import INSPECTION_ZONE
 from geoplots.server import auth
 from geoplots.server.deps import ReaderDep, api_level, boundary_units, read_zone, require_boundaries
 from geoplots.server.security import page_policy
+from geoplots.server.store import RecordFilter
 from geoplots.server.store.base import ApiKey
 
 
@@ -26,13 +27,16 @@ def _render(app: Any, level: str, zone: str | None, province: str | None, offlin
             scope: str | None = None) -> tuple[bytes, str]:
     """The map page and its Content-Security-Policy; ``scope`` is the zone a zone key reads
     (its records and units only). Pin photos and online tiles are web images."""
-    from geoplots.coverage import coverage
+    from geoplots.coverage import coverage_from_counts
     from geoplots.maps import map as make_map
     from geoplots.maps import to_html
 
     store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
-    records = store.all_records(kind="pins", zone=scope)
-    cov = coverage(records, level=level, zone=zone or scope, boundaries=boundaries)
+    chosen = RecordFilter(kind="pins", zone=scope)
+    # counted by the store (GROUP BY); the rows are read only to draw the pins
+    counts = store.counts_by(level, "pins", chosen)
+    cov = coverage_from_counts(counts, level=level, zone=zone or scope, boundaries=boundaries)
+    records = store.all_records(chosen)
     m = make_map(cov, records, zone=zone, province=province, offline=offline, boundaries=boundaries)
     html = to_html(m)
     return html.encode("utf-8"), page_policy(html, images=("https:", "http:"))

@@ -15,6 +15,7 @@ from geoplots.groups import inspection_zones
 from geoplots.levels import LEVELS, THAI_NAME
 from geoplots.server.deps import BoundariesDep, KeyDep, StoreDep, read_zone
 from geoplots.server.security import WARROOM_POLICY
+from geoplots.server.store import RecordFilter
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -57,7 +58,7 @@ def router() -> APIRouter:
             return {"status": "ok"}  # liveness for monitors; what is stored is for readers
         zone = read_zone(request, key, None)
         if zone is not None:  # a zone key on a protected server: its own zone's count only
-            return {"status": "ok", "zone": zone, "records": await run_in_threadpool(store.count, zone=zone)}
+            return {"status": "ok", "zone": zone, "records": await run_in_threadpool(store.count, RecordFilter(zone=zone))}
         version = await run_in_threadpool(store.version)
         count = await run_in_threadpool(store.count)
         return {

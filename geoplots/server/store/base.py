@@ -16,10 +16,13 @@ against every backend):
   Rows without ``record_id`` are always new. With ``zone=``, a row may replace only a
   record stored in that zone; otherwise the whole batch is refused (:class:`OutsideZoneError`).
 - The version increases by one per committed batch, in the same transaction.
-- :meth:`Store.query` filters by bounding box (a record matches when its geometry's
-  envelope intersects the box: exact for points, like PostGIS ``&&`` for polygons),
-  zone, province and kind, orders by ``id`` and returns the page with the total number
-  matched. Properties come back as columns (dates as ISO strings).
+- :meth:`Store.query` takes a :class:`RecordFilter`: bounding box (a record matches when
+  its geometry's envelope intersects the box: exact for points, like PostGIS ``&&`` for
+  polygons), zone, province and kind; it orders by ``id`` and returns the page with the
+  total number matched. Properties come back as columns (dates as ISO strings).
+- :meth:`Store.counts_by` answers coverage's counting step with ``GROUP BY`` in the
+  database (per unit code; yes/no answers; distinct sub-districts), so coverage never
+  loads rows.
 - API keys are stored hashed (:func:`hash_key`) in the key store; the secret is shown
   once. ``Store.create_key``/``find_key``/``list_keys``/``revoke_key`` hand over to it.
 - :meth:`Store.migrate` is idempotent, creates the schema on first start (records and
@@ -33,7 +36,7 @@ import hashlib
 import json
 import secrets
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import geopandas as gpd
@@ -115,6 +118,89 @@ class ApiKey:
     prefix: str
     created_at: str
     revoked: bool = False
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which stored records a question is about (every field optional; all given ones apply).
+
+    Attributes
+    ----------
+    bbox : (float, float, float, float), optional
+        minx, miny, maxx, maxy in lon/lat: records whose geometry's envelope intersects it.
+    zone : str, optional
+        Inspection zone (เขตตรวจราชการ) the record was stored in.
+    province : str, optional
+        Province code (จังหวัด), e.g. ``"40"``.
+    kind : {"pins", "plots", "households"}, optional
+
+    Examples
+    --------
+    >>> RecordFilter(zone="12", kind="pins")
+    RecordFilter(bbox=None, zone='12', province=None, kind='pins')
+    """
+
+    bbox: tuple[float, float, float, float] | None = None
+    zone: str | None = None
+    province: str | None = None
+    kind: Kind | None = None
+
+    def __post_init__(self) -> None:
+        if self.bbox is not None:
+            object.__setattr__(self, "bbox", tuple(float(v) for v in self.bbox))
+        for name in ("zone", "province"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, str(value))
+        if self.kind is not None and self.kind not in KINDS:
+            raise GeoplotsError(f"Unknown record kind {self.kind!r}. Use one of: {', '.join(KINDS)}.")
+
+
+#: Unit levels :meth:`Store.counts_by` groups by, and the stored column of each.
+COUNT_LEVELS: dict[str, str] = {
+    "province": "province_code",
+    "district": "district_code",
+    "subdistrict": "subdistrict_code",
+}
+#: Columns of a :meth:`Store.counts_by` answer (the shape of ``geoplots.coverage``'s counting step).
+COUNT_COLUMNS: tuple[str, ...] = ("code", "count", "households", "participating")
+
+
+def counts_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Return (code, count, households, participating) rows as a counts DataFrame
+    (``code`` string, sums int64), without the rows of records that have no code."""
+    table = pd.DataFrame.from_records(rows, columns=list(COUNT_COLUMNS))
+    table = table[table["code"].notna()].reset_index(drop=True)
+    table["code"] = table["code"].astype("string")
+    return table.astype({c: "int64" for c in COUNT_COLUMNS[1:]})
+
+
+def check_yes_no(column: str, present: int, bad: int) -> None:
+    """Raise the error ``geoplots.coverage`` raises when a yes/no column is missing from
+    every counted record (``present == 0``) or holds other values (``bad > 0``)."""
+    if present == 0:
+        raise GeoplotsError(
+            f"No column {column!r} in the records. Name the yes/no column that says whether a household "
+            "takes part (no stored record of this kind has it)."
+        )
+    if bad:
+        raise GeoplotsError(
+            f"Column {column!r} must hold yes/no values. Read the file with "
+            f"yes_no=[{column!r}] so มี/ไม่มี, ใช่/ไม่ใช่, ✓, 1/0 are understood."
+        )
+
+
+def count_target(level: str, kind: Kind, filter: RecordFilter | None, distinct: str | None) -> tuple[str, RecordFilter]:
+    """Check a :meth:`Store.counts_by` request; return the grouped column and the filter
+    with ``kind`` in it."""
+    if level not in COUNT_LEVELS:
+        raise GeoplotsError(f"Cannot count by {level!r}; use one of: {', '.join(COUNT_LEVELS)}.")
+    if distinct is not None and distinct not in COUNT_LEVELS.values():
+        raise GeoplotsError(f"Cannot count distinct {distinct!r}; use one of: {', '.join(COUNT_LEVELS.values())}.")
+    filter = filter or RecordFilter()
+    if filter.kind is not None and filter.kind != kind:
+        raise GeoplotsError(f"Counting {kind} with a filter for {filter.kind}: give one kind.")
+    return COUNT_LEVELS[level], replace(filter, kind=kind)
 
 
 @dataclass
@@ -327,29 +413,12 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def query(
-        self,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        zone: str | None = None,
-        province: str | None = None,
-        kind: Kind | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> Page:
-        """Return records intersecting ``bbox`` (minx, miny, maxx, maxy; lon/lat) and in
-        ``zone``/``province``/``kind`` when given, ordered by id, one page of them.
-        ``limit=None`` returns all from ``offset``."""
+    def query(self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0) -> Page:
+        """Return the records matching ``filter`` (:class:`RecordFilter`; None = all),
+        ordered by id, one page of them. ``limit=None`` returns all from ``offset``."""
 
     def query_features(
-        self,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        zone: str | None = None,
-        province: str | None = None,
-        kind: Kind | None = None,
-        limit: int | None = None,
-        offset: int = 0,
+        self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
     ) -> tuple[list[dict], int]:
         """:meth:`query` as GeoJSON Feature dicts and the total matched (an items page).
 
@@ -357,7 +426,7 @@ class Store(ABC):
         an items page is then several times cheaper); each feature's properties are the
         record's stored columns and its own extra fields.
         """
-        page = self.query(bbox=bbox, zone=zone, province=province, kind=kind, limit=limit, offset=offset)
+        page = self.query(filter, limit=limit, offset=offset)
         return frame_features(page.records, "id"), page.total
 
     @abstractmethod
@@ -365,12 +434,51 @@ class Store(ABC):
         """Return the record with store id ``record_id`` as a one-row frame (empty if none)."""
 
     @abstractmethod
-    def count(self, *, zone: str | None = None, kind: Kind | None = None) -> int:
-        """Return how many records are stored (in ``zone``, of ``kind``)."""
+    def count(self, filter: RecordFilter | None = None) -> int:
+        """Return how many stored records match ``filter`` (None = all)."""
 
-    def all_records(self, *, kind: Kind | None = None, zone: str | None = None) -> gpd.GeoDataFrame:
-        """Return every stored record (of ``kind``, in ``zone``) with properties as columns."""
-        return self.query(kind=kind, zone=zone).records
+    @abstractmethod
+    def counts_by(
+        self,
+        level: str,
+        kind: Kind,
+        filter: RecordFilter | None = None,
+        *,
+        yes_no: str | None = None,
+        distinct: str | None = None,
+    ) -> pd.DataFrame:
+        """Count the records of ``kind`` matching ``filter`` per unit of ``level``, in SQL.
+
+        What :func:`geoplots.coverage` counts, without loading a row: pass the answer to
+        :func:`geoplots.coverage.coverage_from_counts` (or ``Rule.run_counts``).
+
+        Parameters
+        ----------
+        level : {"province", "district", "subdistrict"}
+            Groups by the stored ``province_code``/``district_code``/``subdistrict_code``
+            (จังหวัด/อำเภอ/ตำบล); records without that code are not counted.
+        kind : {"pins", "plots", "households"}
+        filter : RecordFilter, optional
+            Which records (its ``kind``, if given, must be ``kind``).
+        yes_no : str, optional
+            A yes/no property (e.g. ``has_garden`` ปลูกผักสวนครัว): ``households`` counts
+            the records that answer it, ``participating`` those answering yes. A
+            :class:`~geoplots.errors.GeoplotsError` when no counted record has it or a
+            value is not yes/no, as in :func:`geoplots.coverage`.
+        distinct : str, optional
+            Count distinct values of this code column instead of records (the
+            change-leaders rule: ``"subdistrict_code"`` per district).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``code`` (string) and ``count``, ``households``, ``participating`` (int64),
+            one row per code that has records.
+        """
+
+    def all_records(self, filter: RecordFilter | None = None) -> gpd.GeoDataFrame:
+        """Return every stored record matching ``filter`` with properties as columns."""
+        return self.query(filter).records
 
     @abstractmethod
     def version(self) -> int:

@@ -18,9 +18,9 @@ database. Same :class:`~geoplots.server.store.base.Store` contract, plus:
 
 Examples
 --------
->>> from geoplots.server.store import open_store
+>>> from geoplots.server.store import RecordFilter, open_store
 >>> store = open_store("postgresql://geoplots@127.0.0.1/geoplots")  # doctest: +SKIP
->>> store.count(zone="12")  # doctest: +SKIP
+>>> store.count(RecordFilter(zone="12"))  # doctest: +SKIP
 0
 """
 
@@ -55,8 +55,12 @@ from geoplots.server.store.base import (
     KeyStore,
     OutsideZoneError,
     Page,
+    RecordFilter,
     Role,
     Store,
+    check_yes_no,
+    count_target,
+    counts_frame,
 )
 
 __all__ = ["PostGISKeyStore", "PostGISStore"]
@@ -137,6 +141,40 @@ def _plain(value: Any) -> Any:
 def _iso(value: datetime | None) -> str | None:
     # Same spelling as the embedded store: UTC, milliseconds.
     return None if value is None else value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _where(filter: RecordFilter | None) -> tuple[str, list]:
+    """The WHERE clause (with its parameters) of a :class:`RecordFilter`."""
+    filter = filter or RecordFilter()
+    where: list[str] = []
+    params: list = []
+    if filter.bbox is not None:
+        # The store contract: envelope intersects the box (exact for points), on the GiST index.
+        where.append("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
+        params += list(filter.bbox)
+    for column, value in (("inspection_zone", filter.zone), ("province_code", filter.province),
+                          ("kind", filter.kind)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            params.append(value)
+    return ("WHERE " + " AND ".join(where)) if where else "", params
+
+
+def _yes_no_sql(column: str | None) -> tuple[str, list]:
+    """Columns ``known, yes, present, bad`` of one row for the yes/no property ``column``
+    (all 0 without one), as ``geoplots.coverage`` reads it: JSON true/false or 1/0."""
+    if column is None:
+        return "0 AS known, 0 AS yes, 0 AS present, 0 AS bad", []
+    t = "jsonb_typeof(properties -> %s::text)"
+    v = "(CASE WHEN jsonb_typeof(properties -> %s::text) = 'number' THEN (properties ->> %s::text)::numeric END)"
+    sql = (
+        f"({t} IS NOT NULL AND {t} <> 'null')::int AS known, "
+        f"({t} = 'boolean' AND (properties ->> %s::text) = 'true' OR {v} = 1)::int AS yes, "
+        f"({t} IS NOT NULL)::int AS present, "
+        f"({t} IS NOT NULL AND {t} <> 'null' AND {t} <> 'boolean' AND {v} IS DISTINCT FROM 0 "
+        f"AND {v} IS DISTINCT FROM 1)::int AS bad"
+    )
+    return sql, [column] * sql.count("%s")
 
 
 class PostGISStore(Store):
@@ -280,26 +318,8 @@ class PostGISStore(Store):
             row.update(kind=kind, key_id=key_id, batch_id=batch_id)
             yield row
 
-    def query(
-        self,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        zone: str | None = None,
-        province: str | None = None,
-        kind: Kind | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> Page:
-        where, params = [], []
-        if bbox is not None:
-            # The store contract: envelope intersects the box (exact for points), on the GiST index.
-            where.append("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
-            params += [*map(float, bbox)]
-        for column, value in (("inspection_zone", zone), ("province_code", province), ("kind", kind)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(str(value))
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+    def query(self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0) -> Page:
+        clause, params = _where(filter)
         page = " LIMIT %s OFFSET %s" if limit is not None else " OFFSET %s"
         page_params = [int(limit), int(offset)] if limit is not None else [int(offset)]
         with self._pool.connection() as conn:
@@ -311,18 +331,33 @@ class PostGISStore(Store):
             ).fetchall()
         return Page(records=_frame(rows), total=int(total))
 
+    def counts_by(
+        self, level: str, kind: Kind, filter: RecordFilter | None = None, *,
+        yes_no: str | None = None, distinct: str | None = None,
+    ) -> pd.DataFrame:
+        column, filter = count_target(level, kind, filter, distinct)
+        clause, params = _where(filter)
+        answer, answer_params = _yes_no_sql(yes_no)
+        counted = "count(*)" if distinct is None else f"count(DISTINCT {distinct})"
+        extra = "" if distinct is None else f", {distinct}"
+        # JSON answers are read once per row in the inner select, then summed per code
+        sql = (
+            f"SELECT code, {counted}, coalesce(sum(known), 0), coalesce(sum(yes), 0), coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
+            f"(SELECT {column} AS code{extra}, {answer} FROM records {clause}) AS r GROUP BY code"
+        )
+        with self._pool.connection() as conn:
+            rows = conn.execute(sql, answer_params + params).fetchall()
+        if yes_no is not None:
+            check_yes_no(yes_no, sum(r[4] for r in rows), sum(r[5] for r in rows))
+        return counts_frame([tuple(r[:4]) for r in rows])
+
     def get(self, record_id: int) -> gpd.GeoDataFrame:
         with self._pool.connection() as conn:
             rows = conn.execute(f"SELECT {_SELECT} FROM records WHERE id = %s", (int(record_id),)).fetchall()
         return _frame(rows)
 
-    def count(self, *, zone: str | None = None, kind: Kind | None = None) -> int:
-        where, params = [], []
-        for column, value in (("inspection_zone", zone), ("kind", kind)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(str(value))
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+    def count(self, filter: RecordFilter | None = None) -> int:
+        clause, params = _where(filter)
         with self._pool.connection() as conn:
             return int(conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone()[0])
 

@@ -47,7 +47,11 @@ from geoplots.server.store.base import (
     Kind,
     OutsideZoneError,
     Page,
+    RecordFilter,
     Store,
+    check_yes_no,
+    count_target,
+    counts_frame,
 )
 from geoplots.server.store.sqlite_keys import SQLiteKeyStore, default_keys_path
 
@@ -246,62 +250,37 @@ class SQLiteStore(Store):
             raise
         return BatchResult(ids=ids, replaced=replaced, version=int(version), batch_id=batch_id)
 
-    def _where(
-        self,
-        bbox: tuple[float, float, float, float] | None,
-        zone: str | None,
-        province: str | None,
-        kind: Kind | None,
-    ) -> tuple[str, list]:
+    def _where(self, filter: RecordFilter | None) -> tuple[str, list]:
+        filter = filter or RecordFilter()
         clauses: list[str] = []
         params: list = []
-        if bbox is not None:
-            minx, miny, maxx, maxy = bbox
+        if filter.bbox is not None:
+            minx, miny, maxx, maxy = filter.bbox
             clauses.append(
                 "r.id IN (SELECT id FROM rtree_records_geom WHERE maxx >= ? AND minx <= ? "
                 "AND maxy >= ? AND miny <= ?)"
             )
             params += [minx, maxx, miny, maxy]
-        if zone is not None:
-            clauses.append("r.inspection_zone = ?")
-            params.append(str(zone))
-        if province is not None:
-            clauses.append("r.province_code = ?")
-            params.append(str(province))
-        if kind is not None:
-            clauses.append("r.kind = ?")
-            params.append(kind)
+        for column, value in (("inspection_zone", filter.zone), ("province_code", filter.province),
+                              ("kind", filter.kind)):
+            if value is not None:
+                clauses.append(f"r.{column} = ?")
+                params.append(value)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def query(
-        self,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        zone: str | None = None,
-        province: str | None = None,
-        kind: Kind | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> Page:
-        names, rows, total = self._page(bbox, zone, province, kind, limit, offset)
+    def query(self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0) -> Page:
+        names, rows, total = self._page(filter, limit, offset)
         return Page(records=_frame_from_rows(names, rows), total=total)
 
     def query_features(
-        self,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        zone: str | None = None,
-        province: str | None = None,
-        kind: Kind | None = None,
-        limit: int | None = None,
-        offset: int = 0,
+        self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
     ) -> tuple[list[dict], int]:
-        names, rows, total = self._page(bbox, zone, province, kind, limit, offset)
+        names, rows, total = self._page(filter, limit, offset)
         return _features_from_rows(names, rows), total
 
-    def _page(self, bbox, zone, province, kind, limit, offset) -> tuple[list[str], list[tuple], int]:
+    def _page(self, filter: RecordFilter | None, limit: int | None, offset: int) -> tuple[list[str], list[tuple], int]:
         """Column names, rows of one page, and the total matching, read together."""
-        where, params = self._where(bbox, zone, province, kind)
+        where, params = self._where(filter)
         conn = self._conn()
         # one read transaction, so the page and the total agree under concurrent writes
         conn.execute("BEGIN")
@@ -315,13 +294,32 @@ class SQLiteStore(Store):
             conn.execute("COMMIT")
         return names, rows, int(total)
 
+    def counts_by(
+        self, level: str, kind: Kind, filter: RecordFilter | None = None, *,
+        yes_no: str | None = None, distinct: str | None = None,
+    ) -> pd.DataFrame:
+        column, filter = count_target(level, kind, filter, distinct)
+        where, params = self._where(filter)
+        answer, answer_params = _yes_no_sql(yes_no)
+        counted = "count(*)" if distinct is None else f"count(DISTINCT {distinct})"
+        # JSON answers are read once per row in the inner select, then summed per code
+        sql = (
+            f"SELECT code, {counted}, coalesce(sum(known), 0), coalesce(sum(yes), 0), coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
+            f"(SELECT r.{column} AS code{'' if distinct is None else f', r.{distinct} AS {distinct}'}, {answer} "
+            f"FROM records r{where}) GROUP BY code"
+        )
+        rows = self._conn().execute(sql, [*answer_params, *params]).fetchall()
+        if yes_no is not None:
+            check_yes_no(yes_no, sum(r[4] for r in rows), sum(r[5] for r in rows))
+        return counts_frame([r[:4] for r in rows])
+
     def get(self, record_id: int) -> gpd.GeoDataFrame:
         cur = self._conn().execute("SELECT * FROM records WHERE id = ?", (int(record_id),))
         names = [d[0] for d in cur.description]
         return _frame_from_rows(names, cur.fetchall())
 
-    def count(self, *, zone: str | None = None, kind: Kind | None = None) -> int:
-        where, params = self._where(None, zone, None, kind)
+    def count(self, filter: RecordFilter | None = None) -> int:
+        where, params = self._where(filter)
         (n,) = self._conn().execute(f"SELECT count(*) FROM records r{where}", params).fetchone()
         return int(n)
 
@@ -330,6 +328,26 @@ class SQLiteStore(Store):
             "SELECT CAST(metadata AS INTEGER) FROM gpkg_metadata WHERE md_standard_uri = ?", (_VERSION_URI,)
         ).fetchone()
         return int(v)
+
+
+def _yes_no_sql(column: str | None) -> tuple[str, list]:
+    """Columns ``known, yes, present, bad`` of one row for the yes/no property ``column``
+    (all 0 without one), as ``geoplots.coverage`` reads it: JSON true/false or 1/0."""
+    if column is None:
+        return "0 AS known, 0 AS yes, 0 AS present, 0 AS bad", []
+    if any(c in column for c in '"\\') or any(ord(c) < 32 for c in column):
+        # a JSON path cannot name such a key exactly; refuse rather than count nothing
+        raise GeoplotsError(f"The yes/no column {column!r} has a quote, backslash or control character; rename it.")
+    path = '$."' + column + '"'
+    t, v = "json_type(r.properties, ?)", "json_extract(r.properties, ?)"
+    sql = (
+        f"({t} IS NOT NULL AND {t} != 'null') AS known, "
+        f"({t} = 'true' OR ({t} IN ('integer', 'real') AND {v} = 1)) AS yes, "
+        f"({t} IS NOT NULL) AS present, "
+        f"({t} IS NOT NULL AND {t} != 'null' AND NOT ({t} IN ('true', 'false') "
+        f"OR ({t} IN ('integer', 'real') AND {v} IN (0, 1)))) AS bad"
+    )
+    return sql, [path] * sql.count("?")
 
 
 # gpkg_contents keeps an extent that contains every stored geometry (the specification's
