@@ -145,8 +145,8 @@ def main() -> None:
         generate(path, args.rows, args.data)
         print(f"generated {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - started:.0f} s")
     print(f"rows: {args.rows:,}; cpus: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
-    env_cmd = [sys.executable, "-m", "geoplots.cli", "coverage", str(path), "--rule", "household_participation",
-               "--data", args.data, "--column", "ปลูกผักสวนครัว", "--output", os.devnull]
+    env_cmd = [sys.executable, "-c", "import sys; from geoplots.cli import main; sys.argv[0] = 'geoplots'; main()", "coverage", str(path), "--rule", "household_participation",
+               "--data", args.data, "--column", "ปลูกผักสวนครัว", "--out", str(path.with_suffix(".coverage.csv"))]
     ours, our_mb, _ = _run(env_cmd)
     print(f"geoplots coverage (all cleaning):   {ours:7.1f} s  {args.rows / ours:>10,.0f} rows/s  peak RSS {our_mb:,.0f} MB")
     if not args.skip_peer:
