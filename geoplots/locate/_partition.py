@@ -231,9 +231,11 @@ def _declared(frame: pd.DataFrame) -> np.ndarray:
 
 def _nearest(index: SubdistrictIndex, x: np.ndarray, y: np.ndarray, tolerance_m: float):
     """Nearest sub-district within ``tolerance_m`` metres (on the WGS84 ellipsoid)."""
-    pts = shapely.points(x, y)
     near = np.full(len(x), -1, dtype=np.int32)
     metres = np.full(len(x), np.inf)
+    # Points with no land within reach (noise across the map) skip the exact search.
+    maybe = np.flatnonzero(index.maybe_near(x, y, tolerance_m / _M_PER_DEG_MIN))
+    pts = shapely.points(x[maybe], y[maybe])
     i, j = index.tree.query(pts, predicate="dwithin", distance=tolerance_m / _M_PER_DEG_MIN)
     if len(i):
         line = shapely.shortest_line(pts[i], index.geoms[j])
@@ -241,8 +243,8 @@ def _nearest(index: SubdistrictIndex, x: np.ndarray, y: np.ndarray, tolerance_m:
         _, _, d = _GEOD.inv(ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1])
         order = np.lexsort((d, i))  # per point, closest first
         first = order[np.concatenate([[True], i[order][1:] != i[order][:-1]])]
-        metres[i[first]] = d[first]
-        near[i[first]] = j[first]
+        metres[maybe[i[first]]] = d[first]
+        near[maybe[i[first]]] = j[first]
     near[metres > tolerance_m] = -1
     return near, metres
 
