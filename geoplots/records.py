@@ -108,8 +108,9 @@ def reject_messages(reasons: Any, details: Any) -> pd.api.extensions.ExtensionAr
     >>> [m[-9:] for m in reject_messages(["duplicate_id"] * 2, ["", "row 2"])]
     ['lier row.', '. (row 2)']
     """
-    reason_codes, reason_values = pd.factorize(pd.Series(np.asarray(reasons, dtype=object)).astype(str))
-    detail_codes, detail_values = pd.factorize(pd.Series(np.asarray(details, dtype=object)).fillna("").astype(str))
+    reason_codes, reason_values = pd.factorize(np.asarray(reasons, dtype=object))
+    detail_codes, detail_values = pd.factorize(np.asarray(details, dtype=object), use_na_sentinel=False)
+    detail_values = ["" if pd.isna(d) else str(d) for d in detail_values]
     pair = reason_codes.astype(np.int64) * max(len(detail_values), 1) + detail_codes
     pairs, codes = np.unique(pair, return_inverse=True)
     width = max(len(detail_values), 1)

@@ -151,7 +151,7 @@ def _rejects(lost: pd.DataFrame, added: list[str]) -> pd.DataFrame:
     """Rejects table rows: ``row``, ``reason``, ``message``, then the original fields."""
     if not len(lost):
         return _empty_rejects()
-    messages = reject_messages(lost["reject_reason"].astype(str).to_numpy(), lost["reject_detail"].to_numpy(dtype=object))
+    messages = reject_messages(lost["reject_reason"].to_numpy(dtype=object), lost["reject_detail"].to_numpy(dtype=object))
     original = pd.DataFrame(lost.drop(columns=added))
     geom = lost.geometry.name if isinstance(lost, gpd.GeoDataFrame) else None
     if geom in original.columns:
