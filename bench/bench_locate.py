@@ -11,6 +11,7 @@ Usage::
     python bench/bench_locate.py                 # 1,000,000 points
     python bench/bench_locate.py --n 200000      # quicker
     python bench/bench_locate.py --households    # 12.8 million, in 1M chunks
+    python bench/bench_locate.py --noise 0.2     # 20% of points outside, across the bounding box
 
 Needs imported boundaries (GEOPLOTS_DATA or --data).
 """
@@ -55,7 +56,32 @@ def _boundaries(args):
 def _chunks(args, boundaries):
     from geoplots.synthetic import iter_sample_points
 
-    return iter_sample_points(args.n, chunk_size=args.chunk, seed=args.seed, boundaries=boundaries)
+    for number, chunk in enumerate(iter_sample_points(args.n, chunk_size=args.chunk, seed=args.seed,
+                                                      boundaries=boundaries)):
+        yield _add_noise(chunk, args.noise, boundaries, seed=args.seed * 1000 + number) if args.noise else chunk
+
+
+def _add_noise(chunk, share: float, boundaries, seed: int):
+    """Move ``share`` of the points to places outside every sub-district, spread uniformly
+    over the country's bounding box (typos, swapped columns, GPS at the office abroad)."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    n = int(round(len(chunk) * share))
+    west, south, east, north = boundaries.level("province").total_bounds
+    xs, ys = [], []
+    while sum(map(len, xs)) < n:  # keep only candidates outside every sub-district
+        x, y = rng.uniform(west, east, 2 * n + 16), rng.uniform(south, north, 2 * n + 16)
+        out = boundaries.index.lookup(x, y) < 0
+        xs.append(x[out])
+        ys.append(y[out])
+    x, y = np.concatenate(xs)[:n], np.concatenate(ys)[:n]
+    rows = rng.choice(len(chunk), n, replace=False)
+    chunk = chunk.copy()
+    lon, lat = chunk["lon"].to_numpy(copy=True), chunk["lat"].to_numpy(copy=True)
+    lon[rows], lat[rows] = x, y
+    chunk["lon"], chunk["lat"] = lon, lat
+    return chunk.set_geometry(gpd.points_from_xy(lon, lat, crs=chunk.crs))
 
 
 def side_build(args) -> dict:
@@ -116,7 +142,7 @@ def side_sjoin(args) -> dict:
 
 def _run_side(side: str, args, out: Path) -> dict:
     cmd = [sys.executable, __file__, "--side", side, "--n", str(args.n), "--chunk", str(args.chunk),
-           "--seed", str(args.seed), "--repeat", str(args.repeat), "--out", str(out)]
+           "--seed", str(args.seed), "--repeat", str(args.repeat), "--out", str(out), "--noise", str(args.noise)]
     if args.data:
         cmd += ["--data", str(args.data)]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -131,6 +157,8 @@ def main() -> None:
     parser.add_argument("--households", action="store_true", help="12.8 million points (the national survey)")
     parser.add_argument("--chunk", type=int, default=None, help="points per chunk (default: all at once; 1M with --households)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--noise", type=float, default=0.0,
+                        help="share of points moved outside every sub-district, across the bounding box (0-1)")
     parser.add_argument("--data", default=None, help="boundary data directory (default GEOPLOTS_DATA)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="time each side this many times, keep the fastest (default 3; 1 when chunked)")
@@ -150,7 +178,8 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    print(f"points: {args.n:,} in chunks of {args.chunk:,}; cpus: {os.cpu_count()}; "
+    print(f"points: {args.n:,} in chunks of {args.chunk:,}, {args.noise:.0%} outside; cpus: {os.cpu_count()}; "
+          f"load average {os.getloadavg()[0]:.1f}; "
           f"fastest of {args.repeat} run(s) per side")
     if not args.skip_build:
         build = _run_side("build", args, Path(os.devnull))

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 #: Reason codes for rejected rows, with the message shown to district staff (Thai, English).
@@ -93,6 +95,28 @@ def reject_message(reason: str, detail: str = "") -> str:
     'รหัสซ้ำกับแถวก่อนหน้า / This ID was already used in an earlier row. (ID P-001 first seen on row 2)'
     """
     return _message(*REJECT_REASONS[reason], detail)
+
+
+def reject_messages(reasons: Any, details: Any) -> pd.api.extensions.ExtensionArray:
+    """:func:`reject_message` for whole columns, each distinct (reason, detail) built once.
+
+    Rejected rows repeat a few reasons and details (a distance rounded to 0.1 km, a
+    missing column), so the text is made per distinct pair and taken back by position.
+
+    Examples
+    --------
+    >>> [m[-9:] for m in reject_messages(["duplicate_id"] * 2, ["", "row 2"])]
+    ['lier row.', '. (row 2)']
+    """
+    reason_codes, reason_values = pd.factorize(np.asarray(reasons, dtype=object))
+    detail_codes, detail_values = pd.factorize(np.asarray(details, dtype=object), use_na_sentinel=False)
+    detail_values = ["" if pd.isna(d) else str(d) for d in detail_values]
+    pair = reason_codes.astype(np.int64) * max(len(detail_values), 1) + detail_codes
+    pairs, codes = np.unique(pair, return_inverse=True)
+    width = max(len(detail_values), 1)
+    built = [_message(*REJECT_REASONS[reason_values[p // width]], detail_values[p % width]) for p in pairs]
+    # One take from the distinct texts: no per-row string conversion.
+    return pd.array(built, dtype=pd.StringDtype(na_value=np.nan)).take(codes.reshape(-1))
 
 
 @dataclass(frozen=True)

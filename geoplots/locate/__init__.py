@@ -20,7 +20,7 @@ from geoplots.groups import GroupingScheme
 from geoplots.locate._dask import DaskRecords, is_dask, locate_dask
 from geoplots.locate._index import SubdistrictIndex
 from geoplots.locate._partition import LOCATED_COLUMNS, index_for, locate_partition
-from geoplots.records import REJECT_COLUMNS, Records, reject_message
+from geoplots.records import REJECT_COLUMNS, Records, reject_messages
 
 __all__ = [
     "LOCATED_COLUMNS",
@@ -151,7 +151,7 @@ def _rejects(lost: pd.DataFrame, added: list[str]) -> pd.DataFrame:
     """Rejects table rows: ``row``, ``reason``, ``message``, then the original fields."""
     if not len(lost):
         return _empty_rejects()
-    messages = [reject_message(r, d) for r, d in zip(lost["reject_reason"], lost["reject_detail"])]
+    messages = reject_messages(lost["reject_reason"].to_numpy(dtype=object), lost["reject_detail"].to_numpy(dtype=object))
     original = pd.DataFrame(lost.drop(columns=added))
     geom = lost.geometry.name if isinstance(lost, gpd.GeoDataFrame) else None
     if geom in original.columns:

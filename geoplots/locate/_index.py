@@ -206,6 +206,28 @@ class SubdistrictIndex:
                 )
         return value
 
+    def maybe_near(self, x: np.ndarray, y: np.ndarray, distance_deg: float) -> np.ndarray:
+        """False where a point is certainly more than ``distance_deg`` degrees from every
+        sub-district (all level-0 cells around it are outside), True where it may not be.
+
+        Lets the nearest-sub-district search skip noise far from land in one array step.
+        """
+        k = int(np.ceil(distance_deg / _CELL0)) + 1  # +1: the point may lie anywhere in its cell
+        land = (self.top != OUTSIDE).astype(np.int32)
+        # Box sum over (2k+1) x (2k+1) cells by an integral image: any land nearby.
+        padded = np.pad(land, k + 1)
+        integral = padded.cumsum(0).cumsum(1)
+        size = 2 * k + 1
+        box = (integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size] + integral[:-size, :-size])
+        near = box[: self.ny, : self.nx] > 0
+        with np.errstate(invalid="ignore"):
+            cx = np.floor((x - self.x0) / _CELL0)
+            cy = np.floor((y - self.y0) / _CELL0)
+        on_grid = np.isfinite(cx) & np.isfinite(cy) & (cx >= 0) & (cx < self.nx) & (cy >= 0) & (cy < self.ny)
+        out = np.ones(len(x), dtype=bool)  # off the grid: let the exact search decide
+        out[on_grid] = near[cy[on_grid].astype(np.intp), cx[on_grid].astype(np.intp)]
+        return out
+
     @property
     def _top_flat(self) -> np.ndarray:
         return self.top.reshape(-1)

@@ -131,11 +131,7 @@ def locate_partition(
         distance[outside[found]] = metres[found]
         lost = outside[~found]
         reason[lost] = 0
-        detail[lost] = [
-            f"nearest sub-district is {m / 1000:.1f} km away; allowed {tolerance_m:g} m" if np.isfinite(m)
-            else f"no sub-district within {tolerance_m:g} m"
-            for m in metres[~found]
-        ]
+        detail[lost] = _far_details(metres[~found], tolerance_m)
 
     declared = _declared(frame)
     no_xy = np.flatnonzero(~has_xy)
@@ -146,10 +142,7 @@ def locate_partition(
         pos[no_xy[known]] = at[known]
         match[no_xy[known]] = 2
         reason[no_xy[~known]] = 1
-        detail[no_xy[~known]] = [
-            "no address code either" if pd.isna(w) else f"declared sub-district {w} is not in the boundaries"
-            for w in wanted[~known]
-        ]
+        detail[no_xy[~known]] = _unknown_details(wanted[~known])
 
     # Shallow copy: with copy-on-write the caller's frame is never modified.
     stale = [c for c in LOCATED_COLUMNS + ["reject_reason", "reject_detail"] if c in frame.columns]
@@ -161,10 +154,39 @@ def locate_partition(
     out["address_mismatch"] = _mismatch(index, declared, pos)
     out["reject_reason"] = pd.Categorical.from_codes(reason, categories=REJECT_VALUES)
     # Mostly empty: an all-NA string column costs nothing; only rejected rows get text.
-    out["reject_detail"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    if (reason >= 0).any():
-        out.loc[reason >= 0, "reject_detail"] = detail[reason >= 0]
+    out["reject_detail"] = pd.Series(_sparse_text(detail, reason >= 0), index=out.index)
     return out
+
+
+def _sparse_text(text: np.ndarray, keep: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A string column holding ``text`` where ``keep`` and NA elsewhere, built from the
+    distinct texts by one take (not a million-row object conversion)."""
+    if not keep.any():
+        return pd.array(np.full(len(text), None, dtype=object), dtype="string")
+    uniques, codes = np.unique(text[keep].astype(str), return_inverse=True)
+    positions = np.full(len(text), -1, dtype=np.intp)
+    positions[keep] = codes.reshape(-1)
+    return pd.array(uniques.astype(object), dtype="string").take(positions, allow_fill=True)
+
+
+def _far_details(metres: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Why each far point was rejected; one string per distinct 0.1 km distance (vectorised)."""
+    tenths = np.where(np.isfinite(metres), np.round(metres / 100.0), -1.0)
+    uniques, codes = np.unique(tenths, return_inverse=True)
+    text = np.array([
+        f"nearest sub-district is {t / 10:.1f} km away; allowed {tolerance_m:g} m" if t >= 0
+        else f"no sub-district within {tolerance_m:g} m"
+        for t in uniques
+    ], dtype=object)
+    return text[codes.reshape(-1)]
+
+
+def _unknown_details(wanted: np.ndarray) -> np.ndarray:
+    """Why each row without coordinates was rejected; one string per distinct declared code."""
+    codes, uniques = pd.factorize(pd.Series(wanted, dtype=object), use_na_sentinel=True)
+    text = np.array([f"declared sub-district {w} is not in the boundaries" for w in uniques]
+                    + ["no address code either"], dtype=object)
+    return text[codes]  # -1 (missing) takes the last entry
 
 
 def _coordinates(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -209,9 +231,11 @@ def _declared(frame: pd.DataFrame) -> np.ndarray:
 
 def _nearest(index: SubdistrictIndex, x: np.ndarray, y: np.ndarray, tolerance_m: float):
     """Nearest sub-district within ``tolerance_m`` metres (on the WGS84 ellipsoid)."""
-    pts = shapely.points(x, y)
     near = np.full(len(x), -1, dtype=np.int32)
     metres = np.full(len(x), np.inf)
+    # Points with no land within reach (noise across the map) skip the exact search.
+    maybe = np.flatnonzero(index.maybe_near(x, y, tolerance_m / _M_PER_DEG_MIN))
+    pts = shapely.points(x[maybe], y[maybe])
     i, j = index.tree.query(pts, predicate="dwithin", distance=tolerance_m / _M_PER_DEG_MIN)
     if len(i):
         line = shapely.shortest_line(pts[i], index.geoms[j])
@@ -219,8 +243,8 @@ def _nearest(index: SubdistrictIndex, x: np.ndarray, y: np.ndarray, tolerance_m:
         _, _, d = _GEOD.inv(ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1])
         order = np.lexsort((d, i))  # per point, closest first
         first = order[np.concatenate([[True], i[order][1:] != i[order][:-1]])]
-        metres[i[first]] = d[first]
-        near[i[first]] = j[first]
+        metres[maybe[i[first]]] = d[first]
+        near[maybe[i[first]]] = j[first]
     near[metres > tolerance_m] = -1
     return near, metres
 

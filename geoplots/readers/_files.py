@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geoplots.errors import FileContentError, GeoplotsError
@@ -101,15 +102,52 @@ def read_csv_text(text: str, name: str = "the file", *, max_rows: int | None = N
     >>> read_csv_text("ละติจูด,ลองจิจูด\n16.43,102.83,\n").to_dict("list")
     {'ละติจูด': ['16.43'], 'ลองจิจูด': ['102.83']}
     """
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
+    delimiter = _separator(text)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     first = next(rows, None)
     if first is None:
         return pd.DataFrame()
     header = _header_names(first)
     width = check_width(len(header), name)
+    if max_rows is None:
+        fast = _arrow_csv(text, header, delimiter)
+        if fast is not None:
+            return fast
     body = take_rows(_fitted_rows(rows, width, name), name, max_rows)
     cells = [row + [None] * (width - len(row)) for row in body]
     return pd.DataFrame(cells, columns=header, dtype="str")
+
+
+def _arrow_csv(text: str, header: list[str], delimiter: str) -> pd.DataFrame | None:
+    """The common case (every row exactly as wide as the header) read by pyarrow's
+    multithreaded CSV parser, all cells as text; None when any row is shorter or longer,
+    so the row-by-row reader above decides (and names the row at fault)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(header))},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeError):
+        return None
+    blank_rows = None
+    columns = {}
+    for name, column in zip(header, table.columns):
+        blank = pc.equal(pc.utf8_trim_whitespace(column), "")  # cells of spaces only are blank, as above
+        blank_rows = blank if blank_rows is None else pc.and_(blank_rows, blank)
+        columns[name] = pd.Series(pc.if_else(blank, None, column).to_pandas(), dtype="str")
+    frame = pd.DataFrame(columns, columns=header) if columns else pd.DataFrame(columns=header)
+    if blank_rows is not None and len(frame):
+        filled = np.flatnonzero(~blank_rows.to_numpy(zero_copy_only=False))
+        frame = frame.iloc[: (filled[-1] + 1) if filled.size else 0]  # trailing blank rows are not records
+    return frame.reset_index(drop=True)
 
 
 def _fitted_rows(rows: Iterator[list[str]], width: int, name: str) -> Iterator[list[str | None]]:

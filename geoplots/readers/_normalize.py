@@ -14,11 +14,11 @@ from geoplots.readers._address import resolve_address
 from geoplots.readers._area import M2_PER_NGAN, M2_PER_RAI, M2_PER_WA, parse_area, parse_part, polygon_area_m2, rai_ngan_wa
 from geoplots.readers._columns import coordinate_help, find_columns
 from geoplots.boundaries import Boundaries
-from geoplots.readers._coords import inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
+from geoplots.readers._coords import _PLAIN, inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
 from geoplots.readers._dates import parse_date
 from geoplots.readers._text import clean_text, is_blank, number_text
 from geoplots.readers._yesno import yes_no_with_bad
-from geoplots.records import REJECT_COLUMNS, Records, RowWarning, reject_message
+from geoplots.records import REJECT_COLUMNS, Records, RowWarning, reject_messages
 
 KINDS = ("pins", "plots", "households")
 ADDRESS_ROLES = ("address_code", "subdistrict", "district", "province", "address")
@@ -54,9 +54,14 @@ def _coordinates(
     fixes: list[list[RowWarning]] = [[] for _ in range(n)]
     lat_col, lon_col, pair_col = cols.get("lat"), cols.get("lon"), cols.get("coords")
     lat_cells, lon_cells, pair_cells = _values(frame, lat_col), _values(frame, lon_col), _values(frame, pair_col)
-    for i in range(n):
-        if has_geom[i]:
-            continue
+    # Most cells are plain decimals: read them as one column operation, parse the rest.
+    fast = ~has_geom
+    for col, out in ((lat_col, a), (lon_col, b)):
+        plain, values = _plain_numbers(frame[col]) if col is not None else (np.zeros(n, dtype=bool), None)
+        fast &= plain
+        if values is not None:
+            out[plain] = values[plain]
+    for i in np.flatnonzero(~has_geom & ~fast):
         la_raw, lo_raw = lat_cells[i], lon_cells[i]
         la_blank, lo_blank = is_blank(la_raw), is_blank(lo_raw)
         if la_blank and lo_blank and pair_col is not None:
@@ -88,6 +93,108 @@ def _coordinates(
         for fix in dict.fromkeys(pa.fixes + pb.fixes):
             fixes[i].append(RowWarning(fix, "coordinates"))
     return a, b, reasons, details, fixes
+
+
+def _plain_numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """Which text cells are plain decimals (the fast case of ``parse_coordinate``, same
+    pattern) and their values, read as one column operation."""
+    if not (pd.api.types.is_string_dtype(cells.dtype) and cells.dtype != object) or not len(cells):
+        return np.zeros(len(cells), dtype=bool), None
+    plain = cells.str.match(_PLAIN.pattern).fillna(False).to_numpy(dtype=bool)
+    values = np.full(len(cells), np.nan)
+    if plain.any():
+        values[plain] = cells[plain].str.strip().astype("float64").to_numpy()
+    return plain, values
+
+
+def _distinct(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes and distinct cells of a column (blank kept as a value): parse each once."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    return np.asarray(codes), list(uniques)
+
+
+def _spread(warnings: list[list[RowWarning]], codes: np.ndarray, per_value: list[Any]) -> None:
+    """Add each distinct value's warnings to the rows holding it (only rows that have any)."""
+    has = np.array([bool(w) for w in per_value], dtype=bool)
+    if not has.any():
+        return
+    for i in np.flatnonzero(has[codes]):
+        warnings[i].extend(per_value[codes[i]])
+
+
+def _declared_addresses(
+    original: pd.DataFrame, cols: dict[str, Any], warnings: list[list[RowWarning]]
+) -> dict[str, np.ndarray]:
+    """Resolve each distinct address (ที่อยู่: its role cells together) once, then take
+    the DOPA codes and warnings back to every row that typed it."""
+    n = len(original)
+    roles = [r for r in ADDRESS_ROLES if r in cols]
+    parts = {r: _distinct(original[cols[r]]) for r in roles}
+    combo = pd.DataFrame({r: parts[r][0] for r in roles}).groupby(roles, sort=False).ngroup().to_numpy() \
+        if n else np.zeros(0, dtype=np.int64)
+    _, first = np.unique(combo, return_index=True)
+    found, notes = [], []
+    for row in first:
+        text = {r: _text_or_empty(parts[r][1][parts[r][0][row]]) if r in parts else "" for r in ADDRESS_ROLES}
+        res = resolve_address(text["subdistrict"], text["district"], text["province"], text["address_code"],
+                              text["address"])
+        found.append((res.subdistrict, res.district, res.province))
+        notes.append(list(res.warnings))
+    _spread(warnings, combo, notes)
+    table = np.array(found, dtype=object).reshape(-1, 3)
+    return {col: table[combo, k] for k, col in enumerate(DECLARED)}
+
+
+def _record_ids(
+    raw: pd.Series, column: Any, reasons: list[str | None], details: list[str], warnings: list[list[RowWarning]],
+    rows: np.ndarray,
+) -> list[str | None]:
+    """IDs as text; the second and later accepted rows with one ID are ``duplicate_id``."""
+    n = len(raw)
+    cells = raw.to_numpy(dtype=object)
+    keys = np.full(n, None, dtype=object)
+    simple = _simple_ids(raw)
+    keys[simple] = cells[simple]  # already clean text: nothing to tidy
+    for i in np.flatnonzero(~simple):
+        if is_blank(cells[i]):
+            if reasons[i] is None:
+                warnings[i].append(RowWarning("missing_id", f"column {column}"))
+            continue
+        keys[i] = clean_text(number_text(cells[i]))[0]
+    open_rows = np.flatnonzero(np.array([r is None for r in reasons], dtype=bool) & pd.notna(keys))
+    codes, _ = pd.factorize(keys[open_rows])
+    _, first = np.unique(codes, return_index=True)
+    for j in np.flatnonzero(first[codes] != np.arange(len(codes))):
+        i = open_rows[j]
+        reasons[i] = "duplicate_id"
+        details[i] = f"ID {keys[i]} first seen on row {int(rows[open_rows[first[codes[j]]]])}"
+    return keys.tolist()
+
+
+def _simple_ids(raw: pd.Series) -> np.ndarray:
+    """Cells that are already clean text IDs (ASCII letters, digits, ``-_./``)."""
+    if not (pd.api.types.is_string_dtype(raw.dtype) and raw.dtype != object):
+        return np.zeros(len(raw), dtype=bool)
+    return raw.str.fullmatch(r"[A-Za-z0-9_./-]+").fillna(False).to_numpy(dtype=bool)
+
+
+def _dates(raw: pd.Series, warnings: list[list[RowWarning]]) -> pd.Series:
+    """Dates (วันที่) parsed once per distinct cell, as datetime64."""
+    codes, uniques = _distinct(raw)
+    parsed = [parse_date(v) for v in uniques]
+    _spread(warnings, codes, [w for _, w in parsed])
+    stamps = pd.to_datetime(pd.Series([t if t is not None else pd.NaT for t, _ in parsed], dtype=object),
+                            errors="coerce").astype("datetime64[ns]")
+    return pd.Series(stamps.to_numpy()[codes], index=raw.index, dtype="datetime64[ns]")
+
+
+def _yes_no(raw: pd.Series, column: Any, warnings: list[list[RowWarning]]) -> pd.Series:
+    """A yes/no column (มี/ไม่มี) read once per distinct cell; other values warn ``bad_yes_no``."""
+    codes, uniques = _distinct(raw)
+    values, bad = yes_no_with_bad(pd.Series(uniques, dtype=object))
+    notes = [[RowWarning("bad_yes_no", f"{column} {str(v)!r}")] if b else [] for v, b in zip(uniques, bad)]
+    _spread(warnings, codes, notes)
+    return pd.Series(values.array.take(codes), index=raw.index, dtype="boolean")
 
 
 def _rename_clashes(frame: pd.DataFrame, reserved: tuple[str, ...]) -> pd.DataFrame:
@@ -198,12 +305,17 @@ def normalize_records(
     if parsed.any():
         idx = np.flatnonzero(parsed)
         placed = place(a[idx], b[idx], [zones[i] for i in idx] if zones else None, outline=outline)
-        for j, i in enumerate(idx):
+        status = np.asarray(placed.status)
+        good = status == "ok"
+        lat[idx[good]] = np.asarray(placed.lat)[good]
+        lon[idx[good]] = np.asarray(placed.lon)[good]
+        out_geom[idx[good]] = shapely.points(lon[idx[good]], lat[idx[good]])
+        for j in np.flatnonzero(~good | np.array([bool(w) for w in placed.warnings], dtype=bool)):
+            i = idx[j]
             warnings[i].extend(placed.warnings[j])
             if placed.status[j] == "ok":
-                lat[i], lon[i] = placed.lat[j], placed.lon[j]
-                out_geom[i] = shapely.Point(lon[i], lat[i])
-            elif placed.status[j] == "ambiguous_zone":
+                continue
+            if placed.status[j] == "ambiguous_zone":
                 reasons[i] = "unparseable_coordinates"
                 details[i] = (f"UTM E {b[i]:.0f} N {a[i]:.0f} lands in Thailand in both zone 47 and 48; "
                               "add a zone column (47 or 48)")
@@ -229,17 +341,9 @@ def normalize_records(
     # --- address --------------------------------------------------------------------
     declared: dict[str, list[str | None]] = {c: [None] * n for c in DECLARED}
     if has_address:
-        get = {r: _values(original, cols.get(r)) for r in ADDRESS_ROLES}
-        for i in range(n):
-            args = {r: _text_or_empty(get[r][i]) for r in ADDRESS_ROLES}
-            res = resolve_address(args["subdistrict"], args["district"], args["province"],
-                                  args["address_code"], args["address"])
-            for col, code in zip(DECLARED, (res.subdistrict, res.district, res.province)):
-                if code is not None:
-                    declared[col][i] = code
-            warnings[i].extend(res.warnings)
+        declared = _declared_addresses(original, cols, warnings)
     if kind == "households":
-        for i in range(n):
+        for i in [i for i, r in enumerate(reasons) if r is not None]:
             sub_code = declared["declared_subdistrict_code"][i]
             if reasons[i] in ("missing_coordinates", "unparseable_coordinates", "outside_thailand") and sub_code:
                 if reasons[i] != "missing_coordinates":
@@ -258,40 +362,17 @@ def normalize_records(
     # --- IDs ------------------------------------------------------------------------
     record_id: list[str | None] | None = None
     if "id" in cols:
-        record_id = [None] * n
-        first_seen: dict[str, int] = {}
-        for i, raw in enumerate(original[cols["id"]]):
-            if is_blank(raw):
-                if reasons[i] is None:
-                    warnings[i].append(RowWarning("missing_id", f"column {cols['id']}"))
-                continue
-            key = clean_text(number_text(raw))[0]
-            record_id[i] = key
-            if reasons[i] is not None:
-                continue
-            if key in first_seen:
-                reasons[i], details[i] = "duplicate_id", f"ID {key} first seen on row {first_seen[key]}"
-            else:
-                first_seen[key] = int(rows[i])
+        record_id = _record_ids(original[cols["id"]], cols["id"], reasons, details, warnings, rows)
 
     # --- optional fields: never reject, warn and leave empty --------------------------
     parsed_cols: dict[str, pd.Series] = {}
     if "date" in cols:
-        dates = []
-        for i, raw in enumerate(original[cols["date"]]):
-            ts, w = parse_date(raw)
-            dates.append(ts if ts is not None else pd.NaT)
-            warnings[i].extend(w)
-        as_dates = pd.to_datetime(pd.Series(dates, dtype=object, index=original.index), errors="coerce")
-        parsed_cols["date"] = as_dates.astype("datetime64[ns]")
+        parsed_cols["date"] = _dates(original[cols["date"]], warnings)
     if kind == "plots":
         parsed_cols.update(_areas(original, cols, out_geom, warnings))
     converted = {}
     for col in yes_no:
-        values, bad = yes_no_with_bad(original[col])
-        converted[col] = values
-        for i in np.flatnonzero(bad.to_numpy()):
-            warnings[i].append(RowWarning("bad_yes_no", f"{col} {str(original[col].iloc[i])!r}"))
+        converted[col] = _yes_no(original[col], col, warnings)
 
     # --- assemble -------------------------------------------------------------------
     ok = np.array([r is None for r in reasons], dtype=bool)
@@ -319,7 +400,7 @@ def normalize_records(
     bad_idx = np.flatnonzero(bad)
     rej.insert(0, "row", rows[bad_idx])
     rej.insert(1, "reason", [reasons[i] for i in bad_idx])
-    rej.insert(2, "message", [reject_message(reasons[i], details[i]) for i in bad_idx])
+    rej.insert(2, "message", reject_messages([reasons[i] for i in bad_idx], [details[i] for i in bad_idx]))
     return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind)
 
 
