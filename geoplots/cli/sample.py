@@ -72,6 +72,17 @@ def _plots(boundaries: Boundaries) -> pd.DataFrame:
     return plots[["record_id", "area_rai_drawn", plots.geometry.name]].rename(columns={"record_id": "รหัสแปลง"})
 
 
+def _partitioned_households(folder: Path, boundaries: Boundaries) -> Path:
+    """Households as partitioned GeoParquet, the shape a national pipeline hands to Dask."""
+    hh = synthetic.households(["12", "13"], per_unit=(20, 40), address_only=0.0, seed=13, boundaries=boundaries)
+    hh = hh[["record_id", "lat", "lon", "has_garden", hh.geometry.name]].reset_index(drop=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    half = len(hh) // 2
+    for i, part in enumerate((hh.iloc[:half], hh.iloc[half:])):
+        part.to_parquet(folder / f"part-{i}.parquet")
+    return folder
+
+
 def write_samples(dest: Path, boundaries: Boundaries) -> list[Path]:
     """Write the example files into ``dest``; return their paths.
 
@@ -90,6 +101,7 @@ def write_samples(dest: Path, boundaries: Boundaries) -> list[Path]:
     households.to_csv(written[3], index=False, encoding="utf-8-sig")
     households.to_excel(written[4], index=False)
     _plots(boundaries).to_file(written[5], driver="GeoJSON")
+    written.append(_partitioned_households(dest / "households", boundaries))
     enrolled = synthetic.enrolled_subdistricts(0.9, seed=12, boundaries=boundaries)
     enrolled[["subdistrict_code", "name_th"]].set_axis(["รหัสตำบล", "ตำบล"], axis=1).to_csv(
         written[6], index=False, encoding="utf-8-sig")
