@@ -114,17 +114,20 @@ def _page(browser, **kw):
     return page, errors
 
 
-def _hover(page, lat: float, lon: float, zoom: int = 13) -> None:
-    """Centre the map on (lat, lon), then move the real mouse there."""
+def _hover(page, lat: float, lon: float, zoom: int = 13) -> tuple[float, float]:
+    """Centre the map on (lat, lon), let its layers settle, then move the real mouse there."""
+    page.evaluate("""([lat, lon, zoom]) => {
+        window.__maps[window.__maps.length - 1].setView([lat, lon], zoom, {animate: false});
+    }""", [lat, lon, zoom])
+    page.wait_for_timeout(400)  # marker clusters re-cluster after the zoom
     x, y = page.evaluate(
-        """([lat, lon, zoom]) => {
+        """([lat, lon]) => {
             const m = window.__maps[window.__maps.length - 1];
-            m.setView([lat, lon], zoom, {animate: false});
             const p = m.latLngToContainerPoint([lat, lon]);
             const r = m.getContainer().getBoundingClientRect();
             return [r.left + p.x, r.top + p.y];
         }""",
-        [lat, lon, zoom],
+        [lat, lon],
     )
     page.mouse.move(5, 5)
     page.wait_for_timeout(100)
@@ -200,9 +203,15 @@ def test_warroom_shows_hostile_names_as_text(browser, tmp_path, hostile_boundari
 
 
 def _open_popup(page, lat: float, lon: float) -> tuple[str, list]:
-    x, y = _hover(page, lat, lon, zoom=16)
-    page.mouse.click(x, y)
-    page.wait_for_selector(".leaflet-popup-content", state="visible", timeout=10_000)
+    for attempt in range(3):  # a busy machine may still be drawing the markers: click again
+        x, y = _hover(page, lat, lon, zoom=16)
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_selector(".leaflet-popup-content", state="visible", timeout=5_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     return page.evaluate("""() => {
         const c = [...document.querySelectorAll('.leaflet-popup-content')].pop();
         return [c.textContent, [...c.querySelectorAll('a, img, script, svg, b, iframe')].map(
