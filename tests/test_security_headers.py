@@ -18,14 +18,14 @@ from server_support import bearer, pin_records
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, boundary_dir):
+def client(tmp_path_factory, boundary_dir, boundaries):
     db = tmp_path_factory.mktemp("headers") / "headers.gpkg"
     store = open_store(db)
     _, editor = store.create_key("editor", name="headers")
     app = create_app(Settings(db=str(db), data=boundary_dir, rate_limit_per_minute=0, max_body_bytes=10_000),
                      store=store, bus=LocalEventBus())
     with TestClient(app) as c:
-        records, _ = pin_records(5, seed=3)
+        records, _ = pin_records(5, seed=3, boundaries=boundaries)
         assert c.post("/api/pins", json=records, headers=bearer(editor)).status_code == 201
         yield c
     store.close()

@@ -32,9 +32,9 @@ def _post(api, body: bytes, **kw):
     return api.post("/api/pins", content=body, headers={**JSON, **bearer(api.keys.editor)}, **kw)
 
 
-def _record(value_json: str, *, key: str = "name") -> bytes:
+def _record(value_json: str, *, key: str = "name", boundaries) -> bytes:
     """A one-record batch with ``key`` set to the raw JSON text ``value_json``."""
-    (rec,), _ = pin_records(1, seed=2)
+    (rec,), _ = pin_records(1, seed=2, boundaries=boundaries)
     fields = {"id": '"X-1"', "lat": rec["lat"], "lon": rec["lon"], key: value_json}
     return ("[{" + ", ".join(f'"{k}": {v}' for k, v in fields.items()) + "}]").encode()
 
@@ -49,48 +49,48 @@ def _refused(res, status: int = 422, code: str | None = None) -> dict:
 
 
 @pytest.mark.parametrize("depth", [200, 5_000, 100_000])
-def test_deeply_nested_json_is_422(api, depth):
+def test_deeply_nested_json_is_422(api, depth, boundaries):
     _refused(_post(api, b"[" * depth + b"]" * depth), code="invalid_json")
-    _refused(_post(api, _record("[" * depth + "1" + "]" * depth)), code="invalid_json")
+    _refused(_post(api, _record("[" * depth + "1" + "]" * depth, boundaries=boundaries)), code="invalid_json")
     _refused(_post(api, b'{"a":' * depth + b"1" + b"}" * depth), code="invalid_json")
     assert api.store.count() == 0
 
 
-def test_reasonable_nesting_is_kept_as_text(api):
-    res = _post(api, _record('{"a": [[1, 2], {"b": [3]}]}', key="extra"))
+def test_reasonable_nesting_is_kept_as_text(api, boundaries):
+    res = _post(api, _record('{"a": [[1, 2], {"b": [3]}]}', key="extra", boundaries=boundaries))
     assert res.status_code == 201, res.text
     assert api.store.count() == 1
 
 
 @pytest.mark.parametrize("value", ['"\\ud800"', '"a\\udfffb"', '"\\udc00\\ud800"'])
-def test_lone_surrogate_in_a_value_is_422(api, value):
-    body = _refused(_post(api, _record(value)), code="invalid_text")
+def test_lone_surrogate_in_a_value_is_422(api, value, boundaries):
+    body = _refused(_post(api, _record(value, boundaries=boundaries)), code="invalid_text")
     assert "surrogate" in body["message"]
     assert api.store.count() == 0
 
 
-def test_lone_surrogate_in_a_field_name_is_422(api):
-    (rec,), _ = pin_records(1, seed=2)
+def test_lone_surrogate_in_a_field_name_is_422(api, boundaries):
+    (rec,), _ = pin_records(1, seed=2, boundaries=boundaries)
     body = ('[{"id": "X", "lat": %s, "lon": %s, "\\ud83d": 1}]' % (rec["lat"], rec["lon"])).encode()
     _refused(_post(api, body), code="invalid_text")
     assert api.store.count() == 0
 
 
-def test_a_paired_surrogate_escape_is_an_ordinary_character(api):
-    res = _post(api, _record('"\\ud83c\\udf3e \\u0e19\\u0e32"'))  # 🌾 นา
+def test_a_paired_surrogate_escape_is_an_ordinary_character(api, boundaries):
+    res = _post(api, _record('"\\ud83c\\udf3e \\u0e19\\u0e32"', boundaries=boundaries))  # 🌾 นา
     assert res.status_code == 201, res.text
     assert api.store.all_records()["name"].iloc[0] == "🌾 นา"
 
 
-def test_nul_character_is_422(api):
-    body = _refused(_post(api, _record('"a\\u0000b"')), code="invalid_text")
+def test_nul_character_is_422(api, boundaries):
+    body = _refused(_post(api, _record('"a\\u0000b"', boundaries=boundaries)), code="invalid_text")
     assert "NUL" in body["message"]
-    _refused(_post(api, _record('"x"', key="a\\u0000")), code="invalid_text")
+    _refused(_post(api, _record('"x"', key="a\\u0000", boundaries=boundaries)), code="invalid_text")
     assert api.store.count() == 0
 
 
-def test_nul_in_an_uploaded_csv_is_422(api):
-    (rec,), _ = pin_records(1, seed=2)
+def test_nul_in_an_uploaded_csv_is_422(api, boundaries):
+    (rec,), _ = pin_records(1, seed=2, boundaries=boundaries)
     csv = f"id,name,lat,lon\nX-1,a\x00b,{rec['lat']},{rec['lon']}\n".encode()
     res = api.post("/api/pins", content=csv, headers={"content-type": "text/csv", **bearer(api.keys.editor)})
     assert 400 <= res.status_code < 500, (res.status_code, res.text[:300])
@@ -98,24 +98,24 @@ def test_nul_in_an_uploaded_csv_is_422(api):
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-1e999"])
-def test_non_finite_numbers_are_422(api, number):
-    body = _refused(_post(api, _record(number, key="extra")), code="invalid_json")
+def test_non_finite_numbers_are_422(api, number, boundaries):
+    body = _refused(_post(api, _record(number, key="extra", boundaries=boundaries)), code="invalid_json")
     assert "finite" in body["message"] or "number" in body["message"]
-    _refused(_post(api, _record(number, key="lat")), code="invalid_json")
+    _refused(_post(api, _record(number, key="lat", boundaries=boundaries)), code="invalid_json")
     assert api.store.count() == 0
 
 
-def test_huge_integers_are_never_a_500(api):
-    _refused(_post(api, _record("1" + "0" * 5000, key="extra")), code="invalid_json")
-    res = _post(api, _record("1" + "0" * 400, key="extra"))
+def test_huge_integers_are_never_a_500(api, boundaries):
+    _refused(_post(api, _record("1" + "0" * 5000, key="extra", boundaries=boundaries)), code="invalid_json")
+    res = _post(api, _record("1" + "0" * 400, key="extra", boundaries=boundaries))
     assert res.status_code == 201, res.text
-    res = _post(api, _record("1" + "0" * 30, key="lat"))
+    res = _post(api, _record("1" + "0" * 30, key="lat", boundaries=boundaries))
     _refused(res, 422)  # a latitude out of range: the row is rejected with its reason
 
 
-def test_invalid_utf8_and_other_encodings(api):
+def test_invalid_utf8_and_other_encodings(api, boundaries):
     _refused(_post(api, b'[{"id": "\xff\xfe"}]'), code="invalid_json")
-    (rec,), _ = pin_records(1, seed=2)
+    (rec,), _ = pin_records(1, seed=2, boundaries=boundaries)
     utf16 = ('[{"id": "U-1", "name": "นา", "lat": %s, "lon": %s}]' % (rec["lat"], rec["lon"])).encode("utf-16")
     assert _post(api, utf16).status_code == 201  # JSON may be UTF-16 (RFC 8259 readers accept it)
 
@@ -148,8 +148,8 @@ def test_nul_in_a_path_is_422(api):
     "/collections/pins/items?bbox=nan,nan,nan,nan",
     "/api/coverage?zone=%ED%A0%80",
 ])
-def test_odd_query_parameters_are_4xx(api, path):
-    (rec,), _ = pin_records(1, seed=2)
+def test_odd_query_parameters_are_4xx(api, path, boundaries):
+    (rec,), _ = pin_records(1, seed=2, boundaries=boundaries)
     assert api.post("/api/pins", json=[rec], headers=bearer(api.keys.editor)).status_code == 201
     res = api.get(path)
     assert res.status_code < 500, (res.status_code, res.text[:300])

@@ -9,6 +9,7 @@ number such as ``-5`` or ``+66812345678``, which a spreadsheet reads as a number
 from __future__ import annotations
 
 import csv
+import os
 import re
 import subprocess
 import sys
@@ -35,9 +36,12 @@ HOSTILE = [
 ]
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
+def _run(*args: str, data: Path) -> subprocess.CompletedProcess:
+    """``geoplots ARGS`` in a child process whose default boundaries are ``data``."""
+    env = {**os.environ, "GEOPLOTS_DATA": str(data)}
     return subprocess.run(
-        [sys.executable, "-c", "from geoplots.cli import main; main()", *args], capture_output=True, text=True
+        [sys.executable, "-c", "from geoplots.cli import main; main()", *args], capture_output=True, text=True,
+        env=env,
     )
 
 
@@ -103,10 +107,10 @@ def test_spreadsheet_safe_keeps_numbers_and_missing_values():
     assert frame["=HEAD()"].tolist() == ["=1", "ok"]  # the caller's frame is left as it was
 
 
-def _hostile_pins(tmp_path: Path) -> Path:
+def _hostile_pins(tmp_path: Path, boundaries) -> Path:
     from geoplots import synthetic
 
-    pts = synthetic.sample_points(len(HOSTILE) + 2, codes=["40"], seed=11)
+    pts = synthetic.sample_points(len(HOSTILE) + 2, codes=["40"], seed=11, boundaries=boundaries)
     rows = [["id", "name", "lat", "lon", "=HEADER()", "amount"]]
     for i, text in enumerate(HOSTILE):
         rows.append([text, text, f"{pts['lat'].iloc[i]:.6f}", f"{pts['lon'].iloc[i]:.6f}", text, "-5"])
@@ -119,10 +123,10 @@ def _hostile_pins(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", ["check", "join"])
-def test_cli_csv_outputs_neutralise_formulas(boundary_dir, tmp_path, command):
-    src = _hostile_pins(tmp_path)
+def test_cli_csv_outputs_neutralise_formulas(boundary_dir, boundaries, tmp_path, command):
+    src = _hostile_pins(tmp_path, boundaries)
     out, rej = tmp_path / "out.csv", tmp_path / "rejects.csv"
-    done = _run(command, str(src), "--out", str(out), "--rejects", str(rej))
+    done = _run(command, str(src), "--out", str(out), "--rejects", str(rej), data=boundary_dir)
     assert done.returncode == 0, done.stderr
     accepted = _assert_csv_safe(out)
     rejects = _assert_csv_safe(rej)
@@ -145,11 +149,11 @@ def test_data_formats_keep_the_text_as_sent(tmp_path):
     assert back["name"].tolist() == HOSTILE
 
 
-def _hostile_coverage(boundary_dir):
+def _hostile_coverage(boundaries):
     import geoplots
 
-    villages = geoplots.synthetic.model_villages(["12"], seed=2)
-    result = geoplots.coverage(villages, level="district", zone="12")
+    villages = geoplots.synthetic.model_villages(["12"], seed=2, boundaries=boundaries)
+    result = geoplots.coverage(villages, level="district", zone="12", boundaries=boundaries)
     units = result.units.copy()
     units["name_th"] = [HOSTILE[i % len(HOSTILE)] for i in range(len(units))]
     units["name_en"] = HOSTILE[1]
@@ -160,10 +164,10 @@ def _hostile_coverage(boundary_dir):
     return result
 
 
-def test_xlsx_report_neutralises_formulas_and_keeps_numbers(boundary_dir, tmp_path):
+def test_xlsx_report_neutralises_formulas_and_keeps_numbers(boundaries, tmp_path):
     from geoplots.coverage import write_coverage
 
-    result = _hostile_coverage(boundary_dir)
+    result = _hostile_coverage(boundaries)
     path = write_coverage(result, tmp_path / "report.xlsx")
     book = openpyxl.load_workbook(path)
     texts, numbers = [], []
@@ -185,10 +189,10 @@ def test_xlsx_report_neutralises_formulas_and_keeps_numbers(boundary_dir, tmp_pa
     assert counts and all(isinstance(v, int) for v in counts)
 
 
-def test_csv_coverage_report_neutralises_formulas(boundary_dir, tmp_path):
+def test_csv_coverage_report_neutralises_formulas(boundaries, tmp_path):
     from geoplots.coverage import write_coverage
 
-    result = _hostile_coverage(boundary_dir)
+    result = _hostile_coverage(boundaries)
     rows = _assert_csv_safe(write_coverage(result, tmp_path / "report.csv"))
     names = [r[rows[0].index("name_th")] for r in rows[1:]]
     assert "'" + HOSTILE[0] in names
