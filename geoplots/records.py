@@ -10,7 +10,7 @@ nothing a district office sent is ever lost without a trace.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
@@ -156,12 +156,17 @@ class Records:
         Rows in the input.
     kind : str
         ``pins``, ``plots`` or ``households``.
+    notes : dict
+        What the reader decided for the whole file, stated in the summary: e.g.
+        ``{"yes_no": {column: {"yes": [...], "no": [...]}}}``, the answers taken as yes
+        and as no in each yes/no column.
     """
 
     accepted: gpd.GeoDataFrame
     rejects: pd.DataFrame
     rows_read: int
     kind: str = "pins"
+    notes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         total = len(self.accepted) + len(self.rejects)
@@ -184,4 +189,4 @@ class Records:
             "rejected": len(self.rejects),
             "rejected_by_reason": dict(sorted(reasons.items())),
             "warnings_by_kind": dict(sorted(warnings.items())),
-        }
+        } | ({"notes": self.notes} if self.notes else {})

@@ -17,7 +17,7 @@ from geoplots.boundaries import Boundaries
 from geoplots.readers._coords import inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
 from geoplots.readers._dates import parse_date
 from geoplots.readers._text import clean_text, is_blank, number_text
-from geoplots.readers._yesno import yes_no_with_bad
+from geoplots.readers._yesno import yes_no_values
 from geoplots.records import REJECT_COLUMNS, Records, RowWarning, reject_message
 
 KINDS = ("pins", "plots", "households")
@@ -207,6 +207,8 @@ def normalize_records(
                 reasons[i] = "unparseable_coordinates"
                 details[i] = (f"UTM E {b[i]:.0f} N {a[i]:.0f} lands in Thailand in both zone 47 and 48; "
                               "add a zone column (47 or 48)")
+            elif placed.status[j] == "not_coordinate":
+                reasons[i], details[i] = "unparseable_coordinates", placed.hints[j]
             else:
                 reasons[i] = "outside_thailand"
                 details[i] = f"{a[i]:g}, {b[i]:g}"
@@ -287,8 +289,9 @@ def normalize_records(
     if kind == "plots":
         parsed_cols.update(_areas(original, cols, out_geom, warnings))
     converted = {}
+    taken: dict[str, dict[str, list[str]]] = {}
     for col in yes_no:
-        values, bad = yes_no_with_bad(original[col])
+        values, bad, taken[str(col)] = yes_no_values(original[col])
         converted[col] = values
         for i in np.flatnonzero(bad.to_numpy()):
             warnings[i].append(RowWarning("bad_yes_no", f"{col} {str(original[col].iloc[i])!r}"))
@@ -320,7 +323,8 @@ def normalize_records(
     rej.insert(0, "row", rows[bad_idx])
     rej.insert(1, "reason", [reasons[i] for i in bad_idx])
     rej.insert(2, "message", [reject_message(reasons[i], details[i]) for i in bad_idx])
-    return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind)
+    return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind,
+                   notes={"yes_no": taken} if taken else {})
 
 
 def _areas(
