@@ -17,7 +17,7 @@ from geoplots.boundaries import Boundaries
 from geoplots.readers._coords import inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
 from geoplots.readers._dates import parse_date
 from geoplots.readers._text import clean_text, is_blank, number_text
-from geoplots.readers._yesno import yes_no_values
+from geoplots.readers._yesno import check_blank_as, yes_no_values
 from geoplots.records import REJECT_COLUMNS, Records, RowWarning, reject_message
 
 KINDS = ("pins", "plots", "households")
@@ -151,6 +151,7 @@ def normalize_records(
     yes_no = options.pop("yes_no", None) or []
     if isinstance(yes_no, str):
         yes_no = [yes_no]
+    blank_as = check_blank_as(options.pop("blank_as", "exclude"))
     frame = frame.reset_index(drop=True)
     n = len(frame)
     geoms: gpd.GeoSeries | None = None
@@ -291,7 +292,7 @@ def normalize_records(
     converted = {}
     taken: dict[str, dict[str, list[str]]] = {}
     for col in yes_no:
-        values, bad, taken[str(col)] = yes_no_values(original[col])
+        values, bad, taken[str(col)] = yes_no_values(original[col], blank_as=blank_as)
         converted[col] = values
         for i in np.flatnonzero(bad.to_numpy()):
             warnings[i].append(RowWarning("bad_yes_no", f"{col} {str(original[col].iloc[i])!r}"))
@@ -324,7 +325,7 @@ def normalize_records(
     rej.insert(1, "reason", [reasons[i] for i in bad_idx])
     rej.insert(2, "message", [reject_message(reasons[i], details[i]) for i in bad_idx])
     return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind,
-                   notes={"yes_no": taken} if taken else {})
+                   notes={"yes_no": taken, "blank_as": blank_as} if taken else {})
 
 
 def _areas(

@@ -23,6 +23,8 @@ def _read(value: object) -> bool | None | str:
     text = _key(value)
     if text in ("1.0", "0.0"):
         text = text[0]
+    if text in UNKNOWN:
+        return "bad"
     if text in YES:
         return True
     if text in NO:
@@ -33,6 +35,8 @@ def _read(value: object) -> bool | None | str:
 #: Thai verbs answered as ``X`` / ``ไม่X`` (ปลูก/ไม่ปลูก: planted / did not plant).
 VERBS = frozenset({"ปลูก", "ทำ", "เข้าร่วม", "มี", "ใช้", "ได้รับ", "เลี้ยง", "ผ่าน", "ร่วม", "ได้", "ใช่", "เป็น"})
 _NOT = "ไม่"
+#: "Don't know" / "no answer": they start with ไม่ but are not a no (left NA, warned).
+UNKNOWN = frozenset({"ไม่ทราบ", "ไม่แน่ใจ", "ไม่ตอบ", "ไม่ได้ตอบ", "ไม่ระบุ", "ไม่ทราบข้อมูล", "ไม่มีข้อมูล"})
 
 
 def _key(value: object) -> str:
@@ -45,6 +49,8 @@ def _pairs(distinct: list[str]) -> dict[str, bool]:
     seen = set(distinct)
     found: dict[str, bool] = {}
     for text in distinct:
+        if text in UNKNOWN:
+            continue
         if text.startswith(_NOT) and len(text) > len(_NOT):
             base = text[len(_NOT):]
             if base in seen or base in VERBS or any(base.startswith(v) for v in VERBS):
@@ -56,8 +62,25 @@ def _pairs(distinct: list[str]) -> dict[str, bool]:
     return found
 
 
-def yes_no_values(series: pd.Series) -> tuple[pd.Series, pd.Series, dict[str, list[str]]]:
+#: What a blank answer means: left empty (NA, excluded from a denominator) or "no".
+BLANK_AS = ("exclude", "no")
+
+
+def check_blank_as(blank_as: str) -> str:
+    """Return ``blank_as`` if it is one of :data:`BLANK_AS`, else raise a clear error."""
+    if blank_as not in BLANK_AS:
+        from geoplots.errors import GeoplotsError
+
+        raise GeoplotsError(f"blank_as must be one of {', '.join(BLANK_AS)}, not {blank_as!r}.")
+    return blank_as
+
+
+def yes_no_values(
+    series: pd.Series, *, blank_as: str = "exclude"
+) -> tuple[pd.Series, pd.Series, dict[str, list[str]]]:
     """Read a yes/no column, each distinct value once.
+
+    ``blank_as="no"`` reads blank cells as no (False); ``"exclude"`` leaves them NA.
 
     Returns
     -------
@@ -79,7 +102,9 @@ def yes_no_values(series: pd.Series) -> tuple[pd.Series, pd.Series, dict[str, li
     read = [_read(u) for u in uniques]
     pairs = _pairs([_key(u) for u, r in zip(uniques, read) if isinstance(r, str)])
     read = [pairs.get(_key(u), r) if isinstance(r, str) else r for u, r in zip(uniques, read)]
-    table = pd.array([pd.NA if r is None or isinstance(r, str) else r for r in read] + [pd.NA], dtype="boolean")
+    blank = pd.NA if check_blank_as(blank_as) == "exclude" else False
+    table = pd.array([blank if r is None else pd.NA if isinstance(r, str) else r for r in read] + [blank],
+                     dtype="boolean")
     values = pd.Series(table[codes], index=series.index, dtype="boolean")
     bad_table = np.array([isinstance(r, str) for r in read] + [False])
     bad = pd.Series(bad_table[codes], index=series.index)
