@@ -149,3 +149,31 @@ def test_displayed_percent_never_contradicts_the_tier():
     shown = percent_floor(rates)
     assert (tier_of(shown / 100) == tier_of(rates)).all()
     assert percent_floor(pd.Series([1999 / 2500])).iloc[0] < 80
+
+
+# --- the same sheet in every format ------------------------------------------------------
+
+def _write_geojson(path, rows):
+    import json
+
+    header, body = rows[0], rows[1:]
+    features = [{"type": "Feature", "geometry": None, "properties": dict(zip(header, r))} for r in body]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+                    encoding="utf-8")
+    return path
+
+
+def test_same_sheet_same_result_in_every_format(tmp_path, tiny_boundaries):
+    p = sample_pins(1, seed=8, boundaries=tiny_boundaries).iloc[0]
+    lat, lon = f"{p.lat:.5f}", f"{p.lon:.5f}"
+    rows = [["id", "lat", "lon"], ["a", "n/a", "n/a"], ["b", lat, "n/a"], ["c", "N/A", lon], ["d", "-", "-"],
+            ["e", "", ""], ["f", "ไม่มี", lon], ["g", lat, lon], ["h", "#N/A", lon]]
+    results = {}
+    for name, write in (("csv", write_csv), ("xlsx", write_xlsx), ("geojson", _write_geojson)):
+        rec = geoplots.read_records(write(tmp_path / f"same.{name}", rows), boundaries=tiny_boundaries)
+        rej = rec.rejects.sort_values("row")
+        results[name] = (dict(zip(rej["row"], rej["reason"])), sorted(rec.accepted["row"]))
+    assert results["csv"] == results["xlsx"] == results["geojson"]
+    reasons, accepted = results["csv"]
+    assert reasons[2] == "unparseable_coordinates" and reasons[6] == "missing_coordinates"
+    assert accepted == [8]
