@@ -177,3 +177,26 @@ def test_same_sheet_same_result_in_every_format(tmp_path, tiny_boundaries):
     reasons, accepted = results["csv"]
     assert reasons[2] == "unparseable_coordinates" and reasons[6] == "missing_coordinates"
     assert accepted == [8]
+
+
+# --- polygons are plots --------------------------------------------------------------------
+
+@pytest.mark.parametrize("driver, suffix", [("GeoJSON", "geojson"), ("GPKG", "gpkg"), ("KML", "kml")])
+def test_polygons_read_without_kind_are_plots(tmp_path, tiny_boundaries, driver, suffix):
+    import geopandas as gpd
+    import shapely
+
+    pins = sample_pins(4, seed=9, boundaries=tiny_boundaries)
+    squares = [shapely.box(p.lon - 0.0005, p.lat - 0.0005, p.lon + 0.0005, p.lat + 0.0005) for p in pins.itertuples()]
+    plots = gpd.GeoDataFrame({"name": [f"แปลง {i}" for i in range(4)]}, geometry=squares, crs=4326)
+    path = tmp_path / f"plots.{suffix}"
+    plots.to_file(path, driver=driver)
+    rec = geoplots.read_records(path, boundaries=tiny_boundaries)
+    assert rec.kind == "plots" and "plots" in rec.summary()["notes"]["kind"]
+    assert set(rec.accepted.geom_type) == {"Polygon"}
+    expected = plots.to_crs(plots.estimate_utm_crs()).area.to_numpy()
+    area_col = next(c for c in rec.accepted.columns if "area" in str(c) and "m2" in str(c))
+    assert np.allclose(rec.accepted.sort_values("row")[area_col].to_numpy(float), expected, rtol=0.01)
+    # Named explicitly, the caller's kind wins and nothing is inferred.
+    as_pins = geoplots.read_records(path, kind="pins", boundaries=tiny_boundaries)
+    assert as_pins.kind == "pins" and "notes" not in as_pins.summary()
