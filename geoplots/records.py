@@ -63,6 +63,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
         "ที่อยู่ตรงกับหลายพื้นที่ จึงไม่เดา",
         "The address fits several areas, so none was guessed.",
     ),
+    "address_read_as": (
+        "อ่านชื่อที่อยู่ตามชื่อในทะเบียน (ชื่อย่อ ชื่อเดิม หรือสังกัดเดิม) โปรดตรวจสอบ",
+        "The address was read as the registry names it (short form, old parent or truncated name); please check.",
+    ),
     "missing_id": ("ไม่มีรหัสรายการ", "No ID."),
     "buddhist_era": ("แปลงปี พ.ศ. เป็น ค.ศ. แล้ว", "Buddhist-era year (พ.ศ.) converted to CE."),
     "month_day_order": (
