@@ -10,7 +10,7 @@ nothing a district office sent is ever lost without a trace.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -64,6 +64,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
     "address_ambiguous": (
         "ที่อยู่ตรงกับหลายพื้นที่ จึงไม่เดา",
         "The address fits several areas, so none was guessed.",
+    ),
+    "address_read_as": (
+        "อ่านชื่อที่อยู่ตามชื่อในทะเบียน (ชื่อย่อ ชื่อเดิม หรือสังกัดเดิม) โปรดตรวจสอบ",
+        "The address was read as the registry names it (short form, old parent or truncated name); please check.",
     ),
     "missing_id": ("ไม่มีรหัสรายการ", "No ID."),
     "buddhist_era": ("แปลงปี พ.ศ. เป็น ค.ศ. แล้ว", "Buddhist-era year (พ.ศ.) converted to CE."),
@@ -180,12 +184,17 @@ class Records:
         Rows in the input.
     kind : str
         ``pins``, ``plots`` or ``households``.
+    notes : dict
+        What the reader decided for the whole file, stated in the summary: e.g.
+        ``{"yes_no": {column: {"yes": [...], "no": [...]}}}``, the answers taken as yes
+        and as no in each yes/no column.
     """
 
     accepted: gpd.GeoDataFrame
     rejects: pd.DataFrame
     rows_read: int
     kind: str = "pins"
+    notes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         total = len(self.accepted) + len(self.rejects)
@@ -208,4 +217,4 @@ class Records:
             "rejected": len(self.rejects),
             "rejected_by_reason": dict(sorted(reasons.items())),
             "warnings_by_kind": dict(sorted(warnings.items())),
-        }
+        } | ({"notes": self.notes} if self.notes else {})

@@ -139,7 +139,7 @@ def test_rule_options_are_checked_against_the_rule(api, boundaries):
     body = res.json()
     assert (body["level"], body["min_count"], body["kind"]) == ("subdistrict", 2, "households")
     assert body["options"] == {"level": "subdistrict", "column": "has_garden", "thresholds": [0.7, 0.8, 0.9],
-                               "min_count": 2}
+                               "min_count": 2, "blank_as": "exclude"}
 
 
 def test_unknown_rule_and_level_are_422(api):

@@ -13,7 +13,8 @@ from geoplots.coverage.rules import RULES, Rule, get_rule
 from geoplots.errors import GeoplotsError
 
 #: The command-line flag of each rule option.
-FLAGS: dict[str, str] = {"level": "--level", "min_count": "--min", "column": "--column", "thresholds": "--thresholds"}
+FLAGS: dict[str, str] = {"level": "--level", "min_count": "--min", "column": "--column", "thresholds": "--thresholds",
+                         "blank_as": "--blank-as"}
 #: Options plain coverage (no ``--rule``) takes, with their defaults.
 PLAIN: dict[str, Any] = {"level": "district", "min_count": 1}
 

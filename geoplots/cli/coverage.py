@@ -36,6 +36,7 @@ def coverage(
     rule: Annotated[str | None, typer.Option("--rule", help=rule_help())] = None,
     column: Annotated[str | None, typer.Option("--column", help=option_help("column", "Yes/no participation column"), show_default=False)] = None,
     thresholds: Annotated[str | None, typer.Option("--thresholds", help=option_help("thresholds", "Passed, commendation, plaque rates"), show_default=False)] = None,
+    blank_as: Annotated[str | None, typer.Option("--blank-as", help=option_help("blank_as", "Blank yes/no answers: exclude (left out of the denominator) or no"), show_default=False)] = None,
     kind: Annotated[str | None, typer.Option(help="pins, plots or households (default: what the rule reads, else pins).")] = None,
     data: DataOption = None,
 ) -> None:
@@ -43,7 +44,8 @@ def coverage(
     grouping = None if by.strip().lower() == "none" else by
     chosen = chosen_rule(rule)
     # Checked against the rule before the file is read: a flag the rule does not take is an error.
-    given = rule_options(chosen, level=level, min_count=min_count, column=column, thresholds=_thresholds(thresholds))
+    given = rule_options(chosen, level=level, min_count=min_count, column=column, thresholds=_thresholds(thresholds),
+                         blank_as=blank_as)
     kind = kind or (chosen.kind if chosen else "pins")
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")

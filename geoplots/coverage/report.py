@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -49,6 +50,9 @@ NOTE_LABELS: dict[str, str] = {
     "large_districts": "อำเภอที่มีตั้งแต่ 14 ตำบลขึ้นไป",
     "formula": "วิธีคำนวณ",
     "enrolled_subdistricts": "ตำบลที่ดำเนินการแล้ว",
+    "blank_as": "คำตอบว่าง (blank answers)",
+    "excluded_blank": "ครัวเรือนที่ไม่นับเพราะคำตอบว่าง (excluded: blank answer)",
+    "excluded_not_yes_no": "ครัวเรือนที่ไม่นับเพราะคำตอบไม่ใช่ มี/ไม่มี (excluded: not a yes/no answer)",
 }
 _MISSED = PatternFill("solid", fgColor="FDE2E1")
 
@@ -69,6 +73,19 @@ def write_coverage(result: Coverage, path: str | os.PathLike[str]) -> Path:
     raise GeoplotsError(f"Cannot write a coverage report to {path.name}: use a .xlsx or .csv file name.")
 
 
+def percent_floor(rate: pd.Series) -> pd.Series:
+    """Rates (0-1) as percentages floored to one decimal, so the figure shown never
+    contradicts the tier taken from the exact rate (79.96% shows 79.9, not 80.0).
+
+    Examples
+    --------
+    >>> percent_floor(pd.Series([0.7996, 0.8, 0.57, None])).tolist()
+    [79.9, 80.0, 57.0, nan]
+    """
+    # Rounding to 6 decimals first removes float noise (0.57 * 1000 = 569.999...).
+    return np.floor((rate.astype(float) * 1000).round(6)) / 10
+
+
 def unit_table(result: Coverage) -> pd.DataFrame:
     """The units table without geometry, ready for CSV (``rate`` as 0-1)."""
     frame = pd.DataFrame(result.units.drop(columns=result.units.geometry.name))
@@ -85,7 +102,7 @@ def write_xlsx(result: Coverage, path: Path) -> Path:
         summary = result.summary.copy()
         summary["uncovered"] = summary["uncovered"].map(lambda items: ", ".join(items))
         if "rate" in summary:
-            summary["rate"] = (summary["rate"] * 100).round(1)
+            summary["rate"] = percent_floor(summary["rate"])
         unit = LEVEL_TH[result.level]
         headers = {**SUMMARY_HEADERS, "covered": f"{unit}ที่ผ่าน", "total": f"{unit}ทั้งหมด",
                    "uncovered": f"{unit}ที่ยังไม่ผ่าน"}
@@ -123,7 +140,7 @@ def _thai_units(part: pd.DataFrame) -> pd.DataFrame:
     table = part[[c for c in HEADERS if c in part.columns]].copy()
     table["met"] = table["met"].map({True: "ผ่าน", False: "ยังไม่ผ่าน"})
     if "rate" in table:
-        table["rate"] = (table["rate"] * 100).round(1)
+        table["rate"] = percent_floor(table["rate"])
     if "tier" in table:
         table["tier"] = table["tier"].map(TIERS)
     return table.rename(columns=HEADERS)

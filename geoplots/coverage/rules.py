@@ -45,6 +45,11 @@ from geoplots.records import Records
 BANGKOK = "10"
 #: Districts with at least this many sub-districts get a second change-leader sub-district.
 LARGE_DISTRICT = 14
+#: What a blank yes/no answer means (``ParticipationOptions.blank_as``), in Thai and English.
+BLANK_POLICIES = {
+    "exclude": "คำตอบว่างไม่นับรวมในตัวหาร / blank answers are left out of the denominator",
+    "no": "คำตอบว่างนับเป็น ไม่เข้าร่วม / blank answers count as not taking part",
+}
 #: Arguments every rule's :meth:`Rule.run` takes besides its own options.
 COMMON_ARGUMENTS = ("zone", "by", "boundaries")
 
@@ -68,12 +73,18 @@ class ParticipationOptions:
         Rates for passed (ผ่านเกณฑ์), commendation (ชมเชย) and plaque (โล่).
     min_count : int, default 1
         Households with an answer a unit needs before it can pass.
+    blank_as : {"exclude", "no"}, default "exclude"
+        What a blank answer means: left out of the denominator (``exclude``), or a
+        household that does not take part (``no``). Stated in every result's ``notes``
+        with the households excluded and why; answers that are not yes/no
+        (``bad_yes_no``) are always excluded.
     """
 
     level: Level = "district"
     column: str = "has_garden"
     thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS
     min_count: int = 1
+    blank_as: str = "exclude"
 
     def __post_init__(self) -> None:
         # Frozen: normalise through object.__setattr__ so every copy compares equal.
@@ -83,6 +94,8 @@ class ParticipationOptions:
         object.__setattr__(self, "thresholds", tuple(float(t) for t in self.thresholds))
         tier_of(pd.Series([0.5]), self.thresholds)  # three increasing rates in [0, 1], or a clear error
         object.__setattr__(self, "min_count", operator.index(self.min_count))
+        if self.blank_as not in BLANK_POLICIES:
+            raise GeoplotsError(f"blank_as must be one of {', '.join(BLANK_POLICIES)}, not {self.blank_as!r}.")
         if self.min_count < 0:
             raise GeoplotsError(f"The minimum count must be 0 or more, not {self.min_count}.")
 
@@ -259,8 +272,52 @@ def _household_participation_counts(counts, options: ParticipationOptions, *, zo
 
 def _household_participation(records, options: ParticipationOptions, *, zone, by, boundaries) -> Coverage:
     """Share of households taking part per unit, with KPI tiers (ผ่านเกณฑ์ / ชมเชย / โล่)."""
-    return coverage(records, level=options.level, min_count=options.min_count, by=by, zone=zone,
-                    participation=options.column, thresholds=options.thresholds, boundaries=boundaries)
+    records, notes = apply_blank_policy(records, options.column, options.blank_as)
+    result = coverage(records, level=options.level, min_count=options.min_count, by=by, zone=zone,
+                      participation=options.column, thresholds=options.thresholds, boundaries=boundaries)
+    return dataclasses.replace(result, notes={**result.notes, **notes})
+
+
+def apply_blank_policy(records, column: str, blank_as: str) -> tuple[Any, dict]:
+    """Apply ``blank_as`` to the yes/no ``column`` and say what it did.
+
+    Blank answers become False under ``"no"``; cells that were typed but are not yes/no
+    (``bad_yes_no`` warnings) stay NA, so they are excluded either way.
+
+    Returns
+    -------
+    records
+        The same kind of object (Records, GeoDataFrame or dask frame) with the policy applied.
+    notes : dict
+        ``blank_as`` (the policy, Thai / English), ``excluded_blank`` and
+        ``excluded_not_yes_no`` (households left out of the denominator, and why).
+    """
+    from geoplots.locate import is_dask
+
+    notes: dict[str, Any] = {"blank_as": BLANK_POLICIES[blank_as]}
+    frame = records.accepted if isinstance(records, Records) else records
+    if is_dask(frame) or not isinstance(frame, pd.DataFrame) or column not in frame.columns:
+        return records, notes  # counted lazily elsewhere; a missing column is reported by coverage()
+    missing = frame[column].isna().to_numpy()
+    bad = _bad_answers(frame, column) & missing
+    blank = missing & ~bad
+    if blank_as == "no" and blank.any():
+        answers = frame[column].astype("boolean").copy()
+        answers[blank] = False
+        frame = frame.assign(**{column: answers})
+        records = dataclasses.replace(records, accepted=frame) if isinstance(records, Records) else frame
+    notes["excluded_blank"] = 0 if blank_as == "no" else int(blank.sum())
+    notes["excluded_not_yes_no"] = int(bad.sum())
+    return records, notes
+
+
+def _bad_answers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Rows whose ``column`` cell was typed but not read as yes/no (their ``bad_yes_no`` warning)."""
+    if "warnings" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    prefix = f"{column} "
+    return np.array([any(w.code == "bad_yes_no" and w.detail.startswith(prefix) for w in (ws or ()))
+                     for ws in frame["warnings"]], dtype=bool)
 
 
 def change_leader_targets(boundaries: Boundaries | None = None) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from geoplots.groups import GroupingScheme
 from geoplots.locate._dask import DaskRecords, is_dask, locate_dask
 from geoplots.locate._index import SubdistrictIndex
 from geoplots.locate._partition import LOCATED_COLUMNS, index_for, locate_partition
+from geoplots.locate._mismatch import NEAR_BORDER_M
 from geoplots.records import REJECT_COLUMNS, Records, reject_messages
 
 __all__ = [
@@ -41,6 +42,7 @@ def locate(
     tolerance_m: float = 1000.0,
     schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
     boundaries: Boundaries | None = None,
+    near_border_m: float = NEAR_BORDER_M,
 ) -> Records:
     """Find the sub-district, district, province and zone of every record.
 
@@ -60,6 +62,9 @@ def locate(
     boundaries : geoplots.Boundaries, optional
         The imported snapshot to locate in (:meth:`geoplots.Boundaries.load`); default:
         the default import (``GEOPLOTS_DATA``, else ``data/boundaries``), loaded once.
+    near_border_m : float, default 250
+        A point whose declared unit differs but lies at most this many metres away is
+        ``mismatch_class="near_border"`` (seldom worth a visit), else ``elsewhere``.
 
     Returns
     -------
@@ -67,8 +72,11 @@ def locate(
         ``accepted`` keeps every input column and adds ``subdistrict_code``,
         ``district_code``, ``province_code``, one column per scheme, ``match``
         (``inside`` | ``nearest`` | ``address``), ``distance_m`` (0 inside, metres for
-        nearest, NaN for address) and ``address_mismatch`` (declared sub-district
-        differs from the located one; both codes are kept). Rows that cannot be placed
+        nearest, NaN for address) and ``address_mismatch`` (the declared unit differs
+        from the located one at the finest level declared, ``mismatch_level``;
+        ``mismatch_distance_m`` from the point to the declared unit; ``mismatch_class``
+        ``near_border`` within ``near_border_m`` metres, default 250, else
+        ``elsewhere``; both codes are kept). Rows that cannot be placed
         are added to ``rejects``, so ``rows_read == accepted + rejected`` still holds.
 
     Examples
@@ -87,7 +95,7 @@ def locate(
     records = _as_records(records)
     source = resolve_boundaries(boundaries)
     frame = locate_partition(records.accepted, index=source.index, tolerance_m=tolerance_m,
-                             schemes=source.schemes(schemes))
+                             schemes=source.schemes(schemes), near_border_m=near_border_m)
     lost = frame["reject_reason"].notna().to_numpy()
     accepted = frame.drop(columns=["reject_reason", "reject_detail"])
     if lost.any():

@@ -20,6 +20,7 @@ from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.groups import GroupingScheme, resolve_scheme
 from geoplots.levels import CODE_LENGTH
 from geoplots.locate._index import SubdistrictIndex
+from geoplots.locate._mismatch import NEAR_BORDER_M, mismatch_columns
 
 #: Columns :func:`locate_partition` adds (plus one per grouping scheme).
 LOCATED_COLUMNS = [
@@ -29,6 +30,9 @@ LOCATED_COLUMNS = [
     "match",
     "distance_m",
     "address_mismatch",
+    "mismatch_level",
+    "mismatch_distance_m",
+    "mismatch_class",
 ]
 
 #: Values of ``match`` and ``reject_reason`` (fixed categories, the same in every partition).
@@ -70,6 +74,7 @@ def locate_partition(
     tolerance_m: float = 1000.0,
     schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
     boundaries: Boundaries | None = None,
+    near_border_m: float = NEAR_BORDER_M,
 ) -> gpd.GeoDataFrame:
     """Return ``frame`` with every row located, or marked with why it cannot be.
 
@@ -86,6 +91,9 @@ def locate_partition(
     schemes : sequence
         Grouping schemes to add as columns (``"inspection_zone"``, a CSV path, or a
         :class:`~geoplots.groups.GroupingScheme`).
+    near_border_m : float, default 250
+        A mismatched address whose point is at most this far from the declared unit is
+        ``mismatch_class="near_border"``, else ``elsewhere``.
     boundaries : geoplots.Boundaries, optional
         The snapshot whose index and zones are used when ``index`` is not given
         (default: the default import). A Dask worker gets the index and resolved
@@ -99,8 +107,10 @@ def locate_partition(
         district and province are the first 4 and 2 digits of the sub-district, never
         a second join), one column per scheme, ``match`` (``inside``, ``nearest``,
         ``address``; NA when not located), ``distance_m`` (0 inside, metres for
-        nearest, NaN for address), ``address_mismatch`` (declared sub-district differs
-        from the located one) and ``reject_reason`` (NA, or ``outside_boundaries`` /
+        nearest, NaN for address), ``address_mismatch`` (the declared unit differs
+        from the located one at the finest level declared: ``mismatch_level``
+        subdistrict/district/province; ``mismatch_distance_m`` from the point to the
+        declared unit; ``mismatch_class`` near_border/elsewhere) and ``reject_reason`` (NA, or ``outside_boundaries`` /
         ``missing_coordinates``) with ``reject_detail``.
 
     Examples
@@ -151,7 +161,8 @@ def locate_partition(
         out[column] = values
     out["match"] = pd.Categorical.from_codes(match, categories=MATCH_VALUES)
     out["distance_m"] = distance
-    out["address_mismatch"] = _mismatch(index, declared, pos)
+    for column, values in mismatch_columns(frame, index.codes, pos, x, y, index.geoms, near_border_m).items():
+        out[column] = values
     out["reject_reason"] = pd.Categorical.from_codes(reason, categories=REJECT_VALUES)
     # Mostly empty: an all-NA string column costs nothing; only rejected rows get text.
     out["reject_detail"] = pd.Series(_sparse_text(detail, reason >= 0), index=out.index)
@@ -208,18 +219,6 @@ def _positions(index: SubdistrictIndex, codes: np.ndarray) -> np.ndarray:
     text = np.where(pd.isna(codes), "", codes).astype(str)
     at = np.minimum(np.searchsorted(index.codes, text), len(index.codes) - 1)
     return np.where(index.codes[at] == text, at, -1)
-
-
-def _mismatch(index: SubdistrictIndex, declared: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """True where a declared sub-district is given and differs from the located one."""
-    given = ~pd.isna(declared)
-    if not given.any():
-        return np.zeros(len(pos), dtype=bool)
-    out = np.zeros(len(pos), dtype=bool)
-    rows = np.flatnonzero(given & (pos >= 0))
-    # Compare the declared text itself: a code not in the boundaries is a mismatch too.
-    out[rows] = index.codes[pos[rows]] != np.asarray(declared[rows]).astype(str)
-    return out
 
 
 def _declared(frame: pd.DataFrame) -> np.ndarray:

@@ -20,7 +20,7 @@ from geoplots.readers._coords import THAILAND_BOX, in_thailand, parse_coordinate
 from geoplots.readers._dates import parse_date
 from geoplots.readers._files import read_table
 from geoplots.readers._normalize import KINDS, normalize_records
-from geoplots.readers._spatial import protect_file
+from geoplots.readers._spatial import infer_kind, protect_file
 from geoplots.readers._yesno import parse_yes_no
 from geoplots.records import Records
 
@@ -49,7 +49,7 @@ __all__ = [
 
 
 def read_records(
-    path: str | os.PathLike[str], kind: str = "pins", *, boundaries: Boundaries | None = None, **column_options: Any
+    path: str | os.PathLike[str], kind: str | None = None, *, boundaries: Boundaries | None = None, **column_options: Any
 ) -> Records:
     """Read a file of field records and normalize it.
 
@@ -59,8 +59,9 @@ def read_records(
         .csv (UTF-8, UTF-8 with BOM or TIS-620/cp874; comma, semicolon or tab), .xlsx,
         .geojson/.json, .gpkg or .kml (Google Earth; every folder). Kobo/ODK CSV exports
         and Google Sheets CSV downloads are plain CSV files.
-    kind : {"pins", "plots", "households"}
-        See :func:`normalize_records`.
+    kind : {"pins", "plots", "households"}, optional
+        See :func:`normalize_records`. Not given: ``plots`` when most of the file's
+        geometries are polygons (said in ``summary()["notes"]["kind"]``), else ``pins``.
     boundaries : geoplots.Boundaries, optional
         Whose national outline decides what is "in Thailand"; see :func:`normalize_records`.
     **column_options
@@ -91,4 +92,8 @@ def read_records(
     file_options = {k: column_options.pop(k) for k in ("sheet", "layer", "max_rows", "max_unpacked_bytes")
                     if k in column_options}
     frame = read_table(path, **file_options)
-    return normalize_records(frame, kind=kind, boundaries=boundaries, **column_options)
+    inferred, note = infer_kind(frame) if kind is None else (kind, None)
+    records = normalize_records(frame, kind=inferred, boundaries=boundaries, **column_options)
+    if note:
+        records.notes["kind"] = note
+    return records

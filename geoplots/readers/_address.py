@@ -20,7 +20,7 @@ from geoplots.records import RowWarning
 MAX_CANDIDATES = 5
 
 _MARKERS = re.compile(
-    r"(?P<sub>ตำบล|แขวง|ต\.)|(?P<dist>อำเภอ|เขต|อ\.)|(?P<prov>จังหวัด|จ\.)|(?P<bkk>กรุงเทพมหานคร|กรุงเทพฯ?|กทม\.?)"
+    r"(?P<sub>ตำบล|แขวง|ต\.)|(?P<dist>กิ่งอำเภอ|กิ่ง\s*อ\.|อำเภอ|เขต|อ\.)|(?P<prov>จังหวัด|จ\.)|(?P<bkk>กรุงเทพมหานคร|กรุงเทพฯ?|กทม\.?)"
 )
 
 
@@ -88,6 +88,98 @@ def _districts(name: str, provinces: list) -> list:
     return [d for p in pool for d in geothai.districts(p.code) if geothai.is_district(d, key)]
 
 
+#: Province nicknames and initials people type (not in the registry): name -> DOPA code.
+#: Short forms ending in ฯ (นครศรีฯ) and with a dotted first syllable (ส.แก้ว) are
+#: derived from the registry instead (:func:`province_codes`).
+PROVINCE_NICKNAMES = {
+    "โคราช": "30", "กทม": "10", "กรุงเทพ": "10", "บางกอก": "10", "อยุธยา": "14", "กรุงเก่า": "14",
+    "ชม": "50", "ชร": "57", "ขก": "40", "นม": "30", "อบ": "34", "อด": "41", "สข": "90", "ภก": "83",
+    "นศ": "80", "สฎ": "84", "พล": "65", "นว": "60", "กจ": "71", "ปจ": "25", "บุรีรัมย์": "31",
+    "อุบล": "34", "อุดร": "41", "สุราษฎร์": "84", "นครศรี": "80", "หาดใหญ่": "90", "โคราชฯ": "30",
+}
+#: Provinces split from another after the boundaries people learnt (บึงกาฬ from หนองคาย, 2011):
+#: a name declared under the old province is looked for in the new one too.
+SPLIT_PROVINCES = {"43": ("38",)}
+_ABBREV = re.compile(r"^(?P<head>[ก-ฮ])\.\s*(?P<tail>.+)$")
+_KING = re.compile(r"^\s*(?:กิ่ง\s*อำเภอ|กิ่ง\s*อ\.|กิ่ง)\s*")
+
+
+def _key(name: str) -> str:
+    return geothai.normalize(_KING.sub("", name)).replace("ฯ", "")
+
+
+def _alternates(name: str) -> list[str]:
+    """A registry name and the alternates it gives in parentheses: ``ปอภาร (ปอพาน)``."""
+    m = re.fullmatch(r"\s*(.+?)\s*\((.+)\)\s*", name)
+    return [name, m.group(1), m.group(2)] if m else [name]
+
+
+@lru_cache(maxsize=1)
+def _subdistrict_index() -> dict[str, tuple]:
+    """Normalized sub-district name (each alternate too) -> registry sub-districts."""
+    index: dict[str, list] = {}
+    for p in geothai.provinces():
+        for d in geothai.districts(p.code):
+            for s in geothai.subdistricts(d.code):
+                for name in {*(_alternates(s.name_th)), s.name_en}:
+                    index.setdefault(_key(name), []).append(s)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _by_prefix(key: str, names: dict[str, object]) -> list:
+    """Entries whose name starts with ``key``: a short form (นครศรีฯ) or a name cut short
+    (COD-AB's ``ป้อมปราบศัตรูพ่า``); only from 3 letters, and callers use it only when it
+    leaves one place."""
+    if len(key) < 3:
+        return []
+    return [v for k, v in names.items() if k.startswith(key)]
+
+
+def province_codes(name: str) -> tuple[set[str], bool]:
+    """DOPA codes a typed province name fits, and whether a short form was read.
+
+    Examples
+    --------
+    >>> [province_codes(n)[0] for n in ("ขอนแก่น", "โคราช", "นครศรีฯ", "ส.แก้ว", "กทม.")]
+    [{'40'}, {'30'}, {'80'}, {'27'}, {'10'}]
+    """
+    key = _key(name)
+    if not key:
+        return set(), False
+    exact = {p.code for p in geothai.provinces() if geothai.is_province(p, key)}
+    if exact:
+        return exact, False
+    nick = PROVINCE_NICKNAMES.get(key) or PROVINCE_NICKNAMES.get(geothai.normalize(name).replace("ฯ", ""))
+    if nick:
+        return {nick}, True
+    names = {geothai.normalize(p.name_th): p.code for p in geothai.provinces()}
+    m = _ABBREV.match(clean_text(name)[0])
+    if m:
+        head, tail = m.group("head"), _key(m.group("tail"))
+        found = {c for k, c in names.items() if k.startswith(head) and k.endswith(tail) and len(k) > len(tail)}
+        return found, bool(found)
+    found = set(_by_prefix(key, names)) if "ฯ" in name or len(key) >= 4 else set()
+    return found, bool(found)
+
+
+def district_codes(name: str, provinces: set[str]) -> tuple[set[str], bool]:
+    """DOPA codes a typed district name fits (within ``provinces`` when given), and
+    whether a short form (กิ่งอ., ฯ, a cut name) was read."""
+    key = _key(name)
+    if not key:
+        return set(), False
+    pool = [d for p in (provinces or {p.code for p in geothai.provinces()}) for d in geothai.districts(p)]
+    exact = {d.code for d in pool if geothai.is_district(d, key)}
+    short = bool(_KING.match(name))
+    if exact:
+        return exact, short
+    names: dict[str, list[str]] = {}
+    for d in pool:
+        names.setdefault(geothai.normalize(d.name_th), []).append(d.code)
+    found = {c for codes in _by_prefix(key, names) for c in codes}
+    return found, bool(found)
+
+
 def _by_code(code: str) -> Resolved:
     if len(code) == 8:  # village code (รหัสหมู่บ้าน): its first six digits are the sub-district
         code = code[:6]
@@ -149,15 +241,29 @@ def resolve_address(
     typed = " / ".join(x for x in (subdistrict, district, province) if x)
     if not typed:
         return Resolved()
+    provs, p_short = province_codes(province) if province else (set(), False)
+    dists, d_short = district_codes(district, provs) if district else (set(), False)
+    read_as: list[str] = []
+    moved = {c for p in provs for c in SPLIT_PROVINCES.get(p, ())}
+    if district and not dists and moved:
+        dists, d_short = district_codes(district, moved)
+        if dists:  # a district of บึงกาฬ still declared under หนองคาย
+            provs = moved
+            read_as.append(f"province now {geothai.province(next(iter(moved))).name_th} (split since)")
+    if not provs and dists:
+        provs = {c[:2] for c in dists}
+    read_as += [f"province {province!r}"] if p_short else []
+    read_as += [f"district {district!r}"] if d_short else []
     if subdistrict:
-        found = geothai.match(subdistrict, district=district or None, province=province or None)
-        if len(found) > 1 and postal_code:
-            found = [a for a in found if postal_code in a.subdistrict.postal_codes] or found
+        found, notes = _match_subdistrict(subdistrict, dists, provs, postal_code)
         if len(found) == 1:
-            return Resolved(found[0].subdistrict.code, found[0].district.code, found[0].province.code)
+            a = geothai.address(found[0].code)
+            warn = _read_as(read_as + notes, a)
+            return Resolved(a.subdistrict.code, a.district.code, a.province.code, warn)
         if found:
-            codes = [a.subdistrict.code for a in found]
-            listed = ", ".join(_label(a) for a in found[:MAX_CANDIDATES])
+            addresses = [geothai.address(x.code) for x in found]
+            codes = [a.subdistrict.code for a in addresses]
+            listed = ", ".join(_label(a) for a in addresses[:MAX_CANDIDATES])
             more = f" and {len(found) - MAX_CANDIDATES} more" if len(found) > MAX_CANDIDATES else ""
             return Resolved(
                 None,
@@ -166,19 +272,61 @@ def resolve_address(
                 (RowWarning("address_ambiguous", f"{typed!r} fits {len(found)} sub-districts: {listed}{more}; "
                             "add the district or province"),),
             )
-    provs = _provinces(province) if province else []
-    dists = _districts(district, provs) if district else []
     if district and len(dists) == 1:
-        d = dists[0]
+        d = geothai.district(dists.pop())
         warn = (RowWarning("address_unknown", f"sub-district {subdistrict!r} not found in {d.name_th}"),) if subdistrict else ()
-        return Resolved(None, d.code, d.province_code, warn)
+        return Resolved(None, d.code, d.province_code, warn + _read_as(read_as, None))
     if district and len(dists) > 1:
-        listed = ", ".join(f"{d.code} {d.name_th}" for d in dists[:MAX_CANDIDATES])
-        prov = _common([d.code for d in dists], 2)
+        listed = ", ".join(f"{c} {geothai.district(c).name_th}" for c in sorted(dists)[:MAX_CANDIDATES])
+        prov = _common(sorted(dists), 2)
         ambiguous = RowWarning("address_ambiguous", f"district {district!r} fits {len(dists)} districts: {listed}")
         return Resolved(None, None, prov, (ambiguous,))
     if province and len(provs) == 1:
+        code = next(iter(provs))
         what = "sub-district" if subdistrict else "district" if district else None
-        warn = (RowWarning("address_unknown", f"{what} {subdistrict or district!r} not found in {provs[0].name_th}"),) if what else ()
-        return Resolved(None, None, provs[0].code, warn)
+        warn = (RowWarning("address_unknown", f"{what} {subdistrict or district!r} not found in "
+                           f"{geothai.province(code).name_th}"),) if what else ()
+        return Resolved(None, None, code, warn + _read_as(read_as, None))
     return Resolved(warnings=(RowWarning("address_unknown", f"{typed!r} matches no current DOPA sub-district, district or province"),))
+
+
+def _read_as(notes: list[str], a: geothai.Address | None) -> tuple[RowWarning, ...]:
+    """The ``address_read_as`` warning saying what was read how, or nothing."""
+    if not notes:
+        return ()
+    target = f" as {_label(a)}" if a is not None else ""
+    return (RowWarning("address_read_as", "; ".join(notes) + target),)
+
+
+def _match_subdistrict(name: str, dists: set[str], provs: set[str], postal: str | None) -> tuple[list, list[str]]:
+    """Registry sub-districts the typed ``name`` fits within the declared district and
+    province, and notes on what was read loosely.
+
+    Loosely, in this order, and only when it leaves one place: a name cut short (either
+    way) fitting one sub-district; a province split later (บึงกาฬ declared under หนองคาย);
+    a district that is no longer the parent (split since) when the name is unique in the
+    province.
+    """
+    notes: list[str] = []
+    index = _subdistrict_index()
+    cands = list(index.get(_key(name), ()))
+    loose = not cands
+    if loose:
+        cands = list({s.code: s for group in _by_prefix(_key(name), index) for s in group}.values())
+    in_p = [s for s in cands if not provs or s.province_code in provs]
+    if provs and not in_p:
+        moved = {c for p in provs for c in SPLIT_PROVINCES.get(p, ())}
+        in_p = [s for s in cands if s.province_code in moved]
+        if in_p:
+            notes.append(f"province now {geothai.province(in_p[0].province_code).name_th} (split since)")
+    found = [s for s in in_p if not dists or s.district_code in dists]
+    if dists and not found and provs and len(in_p) == 1:
+        found = in_p
+        notes.append(f"declared district is not its parent now ({geothai.district(in_p[0].district_code).name_th})")
+    if len(found) > 1 and postal:
+        found = [s for s in found if postal in s.postal_codes] or found
+    if loose:
+        if len(found) != 1:
+            return [], []  # a loose match is used only when it leaves one place
+        notes.append(f"name {name!r} read as {found[0].name_th!r}")
+    return found, notes

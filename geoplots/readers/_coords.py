@@ -9,7 +9,7 @@ the numbers as typed did not.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +42,14 @@ _ONE = re.compile(
         )?
     )?
     (?P<h2>[NSEW])?$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+# Degrees, minutes and seconds separated by spaces (no degree sign: "16 25 30.5",
+# "16 25.508", "16 25'30.5\"") as typed when the keyboard has no degree key.
+_SPACED = re.compile(
+    rf"""^(?P<h1>[NSEW])?\s*(?P<sign>[-+−])?(?P<deg>\d{{1,3}})(?:\s*[{_DEG}]\s*|\s+)
+    (?P<min>\d{{1,2}}(?:\.\d+)?)(?:\s*[{_MIN}]\s*|\s+)?
+    (?P<sec>\d{{1,2}}(?:\.\d+)?)?\s*(?:[{_SEC}]|[{_MIN}]{{1,2}})?\s*(?P<h2>[NSEW])?$""",
     re.VERBOSE | re.IGNORECASE,
 )
 _PLAIN = re.compile(r"^[ ]*-?[0-9]{1,3}(?:\.[0-9]+)?[ ]*$|^[ ]*[0-9]{4,8}(?:\.[0-9]+)?[ ]*$")
@@ -93,6 +101,37 @@ def _one(token: str) -> Parsed:
     return Parsed(deg, tuple(fixes), hemi)
 
 
+def _dms_marks(m: re.Match) -> str:
+    """Rewrite a space-separated DMS match with the marks :data:`_ONE` reads."""
+    text = f"{m.group('h1') or ''}{m.group('sign') or ''}{m.group('deg')}°{m.group('min')}'"
+    if m.group("sec"):
+        text += f"{m.group('sec')}\""
+    return text + (m.group("h2") or "")
+
+
+def packed_dms_hint(value: float) -> str | None:
+    """A hint when ``value`` reads as degrees, minutes and seconds typed without
+    separators (``162530`` for 16°25'30"), None otherwise.
+
+    Examples
+    --------
+    >>> print(packed_dms_hint(162530.5))
+    162530.5 looks like 16°25'30.5\" typed without spaces: type 16 25 30.5 or decimal degrees
+    >>> packed_dms_hint(1025030) is not None, packed_dms_hint(1815000.0)
+    (True, None)
+    """
+    whole = int(abs(value))
+    frac = abs(value) - whole
+    if not 10_000 <= whole < 1_000_000_0:
+        return None
+    deg, minutes, seconds = whole // 10_000, whole // 100 % 100, whole % 100 + frac
+    if not (1 <= deg <= 180 and minutes < 60 and seconds < 60) or deg > 110 or 21 < deg < 97:
+        return None
+    sec = f"{seconds:g}"
+    return (f"{value:.12g} looks like {deg}°{minutes:02d}'{sec}\" typed without spaces: "
+            f"type {deg} {minutes:02d} {sec} or decimal degrees")
+
+
 def parse_coordinate(value: Any) -> Parsed:
     """Parse one latitude or longitude cell.
 
@@ -124,6 +163,9 @@ def parse_coordinate(value: Any) -> Parsed:
     if re.fullmatch(r"[-+]?\d+,\d+", text):
         text = text.replace(",", ".")
         fixes += ("decimal_comma",)
+    spaced = _SPACED.match(text) if " " in text or "°" in text else None
+    if spaced:
+        text = _dms_marks(spaced)
     parsed = _one(text.replace(" ", ""))
     if parsed.value is None or not np.isfinite(parsed.value):
         return Parsed(None)
@@ -227,16 +269,32 @@ def _from_utm(e: np.ndarray, n: np.ndarray, zone: int) -> tuple[np.ndarray, np.n
     return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
 
 
+def _flag_packed_dms(a: np.ndarray, b: np.ndarray, status: np.ndarray) -> dict[int, str]:
+    """Rows still outside whose numbers cannot be degrees and read as DMS without
+    spaces become ``not_coordinate``, with the hint (row position -> text), so the
+    officer fixes the typing instead of looking for the place abroad."""
+    hints: dict[int, str] = {}
+    for i in np.flatnonzero((status == "outside") & ((np.abs(a) > 180) | (np.abs(b) > 180))):
+        found = [h for h in (packed_dms_hint(a[i]), packed_dms_hint(b[i])) if h]
+        if found:
+            status[i] = "not_coordinate"
+            hints[int(i)] = "; ".join(found)
+    return hints
+
+
 @dataclass
 class Placement:
     """Result of :func:`place` for n rows."""
 
     lat: np.ndarray
     lon: np.ndarray
-    #: "ok", "outside" or "ambiguous_zone"
+    #: "ok", "outside", "ambiguous_zone" or "not_coordinate" (a number that is neither
+    #: degrees nor a UTM value in Thailand, such as DMS typed without spaces)
     status: np.ndarray
     #: the warnings of each row
     warnings: list[list[RowWarning]]
+    #: why a "not_coordinate" row could not be a coordinate (row position -> hint)
+    hints: dict[int, str] = field(default_factory=dict)
 
 
 def place(
@@ -307,4 +365,5 @@ def place(
                     warnings[i].append(RowWarning("swapped_easting_northing"))
             elif len(found) > 1:
                 status[i] = "ambiguous_zone"
-    return Placement(lat, lon, status, warnings)
+    hints = _flag_packed_dms(a, b, status)
+    return Placement(lat, lon, status, warnings, hints)

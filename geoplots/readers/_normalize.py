@@ -17,7 +17,7 @@ from geoplots.boundaries import Boundaries
 from geoplots.readers._coords import _PLAIN, inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
 from geoplots.readers._dates import parse_date
 from geoplots.readers._text import clean_text, is_blank, number_text
-from geoplots.readers._yesno import yes_no_with_bad
+from geoplots.readers._yesno import check_blank_as, yes_no_values
 from geoplots.records import REJECT_COLUMNS, Records, RowWarning, reject_messages
 
 KINDS = ("pins", "plots", "households")
@@ -188,13 +188,16 @@ def _dates(raw: pd.Series, warnings: list[list[RowWarning]]) -> pd.Series:
     return pd.Series(stamps.to_numpy()[codes], index=raw.index, dtype="datetime64[ns]")
 
 
-def _yes_no(raw: pd.Series, column: Any, warnings: list[list[RowWarning]]) -> pd.Series:
-    """A yes/no column (มี/ไม่มี) read once per distinct cell; other values warn ``bad_yes_no``."""
+def _yes_no(
+    raw: pd.Series, column: Any, warnings: list[list[RowWarning]], blank_as: str
+) -> tuple[pd.Series, dict[str, list[str]]]:
+    """A yes/no column (ปลูก/ไม่ปลูก, มี/ไม่มี) read once per distinct cell; other values warn
+    ``bad_yes_no``. Returns the values and which texts were taken as yes and as no."""
     codes, uniques = _distinct(raw)
-    values, bad = yes_no_with_bad(pd.Series(uniques, dtype=object))
+    values, bad, taken = yes_no_values(pd.Series(uniques, dtype=object), blank_as=blank_as)
     notes = [[RowWarning("bad_yes_no", f"{column} {str(v)!r}")] if b else [] for v, b in zip(uniques, bad)]
     _spread(warnings, codes, notes)
-    return pd.Series(values.array.take(codes), index=raw.index, dtype="boolean")
+    return pd.Series(values.array.take(codes), index=raw.index, dtype="boolean"), taken
 
 
 def _rename_clashes(frame: pd.DataFrame, reserved: tuple[str, ...]) -> pd.DataFrame:
@@ -258,6 +261,7 @@ def normalize_records(
     yes_no = options.pop("yes_no", None) or []
     if isinstance(yes_no, str):
         yes_no = [yes_no]
+    blank_as = check_blank_as(options.pop("blank_as", "exclude"))
     frame = frame.reset_index(drop=True)
     n = len(frame)
     geoms: gpd.GeoSeries | None = None
@@ -319,6 +323,8 @@ def normalize_records(
                 reasons[i] = "unparseable_coordinates"
                 details[i] = (f"UTM E {b[i]:.0f} N {a[i]:.0f} lands in Thailand in both zone 47 and 48; "
                               "add a zone column (47 or 48)")
+            elif placed.status[j] == "not_coordinate":
+                reasons[i], details[i] = "unparseable_coordinates", placed.hints[j]
             else:
                 reasons[i] = "outside_thailand"
                 details[i] = f"{a[i]:g}, {b[i]:g}"
@@ -371,8 +377,9 @@ def normalize_records(
     if kind == "plots":
         parsed_cols.update(_areas(original, cols, out_geom, warnings))
     converted = {}
+    taken: dict[str, dict[str, list[str]]] = {}
     for col in yes_no:
-        converted[col] = _yes_no(original[col], col, warnings)
+        converted[col], taken[str(col)] = _yes_no(original[col], col, warnings, blank_as)
 
     # --- assemble -------------------------------------------------------------------
     ok = np.array([r is None for r in reasons], dtype=bool)
@@ -401,7 +408,8 @@ def normalize_records(
     rej.insert(0, "row", rows[bad_idx])
     rej.insert(1, "reason", [reasons[i] for i in bad_idx])
     rej.insert(2, "message", reject_messages([reasons[i] for i in bad_idx], [details[i] for i in bad_idx]))
-    return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind)
+    return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind,
+                   notes={"yes_no": taken, "blank_as": blank_as} if taken else {})
 
 
 def _areas(

@@ -313,3 +313,27 @@ def _all_layers(source: str, path: Path, several: str, limit: int | None) -> gpd
         if limit is not None and sum(len(p) for p in parts) >= limit:
             break
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+
+
+def infer_kind(frame: Any) -> tuple[str, str | None]:
+    """The record kind a file's geometry says: ``plots`` (แปลง) when most of its
+    geometries are polygons, else ``pins``; and a note saying so when it was plots.
+
+    A polygon file read as pins would lose its area silently, so the reader takes the
+    geometry's word when the caller named no kind.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> infer_kind(gpd.GeoDataFrame(geometry=[shapely.box(100, 15, 100.01, 15.01)], crs=4326))[0]
+    'plots'
+    """
+    geoms = getattr(frame, "geometry", None) if isinstance(frame, gpd.GeoDataFrame) else None
+    if geoms is None or geoms.isna().all():
+        return "pins", None
+    types = geoms.dropna().geom_type
+    polygons = int(types.isin(["Polygon", "MultiPolygon"]).sum())
+    if polygons * 2 <= len(types):
+        return "pins", None
+    return "plots", (f"read as plots (แปลง): {polygons} of {len(types)} geometries are polygons; "
+                     "pass kind='pins' to read them as points")

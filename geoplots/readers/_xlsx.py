@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from geoplots.errors import FileContentError, GeoplotsError, InputTooLargeError
@@ -58,8 +57,11 @@ def read_xlsx(
     data = [row + [""] * (width - len(row)) for row in data]
     from pandas.io.parsers import TextParser
 
-    # The parser pandas.read_excel itself uses: same header names, same NA texts.
-    return TextParser(data, header=0, dtype=object, skip_blank_lines=False).read()
+    # The parser pandas.read_excel itself uses (same header names), but only empty cells
+    # are NA: text such as "n/a" or "-" stays text, as the CSV reader keeps it, so the
+    # same sheet gives the same result (unparseable, not missing) in every format.
+    return TextParser(data, header=0, dtype=object, skip_blank_lines=False, keep_default_na=False,
+                      na_values=[""]).read()
 
 
 def _check_archive(path: Path, max_unpacked_bytes: int) -> None:
@@ -145,12 +147,15 @@ def _rows(parsed: Iterator[tuple[int, list[dict]]], name: str) -> Iterator[list[
 
 
 def _convert(cell: dict) -> Any:
-    """A cell as ``pandas.read_excel`` gives it (its openpyxl reader's conversion)."""
+    """A cell as ``pandas.read_excel`` gives it (its openpyxl reader's conversion), except
+    error cells, kept as their text."""
     value = cell["value"]
     if value is None:
         return ""
     if cell["data_type"] == "e":
-        return np.nan
+        # The error text (#N/A, #DIV/0!), as Excel writes it to CSV: the same sheet then
+        # gives the same result in both formats (an unreadable value, not a blank).
+        return str(value)
     if cell["data_type"] == "n":
         whole = int(value)
         return whole if whole == value else float(value)

@@ -20,9 +20,11 @@ def _read(value: object) -> bool | None | str:
         return bool(value)
     if isinstance(value, (int, float, np.integer, np.floating)) and float(value) in (0.0, 1.0):
         return float(value) == 1.0
-    text = clean_text(value)[0].lower().replace(" ", "").rstrip(".")
+    text = _key(value)
     if text in ("1.0", "0.0"):
         text = text[0]
+    if text in UNKNOWN:
+        return "bad"
     if text in YES:
         return True
     if text in NO:
@@ -30,12 +32,91 @@ def _read(value: object) -> bool | None | str:
     return "bad"
 
 
+#: Thai verbs answered as ``X`` / ``ไม่X`` (ปลูก/ไม่ปลูก: planted / did not plant).
+VERBS = frozenset({"ปลูก", "ทำ", "เข้าร่วม", "มี", "ใช้", "ได้รับ", "เลี้ยง", "ผ่าน", "ร่วม", "ได้", "ใช่", "เป็น"})
+_NOT = "ไม่"
+#: "Don't know" / "no answer": they start with ไม่ but are not a no (left NA, warned).
+UNKNOWN = frozenset({"ไม่ทราบ", "ไม่แน่ใจ", "ไม่ตอบ", "ไม่ได้ตอบ", "ไม่ระบุ", "ไม่ทราบข้อมูล", "ไม่มีข้อมูล"})
+
+
+def _key(value: object) -> str:
+    return clean_text(value)[0].lower().replace(" ", "").rstrip(".")
+
+
+def _pairs(distinct: list[str]) -> dict[str, bool]:
+    """``X`` / ``ไม่X`` answers found in one column: a known verb, or ``X`` whose
+    negation ``ไม่X`` is also in the column (so ``ปลูกผัก``/``ไม่ปลูกผัก`` pair up)."""
+    seen = set(distinct)
+    found: dict[str, bool] = {}
+    for text in distinct:
+        if text in UNKNOWN:
+            continue
+        if text.startswith(_NOT) and len(text) > len(_NOT):
+            base = text[len(_NOT):]
+            if base in seen or base in VERBS or any(base.startswith(v) for v in VERBS):
+                found[text] = False
+                if base in seen:
+                    found[base] = True
+        elif text in VERBS:
+            found[text] = True
+    return found
+
+
+#: What a blank answer means: left empty (NA, excluded from a denominator) or "no".
+BLANK_AS = ("exclude", "no")
+
+
+def check_blank_as(blank_as: str) -> str:
+    """Return ``blank_as`` if it is one of :data:`BLANK_AS`, else raise a clear error."""
+    if blank_as not in BLANK_AS:
+        from geoplots.errors import GeoplotsError
+
+        raise GeoplotsError(f"blank_as must be one of {', '.join(BLANK_AS)}, not {blank_as!r}.")
+    return blank_as
+
+
+def yes_no_values(
+    series: pd.Series, *, blank_as: str = "exclude"
+) -> tuple[pd.Series, pd.Series, dict[str, list[str]]]:
+    """Read a yes/no column, each distinct value once.
+
+    ``blank_as="no"`` reads blank cells as no (False); ``"exclude"`` leaves them NA.
+
+    Returns
+    -------
+    values : pandas.Series
+        Nullable booleans (NA for blank and for what is not yes/no).
+    bad : pandas.Series
+        True where a non-blank cell was not a yes/no answer.
+    taken : dict
+        ``{"yes": [...], "no": [...]}``: the distinct cells (as typed) read as yes and
+        as no, to state in the summary which answers counted.
+
+    Examples
+    --------
+    >>> v, bad, taken = yes_no_values(pd.Series(["ปลูก", "ไม่ปลูก", "✓", "", "?"]))
+    >>> v.tolist(), bad.tolist(), taken
+    ([True, False, True, <NA>, <NA>], [False, False, False, False, True], {'yes': ['ปลูก', '✓'], 'no': ['ไม่ปลูก']})
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    read = [_read(u) for u in uniques]
+    pairs = _pairs([_key(u) for u, r in zip(uniques, read) if isinstance(r, str)])
+    read = [pairs.get(_key(u), r) if isinstance(r, str) else r for u, r in zip(uniques, read)]
+    blank = pd.NA if check_blank_as(blank_as) == "exclude" else False
+    table = pd.array([blank if r is None else pd.NA if isinstance(r, str) else r for r in read] + [blank],
+                     dtype="boolean")
+    values = pd.Series(table[codes], index=series.index, dtype="boolean")
+    bad_table = np.array([isinstance(r, str) for r in read] + [False])
+    bad = pd.Series(bad_table[codes], index=series.index)
+    taken = {"yes": [str(u) for u, r in zip(uniques, read) if r is True],
+             "no": [str(u) for u, r in zip(uniques, read) if r is False]}
+    return values, bad, taken
+
+
 def yes_no_with_bad(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Like :func:`parse_yes_no`, also returning a mask of cells that were not yes/no."""
-    read = series.map(_read)
-    bad = read.map(lambda v: isinstance(v, str)).astype(bool)
-    out = read.map(lambda v: pd.NA if v is None or isinstance(v, str) else v).astype("boolean")
-    return out, bad
+    values, bad, _ = yes_no_values(series)
+    return values, bad
 
 
 def parse_yes_no(series: pd.Series) -> pd.Series:
