@@ -37,14 +37,15 @@ class Map(folium.Map):
     Parameters
     ----------
     offline : bool or str
-        ``False``: scripts from CDNs (folium's default). ``True`` or ``"inline"``: written
-        into the page, one self-contained file. A URL prefix (``"/vendor"``): linked
-        from a server that serves :func:`geoplots.layers.assets.vendor_dir` there.
+        ``True`` or ``"inline"`` (default): Leaflet and plugins, shipped in the package, are
+        written into the page: one self-contained file that needs no internet. ``False``:
+        scripts from CDNs (folium's default). A URL prefix (``"/vendor"``): linked from a
+        server that serves :func:`geoplots.layers.assets.vendor_dir` there.
     **kwargs
         Passed to ``folium.Map``.
     """
 
-    def __init__(self, *args, offline: bool | str = False, **kwargs):
+    def __init__(self, *args, offline: bool | str = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.offline = offline
         # Without a basemap nothing sets a maximum zoom, and marker clusters need one.
@@ -111,7 +112,7 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     zones: bool = True,
     heat: bool | str = False,
     show_pins: bool = True,
-    offline: bool | str = False,
+    offline: bool | str = True,
     tiles: str | None = "auto",
     tiles_attribution: str | None = None,
     prefer_canvas: bool | None = None,
@@ -142,9 +143,10 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     show_pins : bool
         Draw ``records`` as pins.
     offline : bool or str
-        See :class:`Map`. Offline maps default to no basemap.
+        See :class:`Map`. Default ``True``: the map opens with no internet and loads
+        nothing from elsewhere. Offline maps default to no basemap.
     tiles : str or None
-        ``"auto"`` (OpenStreetMap online, none offline), ``None``/``"none"`` for no
+        ``"auto"`` (OpenStreetMap online, none offline; a basemap only when asked), ``None``/``"none"`` for no
         basemap, a folium tile name, or a tile URL template ``https://.../{z}/{x}/{y}.png``.
     tiles_attribution : str, optional
         Attribution of a custom tile URL.

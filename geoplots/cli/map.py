@@ -36,7 +36,7 @@ def map_command(
     zone: Annotated[str | None, typer.Option("--zone", help="Show inspection zone (เขตตรวจราชการ) only, e.g. 12.")] = None,
     province: Annotated[str | None, typer.Option("--province", help="Show one province: code (40) or name.")] = None,
     district: Annotated[str | None, typer.Option("--district", help="Show one district: code (4001) or name.")] = None,
-    offline: Annotated[bool, typer.Option("--offline", help="Leaflet and plugins written into the page: works with no internet.")] = False,
+    offline: Annotated[bool, typer.Option("--offline/--online", help="--offline (default): Leaflet and plugins written into the page, works with no internet; --online: loaded from CDNs, with an OpenStreetMap basemap unless --tiles says otherwise.")] = True,
     tiles: Annotated[str, typer.Option("--tiles", help="Basemap: 'none', a tile URL .../{z}/{x}/{y}.png, or 'auto' (OpenStreetMap online, none offline).")] = "auto",
     attribution: Annotated[str | None, typer.Option("--tiles-attribution", help="Credit line of a custom tile URL.")] = None,
     rule: Annotated[str | None, typer.Option("--rule", help=rule_help())] = None,
