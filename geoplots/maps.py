@@ -88,6 +88,20 @@ def _records_in_area(frame: gpd.GeoDataFrame, area: tuple[str, ...]) -> gpd.GeoD
     return frame[frame[col].astype("string").str.startswith(tuple(area)).fillna(False)]
 
 
+def _places(source: Boundaries, frame) -> dict[str, tuple[str, str, str]]:
+    """Sub-district code -> (ตำบล, อำเภอ, จังหวัด) Thai names, for the pins' popups."""
+    if "subdistrict_code" not in frame:
+        return {}
+    codes = set(frame["subdistrict_code"].dropna().astype(str))
+    if not codes:
+        return {}
+    names = {}
+    for lvl in ("subdistrict", "district", "province"):
+        units = source.level(lvl)
+        names.update(zip(units["code"].astype(str), units["name_th"].astype(str)))
+    return {c: (names.get(c, ""), names.get(c[:4], ""), names.get(c[:2], "")) for c in codes}
+
+
 def _tiles(m: folium.Map, tiles: str | None, attribution: str | None, offline) -> None:
     if tiles == "auto":
         tiles = None if offline else _OSM
@@ -214,7 +228,7 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
         if heat:
             household_heat(frame, weight=heat if isinstance(heat, str) else None).add_to(m)
         if show_pins:
-            pins(frame).add_to(m)
+            pins(frame, places=_places(source, frame)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.area_label = label
     return m
