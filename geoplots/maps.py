@@ -24,6 +24,7 @@ CANVAS_THRESHOLD = 3000
 
 #: Deepest zoom (street level), as OpenStreetMap tiles allow.
 MAX_ZOOM = 19
+MIN_ZOOM = 4
 
 #: With more gaps than this (and no area chosen) the gaps layer starts switched off.
 GAPS_SHOWN_MAX = 500
@@ -50,6 +51,8 @@ class Map(folium.Map):
         self.offline = offline
         # Without a basemap nothing sets a maximum zoom, and marker clusters need one.
         self.options.setdefault("max_zoom", MAX_ZOOM)
+        # Nothing in Thailand needs less than zoom 4; it also bounds the pins' clustering work.
+        self.options.setdefault("min_zoom", MIN_ZOOM)
 
     def render(self, **kwargs):
         # At render time, so elements a user adds after geoplots.map() are covered too.

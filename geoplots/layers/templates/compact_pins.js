@@ -3,7 +3,9 @@ var {{ this.get_name() }} = (function () {
     // Pins as columns: lat/lon and indices into small tables; a popup is built only when
     // it opens, with textContent (record text never becomes HTML).
     var d = {{ this.columns|tojson }};
-    var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+    var options = {{ this.options|tojavascript }};
+    options.chunkProgress = function (done, total) { window.geoplotsPinsReady = done >= total; };
+    var cluster = L.markerClusterGroup(options);
     function row(table, th, td) {
         var tr = document.createElement("tr");
         var a = document.createElement("th"); a.textContent = th;
@@ -59,19 +61,32 @@ var {{ this.get_name() }} = (function () {
         }
         return box;
     }
+    // Four shared style objects and one popup for the layer: 65,000 markers stay cheap.
+    var styles = {};
+    function style(color, flagged) {
+        var key = color + (flagged ? "!" : "");
+        if (!styles[key]) {
+            styles[key] = {radius: 6, fillOpacity: 0.9, fillColor: color,
+                           color: flagged ? {{ this.mismatch_color|tojson }} : "#ffffff", weight: flagged ? 3 : 1};
+        }
+        return styles[key];
+    }
     var markers = new Array(d.lat.length);
     for (var i = 0; i < d.lat.length; i++) {
-        var flagged = d.flag[i] === 1;
-        var m = L.circleMarker([d.lat[i], d.lon[i]], {
-            radius: 6, fillOpacity: 0.9,
-            fillColor: d.match[i] >= 0 ? d.matches[d.match[i]][1] : {{ this.unlocated_color|tojson }},
-            color: flagged ? {{ this.mismatch_color|tojson }} : "#ffffff", weight: flagged ? 3 : 1
-        });
-        m.bindPopup((function (k) { return function () { return popup(k); }; })(i), {maxWidth: 300});
+        var color = d.match[i] >= 0 ? d.matches[d.match[i]][1] : {{ this.unlocated_color|tojson }};
+        var m = L.circleMarker([d.lat[i], d.lon[i]], style(color, d.flag[i] === 1));
+        m._geoplotsRow = i;
         markers[i] = m;
     }
-    cluster.addLayers(markers);
+    cluster.on("click", function (e) {
+        L.popup({maxWidth: 300}).setLatLng(e.layer.getLatLng())
+            .setContent(popup(e.layer._geoplotsRow)).openOn({{ this._parent.get_name() }});
+    });
+    // On the map first, so the clustering runs in chunks and the page stays responsive;
+    // window.geoplotsPinsReady turns true when every pin is clustered.
+    window.geoplotsPinsReady = false;
     cluster.addTo({{ this._parent.get_name() }});
+    cluster.addLayers(markers);
     return cluster;
 })();
 {% endmacro %}
