@@ -7,14 +7,18 @@ as a string with :func:`to_html`.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import folium
 import geopandas as gpd
 import pandas as pd
 
 from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
-from geoplots.layers import BoundaryOutlines, CoverageChoropleth, Gaps, ZoneOutlines, household_heat, pins
+from geoplots.layers import (BoundaryOutlines, CoverageChoropleth, Gaps, MapTitle, ZoneOutlines, household_heat,
+                             pins, thai_date)
 from geoplots.layers.assets import localize
+from geoplots.layers.palette import PROVINCE_OUTLINE_COLOR
 from geoplots.layers.boundaries import infer_level
 from geoplots.levels import CODE_COLUMN, parse_level
 from geoplots.records import Records
@@ -28,6 +32,9 @@ MIN_ZOOM = 4
 
 #: With more gaps than this (and no area chosen) the gaps layer starts switched off.
 GAPS_SHOWN_MAX = 500
+
+#: In a zone, province or district, up to this many gap units are named on the map.
+GAP_LABELS_MAX = 80
 
 _OSM = "OpenStreetMap"
 
@@ -134,6 +141,7 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     tiles_attribution: str | None = None,
     prefer_canvas: bool | None = None,
     boundaries: Boundaries | None = None,
+    title: str | None = None,
 ) -> Map:
     """Compose the coverage, gaps, outlines, zones, pins and heat into one map.
 
@@ -172,6 +180,9 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     boundaries : geoplots.Boundaries, optional
         The imported snapshot drawn and searched for the area
         (:meth:`geoplots.Boundaries.load`); default: the default import, loaded once.
+    title : str, optional
+        The map's title, on the map and in the page's ``<title>``; default: the target
+        (the coverage's title) and the area, with today's date in the Thai form below.
 
     Returns
     -------
@@ -216,13 +227,17 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
         # A rule's coverage carries its title (geoplots.coverage.rules): the legend names the target.
         CoverageChoropleth(units, by=color_by, title=getattr(coverage, "title", None) or None).add_to(m)
         if gaps and "met" in units:
-            # Thousands of red outlines hide the country; nationally the gaps start off.
+            # Thousands of outlines hide the country; nationally the gaps start off. In an
+            # area (a zone) a short list of gaps is named on the map itself.
             missed = int((~units["met"].astype("boolean").fillna(False)).sum())
-            Gaps(units, show=bool(area) or missed <= GAPS_SHOWN_MAX).add_to(m)
+            Gaps(units, show=bool(area) or missed <= GAPS_SHOWN_MAX,
+                 labels=bool(area) and missed <= GAP_LABELS_MAX).add_to(m)
     else:
         BoundaryOutlines(units, lvl).add_to(m)
     if lvl != "province":
-        BoundaryOutlines(provinces, "province", color="#333333", show=coverage is None or bool(area)).add_to(m)
+        # Over a choropleth the provinces are only an outline: the pointer goes to the units.
+        BoundaryOutlines(provinces, "province", color=PROVINCE_OUTLINE_COLOR, show=coverage is None or bool(area),
+                         interactive=coverage is None).add_to(m)
     if zones:
         ZoneOutlines(provinces).add_to(m)
     if records is not None:
@@ -233,6 +248,17 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
         if show_pins:
             pins(frame, places=_places(source, frame)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    _title(m, title, coverage, label)
     m.area_label = label
     return m
+
+
+def _title(m: Map, title: str | None, coverage, label: str) -> None:
+    """The title on the map and in the HTML ``<title>``, with the date in the Thai form."""
+    if title is None:
+        target = getattr(coverage, "title", None) or ("ความครอบคลุม / coverage" if coverage is not None else "")
+        title = " · ".join(part for part in (target, label) if part)
+    subtitle = f"ข้อมูล ณ {thai_date(dt.date.today())} · OCHA, Royal Thai Survey Department"
+    MapTitle(title, subtitle).add_to(m)
+    m.get_root().title = title
 

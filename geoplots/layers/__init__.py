@@ -23,7 +23,9 @@ from geoplots.layers._geojson import BOUNDARY_ATTRIBUTION, GeoJsonLayer
 from geoplots.layers._simplify import web_geometry
 from geoplots.layers.boundaries import BoundaryOutlines
 from geoplots.layers.coverage import MET, TIERS, CoverageChoropleth, Gaps, Legend
-from geoplots.layers.pins import household_heat, pins, popup_html
+from geoplots.layers import palette
+from geoplots.layers.pins import CompactPins, household_heat, pins, popup_html
+from geoplots.layers.title import MapTitle, thai_date
 from geoplots.layers.zones import ZoneOutlines, dissolve_groups
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "MET",
     "TIERS",
     "BoundaryOutlines",
+    "CompactPins",
+    "MapTitle",
     "CoverageChoropleth",
     "Gaps",
     "GeoJsonLayer",
@@ -38,7 +42,9 @@ __all__ = [
     "ZoneOutlines",
     "dissolve_groups",
     "household_heat",
+    "palette",
     "pins",
     "popup_html",
+    "thai_date",
     "web_geometry",
 ]

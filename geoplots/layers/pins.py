@@ -13,12 +13,9 @@ from folium.plugins import HeatMap, MarkerCluster
 
 from geoplots.errors import GeoplotsError
 from geoplots.layers._templates import template
+from geoplots.layers.palette import MATCH_COLORS, MISMATCH_COLOR, UNLOCATED_COLOR
 from geoplots.records import Records
 
-#: Fill colour by how the record was located (``match``).
-MATCH_COLORS: dict[str, str] = {"inside": "#2b83ba", "nearest": "#fdae61", "address": "#984ea3"}
-UNLOCATED_COLOR = "#636363"
-MISMATCH_COLOR = "#d7191c"
 
 #: Above this many pins, markers are built in the browser (FastMarkerCluster).
 FAST_THRESHOLD = 2000
