@@ -23,6 +23,9 @@ FAST_THRESHOLD = 2000
 _MATCH_TH = {"inside": "อยู่ในเขต (inside)", "nearest": "ใกล้เขตที่สุด (nearest)", "address": "จากที่อยู่ (address)"}
 
 _ROWS: list[tuple[str, str]] = [
+    ("subdistrict_name", "ตำบล / sub-district"),
+    ("district_name", "อำเภอ / district"),
+    ("province_name", "จังหวัด / province"),
     ("subdistrict_code", "ตำบล / sub-district"),
     ("district_code", "อำเภอ / district"),
     ("province_code", "จังหวัด / province"),
@@ -235,6 +238,10 @@ def pins(
         layer = CompactPins(_compact_columns(frame, places), name=label, show=show)
     else:
         records_ = frame.to_dict("records")
+        for r in records_:  # place names (ตำบล, อำเภอ, จังหวัด) beside the codes
+            names = (places or {}).get(str(r.get("subdistrict_code")))
+            if names:
+                r.update(zip(("subdistrict_name", "district_name", "province_name"), names))
         layer = MarkerCluster(name=label, show=show)
         for r in records_:
             mismatch = bool(_value(r, "address_mismatch") or False)
