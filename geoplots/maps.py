@@ -60,6 +60,8 @@ class Map(folium.Map):
         self.options.setdefault("max_zoom", MAX_ZOOM)
         # Nothing in Thailand needs less than zoom 4; it also bounds the pins' clustering work.
         self.options.setdefault("min_zoom", MIN_ZOOM)
+        # Fractional zoom, so a zone or the country fills the window (and the A4 picture).
+        self.options.setdefault("zoom_snap", 0.25)
 
     def render(self, **kwargs):
         # At render time, so elements a user adds after geoplots.map() are covered too.

@@ -25,6 +25,7 @@ from geoplots.layers.boundaries import BoundaryOutlines
 from geoplots.layers.coverage import MET, TIERS, CoverageChoropleth, Gaps, Legend
 from geoplots.layers import palette
 from geoplots.layers.pins import CompactPins, household_heat, pins, popup_html
+from geoplots.layers.picture import save_picture
 from geoplots.layers.title import MapTitle, thai_date
 from geoplots.layers.zones import ZoneOutlines, dissolve_groups
 
@@ -45,6 +46,7 @@ __all__ = [
     "palette",
     "pins",
     "popup_html",
+    "save_picture",
     "thai_date",
     "web_geometry",
 ]
