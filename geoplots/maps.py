@@ -7,14 +7,18 @@ as a string with :func:`to_html`.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import folium
 import geopandas as gpd
 import pandas as pd
 
 from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
-from geoplots.layers import BoundaryOutlines, CoverageChoropleth, Gaps, ZoneOutlines, household_heat, pins
+from geoplots.layers import (BoundaryOutlines, CoverageChoropleth, Gaps, MapTitle, ZoneOutlines, household_heat,
+                             pins, thai_date)
 from geoplots.layers.assets import localize
+from geoplots.layers.palette import PROVINCE_OUTLINE_COLOR
 from geoplots.layers.boundaries import infer_level
 from geoplots.levels import CODE_COLUMN, parse_level
 from geoplots.records import Records
@@ -24,9 +28,13 @@ CANVAS_THRESHOLD = 3000
 
 #: Deepest zoom (street level), as OpenStreetMap tiles allow.
 MAX_ZOOM = 19
+MIN_ZOOM = 4
 
 #: With more gaps than this (and no area chosen) the gaps layer starts switched off.
 GAPS_SHOWN_MAX = 500
+
+#: In a zone, province or district, up to this many gap units are named on the map.
+GAP_LABELS_MAX = 80
 
 _OSM = "OpenStreetMap"
 
@@ -37,18 +45,23 @@ class Map(folium.Map):
     Parameters
     ----------
     offline : bool or str
-        ``False``: scripts from CDNs (folium's default). ``True`` or ``"inline"``: written
-        into the page, one self-contained file. A URL prefix (``"/vendor"``): linked
-        from a server that serves :func:`geoplots.layers.assets.vendor_dir` there.
+        ``True`` or ``"inline"`` (default): Leaflet and plugins, shipped in the package, are
+        written into the page: one self-contained file that needs no internet. ``False``:
+        scripts from CDNs (folium's default). A URL prefix (``"/vendor"``): linked from a
+        server that serves :func:`geoplots.layers.assets.vendor_dir` there.
     **kwargs
         Passed to ``folium.Map``.
     """
 
-    def __init__(self, *args, offline: bool | str = False, **kwargs):
+    def __init__(self, *args, offline: bool | str = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.offline = offline
         # Without a basemap nothing sets a maximum zoom, and marker clusters need one.
         self.options.setdefault("max_zoom", MAX_ZOOM)
+        # Nothing in Thailand needs less than zoom 4; it also bounds the pins' clustering work.
+        self.options.setdefault("min_zoom", MIN_ZOOM)
+        # Fractional zoom, so a zone or the country fills the window (and the A4 picture).
+        self.options.setdefault("zoom_snap", 0.25)
 
     def render(self, **kwargs):
         # At render time, so elements a user adds after geoplots.map() are covered too.
@@ -87,6 +100,20 @@ def _records_in_area(frame: gpd.GeoDataFrame, area: tuple[str, ...]) -> gpd.GeoD
     return frame[frame[col].astype("string").str.startswith(tuple(area)).fillna(False)]
 
 
+def _places(source: Boundaries, frame) -> dict[str, tuple[str, str, str]]:
+    """Sub-district code -> (ตำบล, อำเภอ, จังหวัด) Thai names, for the pins' popups."""
+    if "subdistrict_code" not in frame:
+        return {}
+    codes = set(frame["subdistrict_code"].dropna().astype(str))
+    if not codes:
+        return {}
+    names = {}
+    for lvl in ("subdistrict", "district", "province"):
+        units = source.level(lvl)
+        names.update(zip(units["code"].astype(str), units["name_th"].astype(str)))
+    return {c: (names.get(c, ""), names.get(c[:4], ""), names.get(c[:2], "")) for c in codes}
+
+
 def _tiles(m: folium.Map, tiles: str | None, attribution: str | None, offline) -> None:
     if tiles == "auto":
         tiles = None if offline else _OSM
@@ -111,11 +138,12 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     zones: bool = True,
     heat: bool | str = False,
     show_pins: bool = True,
-    offline: bool | str = False,
+    offline: bool | str = True,
     tiles: str | None = "auto",
     tiles_attribution: str | None = None,
     prefer_canvas: bool | None = None,
     boundaries: Boundaries | None = None,
+    title: str | None = None,
 ) -> Map:
     """Compose the coverage, gaps, outlines, zones, pins and heat into one map.
 
@@ -142,9 +170,10 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     show_pins : bool
         Draw ``records`` as pins.
     offline : bool or str
-        See :class:`Map`. Offline maps default to no basemap.
+        See :class:`Map`. Default ``True``: the map opens with no internet and loads
+        nothing from elsewhere. Offline maps default to no basemap.
     tiles : str or None
-        ``"auto"`` (OpenStreetMap online, none offline), ``None``/``"none"`` for no
+        ``"auto"`` (OpenStreetMap online, none offline; a basemap only when asked), ``None``/``"none"`` for no
         basemap, a folium tile name, or a tile URL template ``https://.../{z}/{x}/{y}.png``.
     tiles_attribution : str, optional
         Attribution of a custom tile URL.
@@ -153,6 +182,9 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     boundaries : geoplots.Boundaries, optional
         The imported snapshot drawn and searched for the area
         (:meth:`geoplots.Boundaries.load`); default: the default import, loaded once.
+    title : str, optional
+        The map's title, on the map and in the page's ``<title>``; default: the target
+        (the coverage's title) and the area, with today's date in the Thai form below.
 
     Returns
     -------
@@ -197,13 +229,17 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
         # A rule's coverage carries its title (geoplots.coverage.rules): the legend names the target.
         CoverageChoropleth(units, by=color_by, title=getattr(coverage, "title", None) or None).add_to(m)
         if gaps and "met" in units:
-            # Thousands of red outlines hide the country; nationally the gaps start off.
+            # Thousands of outlines hide the country; nationally the gaps start off. In an
+            # area (a zone) a short list of gaps is named on the map itself.
             missed = int((~units["met"].astype("boolean").fillna(False)).sum())
-            Gaps(units, show=bool(area) or missed <= GAPS_SHOWN_MAX).add_to(m)
+            Gaps(units, show=bool(area) or missed <= GAPS_SHOWN_MAX,
+                 labels=bool(area) and missed <= GAP_LABELS_MAX).add_to(m)
     else:
         BoundaryOutlines(units, lvl).add_to(m)
     if lvl != "province":
-        BoundaryOutlines(provinces, "province", color="#333333", show=coverage is None or bool(area)).add_to(m)
+        # Over a choropleth the provinces are only an outline: the pointer goes to the units.
+        BoundaryOutlines(provinces, "province", color=PROVINCE_OUTLINE_COLOR, show=coverage is None or bool(area),
+                         interactive=coverage is None).add_to(m)
     if zones:
         ZoneOutlines(provinces).add_to(m)
     if records is not None:
@@ -212,8 +248,19 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
         if heat:
             household_heat(frame, weight=heat if isinstance(heat, str) else None).add_to(m)
         if show_pins:
-            pins(frame).add_to(m)
+            pins(frame, places=_places(source, frame)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    _title(m, title, coverage, label)
     m.area_label = label
     return m
+
+
+def _title(m: Map, title: str | None, coverage, label: str) -> None:
+    """The title on the map and in the HTML ``<title>``, with the date in the Thai form."""
+    if title is None:
+        target = getattr(coverage, "title", None) or ("ความครอบคลุม / coverage" if coverage is not None else "")
+        title = " · ".join(part for part in (target, label) if part)
+    subtitle = f"ข้อมูล ณ {thai_date(dt.date.today())} · OCHA, Royal Thai Survey Department"
+    MapTitle(title, subtitle).add_to(m)
+    m.get_root().title = title
 

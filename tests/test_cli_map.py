@@ -69,8 +69,10 @@ def test_map_options_are_checked_before_reading(messy_zone12, tmp_path, boundari
     both = _run("map", str(src), "--zone", "12", "--province", "40", "--out", str(tmp_path / "m.html"),
                 boundaries=boundaries)
     assert both.returncode == 2 and "only one of --zone" in both.stderr
-    png = _run("map", str(src), "--zone", "12", "--out", str(tmp_path / "m.png"), boundaries=boundaries)
-    assert png.returncode == 2 and ".html" in png.stderr
+    svg = _run("map", str(src), "--zone", "12", "--out", str(tmp_path / "m.svg"), boundaries=boundaries)
+    assert svg.returncode == 2 and ".html" in svg.stderr
+
+
     zone = _run("map", str(src), "--zone", "99", "--out", str(tmp_path / "m.html"), boundaries=boundaries)
     assert zone.returncode == 2 and "99" in zone.stderr
     assert not (tmp_path / "m.html").exists() and not (tmp_path / "m.png").exists()
@@ -93,3 +95,17 @@ def test_province_map_with_own_tiles(messy_zone12, tmp_path, boundaries):
     assert not any(f">{rid}<" in html for rid in pins.loc[~kk, "record_id"])
     assert [line for line in done.stdout.splitlines() if line.startswith("inspection_zone")] == [
         line for line in done.stdout.splitlines() if line.startswith("inspection_zone 12:")] != []
+
+
+@pytest.mark.browser
+def test_zone_map_as_an_a4_pdf_for_a_meeting(messy_zone12, tmp_path, boundaries):
+    import subprocess as sp
+
+    src, _, _ = messy_zone12
+    out = tmp_path / "zone12.pdf"
+    done = _run("map", str(src), "--level", "district", "--zone", "12", "--out", str(out), boundaries=boundaries)
+    assert done.returncode == 0, done.stderr
+    info = sp.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M) and re.search(r"Page size:\s+841\.\d+ x 59[45]\.\d+ pts \(A4\)", info), info
+    bad = _run("map", str(src), "--zone", "12", "--out", str(tmp_path / "zone12.svg"), boundaries=boundaries)
+    assert bad.returncode != 0 and ".png or .pdf" in bad.stderr + bad.stdout

@@ -12,6 +12,8 @@ import pytest
 import shapely
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 
+from geoplots.layers.pins import CompactPins
+
 import geoplots
 from geoplots.errors import GeoplotsError
 from geoplots.layers import (
@@ -175,13 +177,23 @@ def test_pins_small_sets_use_marker_cluster_with_popups(boundaries):
     assert html.count("address differs from location") == flagged
 
 
-def test_pins_many_use_fast_marker_cluster(boundaries):
+def test_pins_many_are_sent_as_compact_columns(boundaries):
     pts = sample_points(2500, codes=["40"], seed=5, boundaries=boundaries)
     pts["match"] = "inside"
-    layer = pins(pts)
-    assert isinstance(layer, FastMarkerCluster)
-    assert len(layer.data) == len(pts)
+    pts["name"] = "<img src=x onerror=alert(1)>"
+    pts["photo_url"] = "javascript:alert(1)"
+    layer = pins(pts, places={c: ("ตำบลทดสอบ", "อำเภอ", "จังหวัด") for c in pts["subdistrict_code"]})
+    assert isinstance(layer, CompactPins) and isinstance(layer, MarkerCluster)
+    cols = layer.columns
+    assert len(cols["lat"]) == len(cols["lon"]) == len(cols["name"]) == len(pts)
     assert layer.pin_count == len(pts)
+    assert cols["names"] == ["<img src=x onerror=alert(1)>"]  # one repeated name: one table entry
+    assert "photos" not in cols  # unsafe links are dropped, not sent
+    assert {p[1] for p in cols["places"]} == {"ตำบลทดสอบ"}
+    script = _render(layer)
+    # Record text reaches the page only as JSON data, and the popup uses textContent.
+    assert "innerHTML" not in script and "textContent" in script
+    assert "<img src=x" not in script
 
 
 def test_popup_shows_codes_match_flag_and_safe_photo():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import folium
 import pytest
@@ -78,9 +79,11 @@ def test_tiles_none_custom_url_and_default(boundaries):
     html = to_html(geoplots.map(level="province", tiles=url, tiles_attribution="DOPA tiles",
                                 boundaries=boundaries))
     assert url in html and "DOPA tiles" in html
-    assert "tile.openstreetmap.org" in to_html(geoplots.map(level="province", boundaries=boundaries))
-    # Offline defaults to no basemap: nothing to fetch.
-    assert "L.tileLayer" not in to_html(geoplots.map(level="province", offline=True, boundaries=boundaries))
+    assert "tile.openstreetmap.org" in to_html(geoplots.map(level="province", offline=False,
+                                                            boundaries=boundaries))
+    # The default is offline with no basemap: nothing to fetch; tiles only when asked.
+    html = to_html(geoplots.map(level="province", boundaries=boundaries))
+    assert "L.tileLayer" not in html and not REMOTE_ASSET.search(html)
 
 
 def test_offline_inline_page_needs_no_network(district_counts, tmp_path, boundaries):
@@ -120,8 +123,29 @@ def test_online_map_keeps_folium_cdn_links_untouched(boundaries):
     before = list(folium.Map.default_js)
     to_html(geoplots.map(level="province", offline=True, boundaries=boundaries))
     assert folium.Map.default_js == before  # offline must not leak into other maps
-    html = to_html(geoplots.map(level="province", boundaries=boundaries))
+    html = to_html(geoplots.map(level="province", offline=False, boundaries=boundaries))
     assert "cdn.jsdelivr.net/npm/leaflet" in html
+
+
+def test_offline_map_refuses_icons_it_does_not_ship(boundaries):
+    # Font Awesome is not shipped: a folium.Icon offline would draw empty markers, so say so.
+    m = geoplots.map(level="province", boundaries=boundaries)
+    folium.Marker([14.0, 100.5], icon=folium.Icon(icon="home")).add_to(m)
+    with pytest.raises(GeoplotsError, match="Font Awesome"):
+        to_html(m)
+
+
+def test_vendored_assets_are_package_files_with_licences():
+    root = vendor_dir()
+    assert root.is_relative_to(Path(geoplots.__file__).parent)  # inside the package, not a setup-time folder
+    for asset in ASSETS.values():
+        assert (root / asset.path).is_file(), asset.path
+    versions = (root / "VERSIONS").read_text(encoding="utf-8")
+    for package in ("leaflet ", "leaflet.markercluster", "jquery", "swagger-ui-dist", "leaflet.heat"):
+        assert package in versions
+    for folder in ("leaflet", "leaflet.markercluster", "jquery", "swagger-ui-dist"):
+        assert (root / folder / "LICENSE").stat().st_size > 500
+    assert "Leaflet.heat" in (root / "LICENSES").read_text(encoding="utf-8")
 
 
 def test_national_subdistrict_map_is_light(boundaries):

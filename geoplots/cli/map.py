@@ -14,7 +14,9 @@ from geoplots.coverage import coverage as compute_coverage
 from geoplots.errors import GeoplotsError
 from geoplots.levels import parse_level
 from geoplots.locate import locate
+from geoplots.layers import save_picture
 from geoplots.maps import map as build_map
+from geoplots.maps import to_html
 from geoplots.readers import read_records
 
 
@@ -22,8 +24,9 @@ def _check_options(out: Path, zone, province, district, min_count: int | None) -
     """Fail on bad options before reading and locating (which can take a while)."""
     if sum(x is not None for x in (zone, province, district)) > 1:
         raise GeoplotsError("Give only one of --zone, --province or --district to fit the map to.")
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise GeoplotsError(f"The map is a web page: give --out a name ending in .html, not {out.name!r}.")
+    if out.suffix.lower() not in (".html", ".htm", ".png", ".pdf"):
+        raise GeoplotsError(f"Give --out a name ending in .html (a web page), .png or .pdf (A4 landscape), "
+                            f"not {out.name!r}.")
     if min_count is not None and min_count < 0:
         raise GeoplotsError(f"--min must be 0 or more, not {min_count}.")
 
@@ -31,12 +34,12 @@ def _check_options(out: Path, zone, province, district, min_count: int | None) -
 @app.command("map")
 def map_command(
     file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson, .gpkg or .kml.")],
-    out: Annotated[Path, typer.Option("--out", help="Map page to write (.html), one self-contained file.")],
+    out: Annotated[Path, typer.Option("--out", help="Map to write: .html (one self-contained page), or .png / .pdf (A4 landscape, for meetings; needs Chromium).")],
     level: Annotated[str | None, typer.Option(help=option_help("level", "province, district or subdistrict (จังหวัด/อำเภอ/ตำบล)"), show_default=False)] = None,
     zone: Annotated[str | None, typer.Option("--zone", help="Show inspection zone (เขตตรวจราชการ) only, e.g. 12.")] = None,
     province: Annotated[str | None, typer.Option("--province", help="Show one province: code (40) or name.")] = None,
     district: Annotated[str | None, typer.Option("--district", help="Show one district: code (4001) or name.")] = None,
-    offline: Annotated[bool, typer.Option("--offline", help="Leaflet and plugins written into the page: works with no internet.")] = False,
+    offline: Annotated[bool, typer.Option("--offline/--online", help="--offline (default): Leaflet and plugins written into the page, works with no internet; --online: loaded from CDNs, with an OpenStreetMap basemap unless --tiles says otherwise.")] = True,
     tiles: Annotated[str, typer.Option("--tiles", help="Basemap: 'none', a tile URL .../{z}/{x}/{y}.png, or 'auto' (OpenStreetMap online, none offline).")] = "auto",
     attribution: Annotated[str | None, typer.Option("--tiles-attribution", help="Credit line of a custom tile URL.")] = None,
     rule: Annotated[str | None, typer.Option("--rule", help=rule_help())] = None,
@@ -67,7 +70,12 @@ def map_command(
                   tiles=None if tiles.strip().lower() == "none" else tiles, tiles_attribution=attribution,
                   boundaries=boundaries)
     out.parent.mkdir(parents=True, exist_ok=True)
-    m.save(str(out))
+    if out.suffix.lower() in (".png", ".pdf"):
+        if not offline:
+            raise GeoplotsError("PNG and PDF maps are drawn offline; drop --online.")
+        save_picture(to_html(m), out)
+    else:
+        m.save(str(out))
     console.print(f"{len(located.accepted)} of {located.rows_read} rows located; "
                   f"{len(located.rejects)} rejected (list them with geoplots check).")
     for row in result.summary.itertuples():

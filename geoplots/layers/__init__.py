@@ -23,7 +23,10 @@ from geoplots.layers._geojson import BOUNDARY_ATTRIBUTION, GeoJsonLayer
 from geoplots.layers._simplify import web_geometry
 from geoplots.layers.boundaries import BoundaryOutlines
 from geoplots.layers.coverage import MET, TIERS, CoverageChoropleth, Gaps, Legend
-from geoplots.layers.pins import household_heat, pins, popup_html
+from geoplots.layers import palette
+from geoplots.layers.pins import CompactPins, household_heat, pins, popup_html
+from geoplots.layers.picture import save_picture
+from geoplots.layers.title import MapTitle, thai_date
 from geoplots.layers.zones import ZoneOutlines, dissolve_groups
 
 __all__ = [
@@ -31,6 +34,8 @@ __all__ = [
     "MET",
     "TIERS",
     "BoundaryOutlines",
+    "CompactPins",
+    "MapTitle",
     "CoverageChoropleth",
     "Gaps",
     "GeoJsonLayer",
@@ -38,7 +43,10 @@ __all__ = [
     "ZoneOutlines",
     "dissolve_groups",
     "household_heat",
+    "palette",
     "pins",
     "popup_html",
+    "save_picture",
+    "thai_date",
     "web_geometry",
 ]

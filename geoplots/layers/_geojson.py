@@ -110,10 +110,17 @@ class GeoJsonLayer(Layer):
         overlay: bool = True,
         control: bool = True,
         show: bool = True,
+        interactive: bool = True,
+        labels: str | None = None,
     ):
         super().__init__(name=name, overlay=overlay, control=control, show=show)
+        # Outline layers drawn over the units pass the pointer through (interactive=False),
+        # so hovering a unit shows the unit's tooltip, not the zone's.
+        self.interactive = interactive
+        self.labels = labels
         self._name = "GeoJsonLayer"
-        columns = list(dict.fromkeys([row[0] for row in tooltip] + ([style_key] if style_key else [])))
+        columns = list(dict.fromkeys([row[0] for row in tooltip] + ([style_key] if style_key else [])
+                                     + ([labels] if labels else [])))
         if simplify:
             frame = web_geometry(frame, columns, tolerance=tolerance, precision=precision)
         else:
@@ -146,6 +153,8 @@ class GeoJsonLayer(Layer):
                 "tooltip": self.tooltip,
                 "highlight": self.highlight,
                 "attribution": self.attribution,
+                "interactive": self.interactive,
+                "labels": self.labels,
             }
         )
 

@@ -1,37 +1,36 @@
-"""Leaflet and plugin scripts and styles served from local files, for offline maps.
+"""Leaflet and plugin scripts and styles shipped inside the package, for offline maps.
 
 Folium's page template loads Leaflet, jQuery, Bootstrap, Font Awesome, the
 awesome-markers plugin and, per plugin, MarkerCluster or Leaflet.heat from CDNs.
 War rooms in district offices (ห้องปฏิบัติการ) often have no usable connection, so
-an offline map replaces every one of those links with a local copy.
+every geoplots map replaces those links with local copies **by default**.
 
-The copies are installed **at set-up time** from the npm registry
-(``python -m geoplots.layers.install_assets``, run by ``scripts/setup``) into
-``geoplots/vendor/`` (git-ignored); nothing is fetched when a map is drawn.
-Leaflet.heat is the copy folium itself ships.
+The copies are committed in ``geoplots/layers/static/`` (package data, so every
+``pip install`` has them, with their licences in ``LICENSES`` and versions in
+``VERSIONS``). Nothing is fetched when a map is drawn or when the package is
+installed. Maintainers refresh the committed copy from the npm registry with
+``python -m geoplots.layers.install_assets`` (run in a source checkout).
+Only what the maps use is shipped: Leaflet, Leaflet.markercluster, Leaflet.heat and
+jQuery (``folium.Popup`` builds its content with it). Bootstrap, Font Awesome and
+awesome-markers are not: no geoplots layer needs them; offline, their links are
+dropped, and a map with a ``folium.Icon`` (which would need them) is refused.
+Swagger UI (for the server's ``/docs``) is shipped in the same folder.
 
 Two offline modes (see :func:`localize`):
 
-``"inline"`` (``offline=True``)
+``"inline"`` (``offline=True``, the default of :func:`geoplots.map`)
     Every asset the page needs is written into the HTML itself (CSS images as
     ``data:`` URIs): one self-contained file that opens from a USB stick or an
-    e-mail attachment with no network. Assets the page does not use are left out
-    (Bootstrap, which no geoplots or folium core layer needs; jQuery unless the map
-    has a ``folium.Popup``; Font Awesome and awesome-markers unless it has a
-    ``folium.Icon``).
+    e-mail attachment with no network. jQuery is left out unless the map has a
+    ``folium.Popup``.
 ``"/some/url"`` (a URL prefix)
     Links point to ``<prefix>/<path under vendor_dir()>``: for a web app that serves
-    :func:`vendor_dir` at that prefix (the war-room server does).
-
-Two of folium's links have no registry package and are dropped offline: the
-Bootstrap 3 glyphicons stylesheet (only ``folium.Icon(prefix="glyphicon")`` uses
-it; use ``prefix="fa"``) and folium's rotated-icon stylesheet (only rotated
-awesome markers use it).
+    :func:`vendor_dir` at that prefix (the war-room server does, at ``/vendor``).
 
 Examples
 --------
 >>> from geoplots.layers.assets import vendor_dir
->>> (vendor_dir() / "node_modules" / "leaflet").is_dir()  # doctest: +SKIP
+>>> (vendor_dir() / "leaflet" / "dist" / "leaflet.js").is_file()
 True
 """
 
@@ -42,6 +41,7 @@ import mimetypes
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -53,16 +53,24 @@ from branca.element import Element, Figure
 from geoplots.errors import GeoplotsError
 from geoplots.layers._templates import template
 
-#: npm packages installed into :func:`vendor_dir`, pinned to the versions folium links.
+#: npm packages the committed copy comes from, pinned to the versions folium links.
 NPM_PACKAGES: tuple[str, ...] = (
     "leaflet@1.9.3",
     "leaflet.markercluster@1.1.0",
     "jquery@3.7.1",
-    "bootstrap@5.2.2",
-    "@fortawesome/fontawesome-free@6.2.0",
-    # cdnjs serves 2.0.2; npm's oldest 2.x is 2.0.4, same API and images.
-    "leaflet.awesome-markers@2.0.4",
+    "swagger-ui-dist@5.35.0",
 )
+
+#: Files copied from ``node_modules/<package>/`` into :func:`vendor_dir` (same sub-paths),
+#: licence files renamed to ``LICENSE``.
+_COPIES: dict[str, tuple[str, ...]] = {
+    "leaflet": ("dist/leaflet.js", "dist/leaflet.css", "dist/images/*.png", "LICENSE"),
+    "leaflet.markercluster": ("dist/leaflet.markercluster.js", "dist/MarkerCluster.css",
+                              "dist/MarkerCluster.Default.css", "MIT-LICENCE.txt"),
+    "jquery": ("dist/jquery.min.js", "LICENSE.txt"),
+    "swagger-ui-dist": ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png",
+                        "LICENSE", "NOTICE"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,37 +83,28 @@ class Asset:
 
 #: folium's asset names (the first item of ``default_js``/``default_css`` pairs) -> local copy.
 ASSETS: dict[str, Asset] = {
-    "leaflet": Asset("node_modules/leaflet/dist/leaflet.js"),
-    "leaflet_css": Asset("node_modules/leaflet/dist/leaflet.css"),
+    "leaflet": Asset("leaflet/dist/leaflet.js"),
+    "leaflet_css": Asset("leaflet/dist/leaflet.css"),
     # folium.Popup builds its content with jQuery's $(...).
-    "jquery": Asset("node_modules/jquery/dist/jquery.min.js", "popups"),
-    "bootstrap": Asset("node_modules/bootstrap/dist/js/bootstrap.bundle.min.js", "never"),
-    "bootstrap_css": Asset("node_modules/bootstrap/dist/css/bootstrap.min.css", "never"),
-    "awesome_markers": Asset(
-        "node_modules/leaflet.awesome-markers/dist/leaflet.awesome-markers.min.js", "icons"
-    ),
-    "awesome_markers_css": Asset(
-        "node_modules/leaflet.awesome-markers/dist/leaflet.awesome-markers.css", "icons"
-    ),
-    "awesome_markers_font_css": Asset(
-        "node_modules/@fortawesome/fontawesome-free/css/all.min.css", "icons"
-    ),
-    "markerclusterjs": Asset("node_modules/leaflet.markercluster/dist/leaflet.markercluster.js"),
-    "markerclustercss": Asset("node_modules/leaflet.markercluster/dist/MarkerCluster.css"),
-    "markerclusterdefaultcss": Asset(
-        "node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css"
-    ),
+    "jquery": Asset("jquery/dist/jquery.min.js", "popups"),
+    "markerclusterjs": Asset("leaflet.markercluster/dist/leaflet.markercluster.js"),
+    "markerclustercss": Asset("leaflet.markercluster/dist/MarkerCluster.css"),
+    "markerclusterdefaultcss": Asset("leaflet.markercluster/dist/MarkerCluster.Default.css"),
     "leaflet-heat.js": Asset("folium/leaflet_heat.min.js"),
 }
 
-#: folium links with no registry package; harmless to drop (see the module docstring).
-DROPPED: frozenset[str] = frozenset({"glyphicons_css", "awesome_rotate_css"})
+#: folium links not shipped; dropped offline (no geoplots layer uses them).
+DROPPED: frozenset[str] = frozenset({"bootstrap", "bootstrap_css", "glyphicons_css", "awesome_rotate_css"})
+
+#: folium.Icon's links: not shipped, so an offline map with a folium.Icon is refused.
+ICON_ASSETS: frozenset[str] = frozenset(
+    {"awesome_markers", "awesome_markers_css", "awesome_markers_font_css"})
 
 _CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)")
 
 
 def vendor_dir() -> Path:
-    """Return the folder holding the offline copies of Leaflet and its plugins.
+    """Return the package folder holding the copies of Leaflet, its plugins and Swagger UI.
 
     A web app serves this folder as static files and builds maps with
     ``offline="/its/url/prefix"``.
@@ -113,51 +112,59 @@ def vendor_dir() -> Path:
     Examples
     --------
     >>> vendor_dir().name
-    'vendor'
+    'static'
     """
-    return Path(str(files("geoplots"))) / "vendor"
+    return Path(str(files("geoplots"))) / "layers" / "static"
 
 
 def install(dest: Path | None = None, *, npm: str = "npm") -> Path:
-    """Install the offline assets from the npm registry (set-up time, not run time).
+    """Refresh the committed copy from the npm registry (maintainers, in a source checkout).
 
-    Runs ``npm install`` for :data:`NPM_PACKAGES` into ``dest`` (default
-    :func:`vendor_dir`) with install scripts disabled, and copies folium's own
-    Leaflet.heat build beside them. Idempotent.
+    Runs ``npm install`` for :data:`NPM_PACKAGES` in a temporary folder with install
+    scripts disabled, copies the files the maps and ``/docs`` use (with their licences)
+    into ``dest`` (default :func:`vendor_dir`) and folium's own Leaflet.heat build
+    beside them. Update ``VERSIONS`` when a pin changes, and commit the result.
 
     Examples
     --------
     >>> install()  # doctest: +SKIP
-    PosixPath('.../geoplots/vendor')
+    PosixPath('.../geoplots/layers/static')
     """
     dest = Path(dest or vendor_dir())
-    dest.mkdir(parents=True, exist_ok=True)
     if shutil.which(npm) is None:
-        raise GeoplotsError(
-            "npm is needed once to install the offline map files (Leaflet and plugins). "
-            "Install it (Debian: apt-get install npm) and run scripts/setup again."
-        )
-    cmd = [npm, "install", "--prefix", str(dest), "--no-save", "--ignore-scripts",
-           "--no-audit", "--no-fund", "--loglevel=error", *NPM_PACKAGES]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise GeoplotsError(f"npm could not install the offline map files:\n{done.stderr}")
+        raise GeoplotsError("npm is needed to refresh the map files (Debian: apt-get install npm).")
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [npm, "install", "--prefix", tmp, "--no-save", "--ignore-scripts",
+               "--no-audit", "--no-fund", "--loglevel=error", *NPM_PACKAGES]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise GeoplotsError(f"npm could not install the map files:\n{done.stderr}")
+        _copy_packages(Path(tmp) / "node_modules", dest)
     heat = Path(str(files("folium"))) / "templates" / "leaflet_heat.min.js"
-    (dest / "folium").mkdir(exist_ok=True)
+    (dest / "folium").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(heat, dest / "folium" / "leaflet_heat.min.js")
-    missing = [a.path for a in ASSETS.values() if not (dest / a.path).is_file()]
-    if missing:
-        raise GeoplotsError(f"Offline map files missing after install: {', '.join(missing)}")
     _read.cache_clear()
     return dest
+
+
+def _copy_packages(modules: Path, dest: Path) -> None:
+    for package, patterns in _COPIES.items():
+        for pattern in patterns:
+            found = sorted((modules / package).glob(pattern))
+            if not found:
+                raise GeoplotsError(f"{package} has no {pattern}; check NPM_PACKAGES")
+            for src in found:
+                rel = src.relative_to(modules / package).as_posix()
+                name = "LICENSE" if rel in ("LICENSE.txt", "MIT-LICENCE.txt") else rel
+                (dest / package / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest / package / name)
 
 
 def _asset_file(name: str) -> Path:
     path = vendor_dir() / ASSETS[name].path
     if not path.is_file():
         raise GeoplotsError(
-            f"The offline map files are not installed ({path} is missing). Run scripts/setup, "
-            "or: python -m geoplots.layers.install_assets"
+            f"The offline map file {path} is missing from the installed package; reinstall geoplots."
         )
     return path
 
@@ -227,6 +234,11 @@ def localize(m: folium.Map, mode: str | bool) -> None:
     """
     inline = mode is True or mode == "inline"
     elements = _elements(m)
+    if any(isinstance(el, folium.Icon) for el in elements):
+        raise GeoplotsError(
+            "folium.Icon markers need Font Awesome, which geoplots does not ship; use "
+            "folium.CircleMarker, or draw the map with offline=False."
+        )
     uses = {
         "always": True,
         "icons": any(isinstance(el, folium.Icon) for el in elements),
@@ -241,7 +253,7 @@ def localize(m: folium.Map, mode: str | bool) -> None:
                 continue
             kept = []
             for name, url in links:
-                if name in DROPPED:
+                if name in DROPPED or name in ICON_ASSETS:
                     continue
                 if name not in ASSETS:
                     raise GeoplotsError(

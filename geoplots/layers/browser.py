@@ -68,7 +68,8 @@ class Rendered:
 
 
 def open_map(path_or_url: str | os.PathLike[str], *, screenshot: str | os.PathLike[str] | None = None,
-             size: tuple[int, int] = (1200, 900), timeout_s: float = 30.0) -> Rendered:
+             size: tuple[int, int] = (1200, 900), timeout_s: float = 30.0,
+             ready: str | None = None) -> Rendered:
     """Load a map page in headless Chromium and measure it.
 
     Parameters
@@ -77,6 +78,10 @@ def open_map(path_or_url: str | os.PathLike[str], *, screenshot: str | os.PathLi
         An HTML file (opened as ``file://``) or an ``http://localhost`` URL.
     screenshot : path, optional
         Where to save a PNG of the page.
+    ready : str, optional
+        A JavaScript expression that is true once the page has finished drawing (e.g.
+        ``"window.geoplotsPinsReady !== false"`` for maps whose pins cluster in chunks);
+        the time is taken after it.
 
     Returns
     -------
@@ -108,6 +113,8 @@ def open_map(path_or_url: str | os.PathLike[str], *, screenshot: str | os.PathLi
                        and urlparse(url).hostname not in ("localhost", "127.0.0.1", "::1"),
                        lambda route: route.abort())
             page.goto(target, wait_until="load", timeout=timeout_s * 1000)
+            if ready is not None:
+                page.wait_for_function(ready, timeout=timeout_s * 1000, polling="raf")
             m = page.evaluate(_MEASURE)
             if screenshot is not None:
                 page.screenshot(path=str(screenshot))

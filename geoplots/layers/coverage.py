@@ -11,6 +11,7 @@ from branca.element import MacroElement
 
 from geoplots.coverage import TIERS as TIER_NAMES
 from geoplots.errors import GeoplotsError
+from geoplots.layers.palette import GAP_COLOR, MET_COLOR, NO_DATA_COLOR, NOT_MET_COLOR, TIER_COLORS
 from geoplots.layers._geojson import GeoJsonLayer, script_json
 from geoplots.layers._simplify import web_geometry
 from geoplots.layers._templates import template
@@ -28,21 +29,19 @@ class Category:
     label_en: str
 
 
-_TIER_COLORS = {"not_passed": "#d7301f", "passed": "#fdae61", "commendation": "#a6d96a", "plaque": "#1a9641"}
-
 #: Household-participation tiers (ระดับ), lowest first, named as the coverage package names
-#: them. Colours: red to dark green.
+#: them. Colours: :data:`geoplots.layers.palette.TIER_COLORS` (orange to blue, colour-blind safe).
 TIERS: tuple[Category, ...] = tuple(
-    Category(key, _TIER_COLORS[key], label_th, key.replace("_", " ")) for key, label_th in TIER_NAMES.items()
+    Category(key, TIER_COLORS[key], label_th, key.replace("_", " ")) for key, label_th in TIER_NAMES.items()
 )
 
-#: Met / not met a count target.
+#: Met / not met a count target (blue / orange, see :mod:`geoplots.layers.palette`).
 MET: tuple[Category, ...] = (
-    Category("false", "#f4a582", "ยังไม่ถึงเป้า", "target not met"),
-    Category("true", "#4dac26", "ถึงเป้า", "target met"),
+    Category("false", NOT_MET_COLOR, "ยังไม่ถึงเป้า", "target not met"),
+    Category("true", MET_COLOR, "ถึงเป้า", "target met"),
 )
 
-_NO_DATA = Category("_default", "#bdbdbd", "ไม่มีข้อมูล", "no data")
+_NO_DATA = Category("_default", NO_DATA_COLOR, "ไม่มีข้อมูล", "no data")
 
 def _words(categories: Sequence[Category]) -> dict[str, str]:
     return {c.key: f"{c.label_th} ({c.label_en})" for c in categories}
@@ -200,6 +199,8 @@ class Gaps(GeoJsonLayer):
     units : GeoDataFrame
         ``Coverage.units``; rows where ``met`` is False are drawn.
     name : str, optional
+    labels : bool
+        Write each gap unit's Thai name on the map (permanent labels, for zone zoom).
     **kwargs
         Passed to :class:`~geoplots.layers._geojson.GeoJsonLayer`.
 
@@ -208,7 +209,7 @@ class Gaps(GeoJsonLayer):
     >>> Gaps(cov.units).add_to(m)  # doctest: +SKIP
     """
 
-    def __init__(self, units: gpd.GeoDataFrame, *, name: str | None = None, **kwargs):
+    def __init__(self, units: gpd.GeoDataFrame, *, name: str | None = None, labels: bool = False, **kwargs):
         if "met" not in units:
             raise GeoplotsError("Gaps need the 'met' column of geoplots.coverage(...).units.")
         prepared = _prepare(units)
@@ -219,7 +220,7 @@ class Gaps(GeoJsonLayer):
                              precision=kwargs.pop("precision", None))
         missed = light[~prepared["met"].astype("boolean").fillna(False).to_numpy()]
         level = infer_level(units)
-        style = {"color": "#b2182b", "weight": 3, "dashArray": "6 4", "fillColor": "#b2182b",
+        style = {"color": GAP_COLOR, "weight": 3, "dashArray": "6 4", "fillColor": GAP_COLOR,
                  "fillOpacity": 0.25, "opacity": 1.0}
         super().__init__(
             missed,
@@ -228,6 +229,7 @@ class Gaps(GeoJsonLayer):
             name=name or f"{THAI_NAME[level]}ที่ยังไม่ถึงเป้า ({len(missed)}) / gaps",
             highlight={"weight": 5},
             simplify=False,
+            labels="name_th" if labels else None,
             **kwargs,
         )
         self.missed = len(missed)

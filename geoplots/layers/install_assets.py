@@ -1,6 +1,8 @@
-"""Install the offline map files: ``python -m geoplots.layers.install_assets [--force]``.
+"""Refresh the committed map files from npm: ``python -m geoplots.layers.install_assets``.
 
-Run by ``scripts/setup``; see :mod:`geoplots.layers.assets`.
+A maintainer tool, run in a source checkout (it writes into ``geoplots/layers/static/``,
+which is committed and shipped in the wheel); installs never need it. See
+:mod:`geoplots.layers.assets`.
 """
 
 from __future__ import annotations
@@ -8,15 +10,12 @@ from __future__ import annotations
 import sys
 
 from geoplots.errors import GeoplotsError
-from geoplots.layers.assets import install, installed, vendor_dir
+from geoplots.layers.assets import install
 
 
 def main(argv: list[str]) -> int:
     try:
-        if installed() and "--force" not in argv:
-            print(f"offline map files already installed in {vendor_dir()}")
-        else:
-            print(f"offline map files installed in {install()}")
+        print(f"map files refreshed in {install()}; review VERSIONS and commit")
     except GeoplotsError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from urllib.parse import urlparse
 
 import folium
 import geopandas as gpd
 import pandas as pd
-from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
+from folium.plugins import HeatMap, MarkerCluster
 
 from geoplots.errors import GeoplotsError
 from geoplots.layers._templates import template
+from geoplots.layers.palette import MATCH_COLORS, MISMATCH_COLOR, UNLOCATED_COLOR
 from geoplots.records import Records
 
-#: Fill colour by how the record was located (``match``).
-MATCH_COLORS: dict[str, str] = {"inside": "#2b83ba", "nearest": "#fdae61", "address": "#984ea3"}
-UNLOCATED_COLOR = "#636363"
-MISMATCH_COLOR = "#d7191c"
 
 #: Above this many pins, markers are built in the browser (FastMarkerCluster).
 FAST_THRESHOLD = 2000
@@ -25,6 +23,9 @@ FAST_THRESHOLD = 2000
 _MATCH_TH = {"inside": "อยู่ในเขต (inside)", "nearest": "ใกล้เขตที่สุด (nearest)", "address": "จากที่อยู่ (address)"}
 
 _ROWS: list[tuple[str, str]] = [
+    ("subdistrict_name", "ตำบล / sub-district"),
+    ("district_name", "อำเภอ / district"),
+    ("province_name", "จังหวัด / province"),
     ("subdistrict_code", "ตำบล / sub-district"),
     ("district_code", "อำเภอ / district"),
     ("province_code", "จังหวัด / province"),
@@ -131,12 +132,87 @@ def _color(match) -> str:
     return MATCH_COLORS.get(str(match), UNLOCATED_COLOR)
 
 
+class CompactPins(MarkerCluster):
+    """Many pins sent as columns; markers and popups are built in the browser.
+
+    ``lat``/``lon`` (5 decimals, about 1 m) and, per pin, indices into small tables of
+    repeated values (names, places, match kinds, photos): a zone of 7,000 village pins
+    is a few hundred kB instead of 1.9 kB of popup HTML per pin. Each popup is built
+    when it opens, with ``textContent`` only (record text never becomes HTML).
+    """
+
+    _template = template("compact_pins.js")
+
+    def __init__(self, columns: dict, *, name: str, show: bool = True):
+        # Clusters are computed per zoom level: none below the country view or past street
+        # level (15), which halves the work for 65,000 pins.
+        super().__init__(name=name, show=show, options={"chunkedLoading": True, "disableClusteringAtZoom": 15})
+        self._name = "CompactPins"
+        self.columns = columns
+        self.mismatch_color = MISMATCH_COLOR
+        self.unlocated_color = UNLOCATED_COLOR
+
+
+def _table(values: pd.Series) -> tuple[list, list[int]]:
+    """Distinct non-missing values and, per row, the index of its value (-1 when missing)."""
+    codes, uniques = pd.factorize(values.astype("object").where(values.notna(), None), use_na_sentinel=True)
+    return [str(v) for v in uniques], codes.tolist()
+
+
+def _column(frame: pd.DataFrame, col: str) -> pd.Series:
+    return frame[col] if col in frame else pd.Series([None] * len(frame), index=frame.index, dtype="object")
+
+
+def _compact_columns(frame: pd.DataFrame, places: Mapping[str, tuple] | None) -> dict:
+    """The columns :class:`CompactPins` draws (see its template, ``compact_pins.js``)."""
+    names = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+    for col in reversed(NAME_COLUMNS):  # the first name column found wins
+        if col in frame:
+            names = frame[col].astype("object").where(frame[col].notna(), names)
+    name_table, name_idx = _table(names)
+    code_table, place_idx = _table(_column(frame, "subdistrict_code").astype("object"))
+    zone = _column(frame, "inspection_zone")
+    zones = dict(zip(_column(frame, "subdistrict_code").astype(str), zone.astype(str).where(zone.notna(), "")))
+    places = places or {}
+    place_table = [[c, *places.get(c, ("", "", "")), zones.get(c, "")] for c in code_table]
+    match_keys = list(MATCH_COLORS)
+    match = _column(frame, "match").astype(str)
+    flags = _column(frame, "address_mismatch").astype("boolean").fillna(False).astype(int)
+    cols = {
+        "lat": frame["lat"].round(5).tolist(), "lon": frame["lon"].round(5).tolist(),
+        "names": name_table, "name": name_idx, "places": place_table, "place": place_idx,
+        "matches": [[_MATCH_TH[k], MATCH_COLORS[k]] for k in match_keys],
+        "match": [match_keys.index(m) if m in MATCH_COLORS else -1 for m in match],
+        "flag": flags.tolist(),
+    }
+    return cols | _optional_columns(frame, flags, code_table)
+
+
+def _optional_columns(frame: pd.DataFrame, flags: pd.Series, code_table: list[str]) -> dict:
+    out: dict = {}
+    if "record_id" in frame and frame["record_id"].notna().any():
+        out["rid"] = [None if pd.isna(v) else str(v) for v in frame["record_id"]]
+    if "distance_m" in frame:
+        dist = pd.to_numeric(frame["distance_m"], errors="coerce")
+        if (dist.fillna(0) > 0).any():
+            out["dist"] = [None if pd.isna(v) else int(round(v)) for v in dist]
+    if "declared_subdistrict_code" in frame and flags.any():
+        declared = frame["declared_subdistrict_code"].astype("object").where(flags.astype(bool), None)
+        out["codes"], out["declared"] = _table(declared)
+    if "photo_url" in frame:
+        safe = frame["photo_url"].map(_safe_photo)
+        if safe.notna().any():
+            out["photos"], out["photo"] = _table(safe)
+    return out
+
+
 def pins(
     records: Records | gpd.GeoDataFrame,
     *,
     name: str | None = None,
     fast: bool | None = None,
     show: bool = True,
+    places: Mapping[str, tuple[str, str, str]] | None = None,
 ) -> MarkerCluster:
     """Return located records as clustered pins with popups.
 
@@ -155,8 +231,11 @@ def pins(
         Name in the layer control.
     fast : bool, optional
         Build markers in the browser (FastMarkerCluster); default above
-        :data:`FAST_THRESHOLD` pins.
+        :data:`FAST_THRESHOLD` pins (:class:`CompactPins`: columns, popups built on open).
     show : bool
+    places : mapping, optional
+        Sub-district code -> (ตำบล, อำเภอ, จังหวัด) names, shown in the compact popups
+        (``geoplots.map`` passes them from the boundaries).
 
     Returns
     -------
@@ -174,15 +253,14 @@ def pins(
     label = name or f"หมุดแปลง / pins ({len(frame):,})"
     if isinstance(frame, gpd.GeoDataFrame):
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    records_ = frame.to_dict("records")
     if fast:
-        data = [
-            [r["lat"], r["lon"], popup_html(r), _color(r.get("match")), bool(_value(r, "address_mismatch") or False)]
-            for r in records_
-        ]
-        callback = template("fast_pins.js").render(mismatch_color=MISMATCH_COLOR)
-        layer = FastMarkerCluster(data, callback=callback, name=label, show=show)
+        layer = CompactPins(_compact_columns(frame, places), name=label, show=show)
     else:
+        records_ = frame.to_dict("records")
+        for r in records_:  # place names (ตำบล, อำเภอ, จังหวัด) beside the codes
+            names = (places or {}).get(str(r.get("subdistrict_code")))
+            if names:
+                r.update(zip(("subdistrict_name", "district_name", "province_name"), names))
         layer = MarkerCluster(name=label, show=show)
         for r in records_:
             mismatch = bool(_value(r, "address_mismatch") or False)

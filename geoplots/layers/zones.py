@@ -7,6 +7,7 @@ import shapely
 
 from geoplots.groups import GroupingScheme, resolve_scheme
 from geoplots.layers._geojson import GeoJsonLayer
+from geoplots.layers.palette import ZONE_OUTLINE_COLOR
 
 
 def dissolve_groups(provinces: gpd.GeoDataFrame, scheme: GroupingScheme | str = "inspection_zone") -> gpd.GeoDataFrame:
@@ -65,7 +66,7 @@ class ZoneOutlines(GeoJsonLayer):
     """
 
     def __init__(self, provinces: gpd.GeoDataFrame, scheme: GroupingScheme | str = "inspection_zone",
-                 *, name: str | None = None, color: str = "#253494", **kwargs):
+                 *, name: str | None = None, color: str = ZONE_OUTLINE_COLOR, **kwargs):
         zones = dissolve_groups(provinces, scheme)
         zones["label"] = [
             f"เขตตรวจราชการที่ {g}" if str(g).isdigit() else f"{g}" for g in zones["group"]
@@ -77,5 +78,5 @@ class ZoneOutlines(GeoJsonLayer):
             tooltip=[("label", "เขต / zone"), ("provinces", "จังหวัด / provinces")],
             name=name or "เขตตรวจราชการ / inspection zones",
             highlight={"weight": 6},
-            **kwargs,
+            **{"interactive": False, **kwargs},  # an outline over the units: never steals the hover
         )

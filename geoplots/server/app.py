@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -40,14 +42,29 @@ STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("geoplots.server")
 
 
-def vendor_dir() -> Path | None:
-    """The maps helper's vendored Leaflet assets, if installed (``scripts/setup``)."""
-    try:
-        from geoplots.layers.assets import vendor_dir as _vendor_dir
-    except ImportError:
-        return None
-    path = Path(_vendor_dir())
-    return path if path.is_dir() else None
+def vendor_dir() -> Path:
+    """Leaflet, its plugins and Swagger UI, shipped in the package (served at ``/vendor``)."""
+    from geoplots.layers.assets import vendor_dir as _vendor_dir
+
+    return Path(_vendor_dir())
+
+
+def _docs_route(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the package's own copy, so it works with no internet.
+
+    FastAPI's default page loads it from a CDN (a blank page offline); this one links
+    ``/vendor/swagger-ui-dist/`` and keeps FastAPI's small inline start-up script.
+    """
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API docs",
+            swagger_js_url="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger-ui-dist/swagger-ui.css",
+            swagger_favicon_url="/vendor/swagger-ui-dist/favicon-32x32.png",
+        )
 
 
 class BodyLimit:
@@ -191,6 +208,7 @@ def create_app(
         "for the Community Development Department (กรมการพัฒนาชุมชน). Boundaries: OCHA, Royal Thai "
         "Survey Department (CC BY-IGO).",
         lifespan=lifespan,
+        docs_url=None,  # served by _docs_route from local files
     )
     app.state.settings = settings
     app.state.store = store
@@ -220,7 +238,9 @@ def create_app(
     app.include_router(keys.router())
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _docs_route(app)
     vendor = vendor_dir()
-    if vendor is not None:
-        app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    # The war-room page's older links (/vendor/node_modules/leaflet/dist/...) keep working.
+    app.mount("/vendor/node_modules", StaticFiles(directory=vendor), name="vendor_npm")
+    app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
     return app

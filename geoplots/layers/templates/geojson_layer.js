@@ -37,14 +37,24 @@ var {{ this.get_name() }} = (function () {
         });
         return table;
     }
-    var group = L.geoJson(unpack({{ this.data_json() }}), {style: style});
+    var group = L.geoJson(unpack({{ this.data_json() }}), {style: style, interactive: opts.interactive !== false});
+    if (opts.labels) {
+        // Permanent labels (e.g. the names of gap units at zone zoom), set as text.
+        group.eachLayer(function (layer) {
+            var text = layer.feature.properties[opts.labels];
+            if (text !== null && text !== undefined && text !== "") {
+                layer.bindTooltip(String(text), {permanent: true, direction: "center", className: "geoplots-label",
+                                                 interactive: false});
+            }
+        });
+    }
     // On the group only: as a geoJson option every polygon would add it again, and each
     // addition redraws the attribution control (seconds with thousands of units).
     if (opts.attribution) { group.options.attribution = opts.attribution; }
     // One tooltip and one pair of hover handlers on the group, not one per feature:
     // events from a feature reach the group, which matters with thousands of units.
-    if (opts.tooltip.length) { group.bindTooltip(tooltip, {sticky: true}); }
-    if (opts.highlight) {
+    if (opts.tooltip.length && opts.interactive !== false) { group.bindTooltip(tooltip, {sticky: true}); }
+    if (opts.highlight && opts.interactive !== false) {
         group.on({
             mouseover: function (e) { e.layer.setStyle(opts.highlight); },
             mouseout: function (e) { group.resetStyle(e.layer); }

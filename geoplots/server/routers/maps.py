@@ -9,10 +9,12 @@ scripts by hash (:func:`geoplots.server.security.page_policy`), nothing else inl
 
 from __future__ import annotations
 
+import re
+import tempfile
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from geoplots.groups import INSPECTION_ZONE
@@ -92,4 +94,42 @@ def router() -> APIRouter:
             lambda _version: _render(app, canonical, zone, province, offline, scope))
         return HTMLResponse(body, headers={"Content-Security-Policy": policy})
 
+    for kind, media in ((".png", "image/png"), (".pdf", "application/pdf")):
+        _picture_route(r, kind, media)
     return r
+
+
+def _picture_route(r: APIRouter, kind: str, media: str) -> None:
+    """``/maps/coverage.png`` and ``.pdf``: the same map, same read rules, as an A4 landscape picture."""
+
+    @r.get(f"/maps/coverage{kind}", response_class=Response, summary=f"Coverage map as an A4 landscape {kind[1:].upper()}",
+           responses={200: {"content": {media: {}}}})
+    async def coverage_picture(
+        request: Request,
+        key: ReaderDep,
+        level: str = Query("district", max_length=20, description="province, district or subdistrict"),
+        zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
+        province: str | None = Query(None, max_length=60, description="Province code or name"),
+    ) -> Response:
+        from geoplots.layers import save_picture
+
+        app = request.app
+        canonical = api_level(level)
+        scope = None
+        if province is not None:
+            scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
+            zone = None if scope is not None else zone
+        else:
+            zone = read_zone(request, key, zone)
+        html = await app.state.map_cache.answer(
+            app.state.store, (canonical, zone, province, scope, "inline"),
+            lambda _version: _render(app, canonical, zone, province, True, scope))
+
+        def draw() -> bytes:
+            with tempfile.TemporaryDirectory(prefix="geoplots-map-") as tmp:
+                return save_picture(html.decode("utf-8"), f"{tmp}/map{kind}").read_bytes()
+
+        # Only safe characters reach the header, whatever the query said.
+        name = re.sub(r"[^A-Za-z0-9-]", "", f"coverage-{canonical}{'-zone' + zone if zone else ''}") + kind
+        return Response(await run_in_threadpool(draw), media_type=media,
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})

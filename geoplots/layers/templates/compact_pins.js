@@ -1,0 +1,92 @@
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+    // Pins as columns: lat/lon and indices into small tables; a popup is built only when
+    // it opens, with textContent (record text never becomes HTML).
+    var d = {{ this.columns|tojson }};
+    var options = {{ this.options|tojavascript }};
+    options.chunkProgress = function (done, total) { window.geoplotsPinsReady = done >= total; };
+    var cluster = L.markerClusterGroup(options);
+    function row(table, th, td) {
+        var tr = document.createElement("tr");
+        var a = document.createElement("th"); a.textContent = th;
+        a.style.cssText = "text-align:left;padding-right:6px;font-weight:normal;color:#555;";
+        var b = document.createElement("td"); b.textContent = td;
+        tr.appendChild(a); tr.appendChild(b); table.appendChild(tr);
+    }
+    function popup(i) {
+        var box = document.createElement("div");
+        box.className = "geoplots-popup";
+        box.style.cssText = "font:13px/1.45 sans-serif;min-width:200px;";
+        var name = d.name[i] >= 0 ? d.names[d.name[i]] : null;
+        var rid = d.rid ? d.rid[i] : null;
+        var title = document.createElement("div");
+        title.style.cssText = "font-weight:bold;font-size:14px;";
+        title.textContent = name !== null ? name : (rid !== null ? rid : "");
+        box.appendChild(title);
+        if (rid !== null && rid !== title.textContent) {
+            var id = document.createElement("div"); id.textContent = "รหัสรายการ / ID: " + rid; box.appendChild(id);
+        }
+        var table = document.createElement("table");
+        table.style.borderCollapse = "collapse";
+        var p = d.place[i];
+        if (p >= 0) {
+            var place = d.places[p];
+            if (place[1]) { row(table, "ตำบล / sub-district", place[1]); }
+            if (place[2]) { row(table, "อำเภอ / district", place[2]); }
+            if (place[3]) { row(table, "จังหวัด / province", place[3]); }
+            row(table, "รหัส / code", place[0]);
+            if (place[4]) { row(table, "เขตตรวจ / zone", place[4]); }
+        }
+        if (d.match[i] >= 0) { row(table, "ระบุตำแหน่ง / match", d.matches[d.match[i]][0]); }
+        if (d.dist && d.dist[i] !== null) { row(table, "ระยะ (ม.) / distance m", d.dist[i].toLocaleString("en-US")); }
+        box.appendChild(table);
+        if (d.flag[i]) {
+            var warn = document.createElement("div");
+            warn.style.cssText = "color:#b35806;font-weight:bold;margin-top:3px;";
+            var decl = d.declared && d.declared[i] >= 0 ? ": " + d.codes[d.declared[i]] : "";
+            warn.textContent = "⚠ ที่อยู่ไม่ตรงกับพิกัด / address differs from location" + decl;
+            box.appendChild(warn);
+        }
+        if (d.photo && d.photo[i] >= 0) {
+            var url = d.photos[d.photo[i]];
+            var link = document.createElement("a");
+            link.href = url; link.target = "_blank"; link.rel = "noopener";
+            link.textContent = "ภาพถ่าย / photo";
+            var img = document.createElement("img");
+            img.src = url; img.alt = "photo"; img.loading = "lazy";
+            img.style.cssText = "display:block;max-width:160px;max-height:120px;";
+            link.appendChild(img);
+            var wrap = document.createElement("div"); wrap.style.marginTop = "4px";
+            wrap.appendChild(link); box.appendChild(wrap);
+        }
+        return box;
+    }
+    // Four shared style objects and one popup for the layer: 65,000 markers stay cheap.
+    var styles = {};
+    function style(color, flagged) {
+        var key = color + (flagged ? "!" : "");
+        if (!styles[key]) {
+            styles[key] = {radius: 6, fillOpacity: 0.9, fillColor: color,
+                           color: flagged ? {{ this.mismatch_color|tojson }} : "#ffffff", weight: flagged ? 3 : 1};
+        }
+        return styles[key];
+    }
+    var markers = new Array(d.lat.length);
+    for (var i = 0; i < d.lat.length; i++) {
+        var color = d.match[i] >= 0 ? d.matches[d.match[i]][1] : {{ this.unlocated_color|tojson }};
+        var m = L.circleMarker([d.lat[i], d.lon[i]], style(color, d.flag[i] === 1));
+        m._geoplotsRow = i;
+        markers[i] = m;
+    }
+    cluster.on("click", function (e) {
+        L.popup({maxWidth: 300}).setLatLng(e.layer.getLatLng())
+            .setContent(popup(e.layer._geoplotsRow)).openOn({{ this._parent.get_name() }});
+    });
+    // On the map first, so the clustering runs in chunks and the page stays responsive;
+    // window.geoplotsPinsReady turns true when every pin is clustered.
+    window.geoplotsPinsReady = false;
+    cluster.addTo({{ this._parent.get_name() }});
+    cluster.addLayers(markers);
+    return cluster;
+})();
+{% endmacro %}
