@@ -43,7 +43,10 @@ var {{ this.get_name() }} = (function () {
         group.eachLayer(function (layer) {
             var text = layer.feature.properties[opts.labels];
             if (text !== null && text !== undefined && text !== "") {
-                layer.bindTooltip(String(text), {permanent: true, direction: "center", className: "geoplots-label",
+                // A string tooltip is inserted as HTML by Leaflet: pass an element holding a text node.
+                var label = document.createElement("span");
+                label.textContent = String(text);
+                layer.bindTooltip(label, {permanent: true, direction: "center", className: "geoplots-label",
                                                  interactive: false});
             }
         });

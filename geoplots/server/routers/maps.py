@@ -121,7 +121,7 @@ def _picture_route(r: APIRouter, kind: str, media: str) -> None:
             zone = None if scope is not None else zone
         else:
             zone = read_zone(request, key, zone)
-        html = await app.state.map_cache.answer(
+        html, _policy = await app.state.map_cache.answer(
             app.state.store, (canonical, zone, province, scope, "inline"),
             lambda _version: _render(app, canonical, zone, province, True, scope))
 
