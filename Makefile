@@ -3,7 +3,7 @@ SHARED ?= ../shared
 BOUNDARIES ?= $(SHARED)/boundaries/cod-ab-tha
 export GEOPLOTS_DATA ?= $(CURDIR)/data/boundaries
 
-.PHONY: setup demo test boundaries
+.PHONY: setup demo test lint boundaries
 
 setup:
 	./scripts/setup
@@ -18,6 +18,11 @@ $(GEOPLOTS_DATA)/CURRENT:
 demo: boundaries
 	.venv/bin/geoplots demo
 
+# ruff (numpydoc docstring rules) and mypy, configured in pyproject.toml
+lint: setup
+	.venv/bin/ruff check geoplots tests bench notebooks/build_zone12_walkthrough.py
+	.venv/bin/mypy
+
 # scripts/postgres brings up a throwaway PostGIS on loopback for the PostGIS store tests.
-test: setup
+test: lint
 	./scripts/postgres run .venv/bin/python -m pytest -q -p no:cacheprovider

@@ -108,9 +108,9 @@ def side_geoplots(args) -> dict:
     for chunk in _chunks(args, boundaries):
         rss_before = rss_before or _maxrss_mb()
         x, y = chunk["lon"].to_numpy(), chunk["lat"].to_numpy()
-        lookup_seconds += _best(args.repeat, lambda: index.lookup(x, y))[0]
+        lookup_seconds += _best(args.repeat, lambda x=x, y=y: index.lookup(x, y))[0]
         # tolerance 0: the same question a plain sjoin answers
-        took, result = _best(args.repeat, lambda: locate(chunk, tolerance_m=0, boundaries=boundaries))
+        took, result = _best(args.repeat, lambda c=chunk: locate(c, tolerance_m=0, boundaries=boundaries))
         seconds += took
         pos = np.full(len(chunk), -1, dtype=np.int32)
         rows = result.accepted["row"].to_numpy() - 2
@@ -130,7 +130,7 @@ def side_sjoin(args) -> dict:
     found, seconds, rss_before = [], 0.0, None
     for chunk in _chunks(args, boundaries):
         rss_before = rss_before or _maxrss_mb()
-        took, joined = _best(args.repeat, lambda: gpd.sjoin(chunk[["geometry"]], sub, predicate="within", how="left"))
+        took, joined = _best(args.repeat, lambda c=chunk: gpd.sjoin(c[["geometry"]], sub, predicate="within", how="left"))
         seconds += took
         joined = joined[~joined.index.duplicated()]
         pos = joined["index_right"].fillna(-1).to_numpy(dtype=np.int64).astype(np.int32)

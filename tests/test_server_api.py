@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
 
-import geopandas as gpd
 import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-import geoplots
 from conftest_store import store_url  # noqa: F401  (fixture: every store backend)
 from geoplots.coverage.rules import RULES
 from geoplots.groups import inspection_zones

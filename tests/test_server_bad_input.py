@@ -71,7 +71,7 @@ def test_lone_surrogate_in_a_value_is_422(api, value, boundaries):
 
 def test_lone_surrogate_in_a_field_name_is_422(api, boundaries):
     (rec,), _ = pin_records(1, seed=2, boundaries=boundaries)
-    body = ('[{"id": "X", "lat": %s, "lon": %s, "\\ud83d": 1}]' % (rec["lat"], rec["lon"])).encode()
+    body = ('[{{"id": "X", "lat": {}, "lon": {}, "\\ud83d": 1}}]'.format(rec["lat"], rec["lon"])).encode()
     _refused(_post(api, body), code="invalid_text")
     assert api.store.count() == 0
 
@@ -116,7 +116,7 @@ def test_huge_integers_are_never_a_500(api, boundaries):
 def test_invalid_utf8_and_other_encodings(api, boundaries):
     _refused(_post(api, b'[{"id": "\xff\xfe"}]'), code="invalid_json")
     (rec,), _ = pin_records(1, seed=2, boundaries=boundaries)
-    utf16 = ('[{"id": "U-1", "name": "นา", "lat": %s, "lon": %s}]' % (rec["lat"], rec["lon"])).encode("utf-16")
+    utf16 = ('[{{"id": "U-1", "name": "นา", "lat": {}, "lon": {}}}]'.format(rec["lat"], rec["lon"])).encode("utf-16")
     assert _post(api, utf16).status_code == 201  # JSON may be UTF-16 (RFC 8259 readers accept it)
 
 
@@ -167,7 +167,7 @@ def test_odd_authorization_headers_are_401(api, value):
 def test_key_names_with_lone_surrogates_or_nul_are_422(api):
     admin = bearer(api.keys.admin)
     for name in ('"\\ud800"', '"a\\u0000"'):
-        res = api.post("/api/keys", content=('{"role": "editor", "name": %s}' % name).encode(),
+        res = api.post("/api/keys", content=(f'{{"role": "editor", "name": {name}}}').encode(),
                        headers={**JSON, **admin})
         _refused(res, 422)
     res = api.post("/api/keys", content=b'{"role": "editor", "name": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",

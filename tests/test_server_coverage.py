@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geoplots import synthetic
-from geoplots.groups import inspection_zones
 from geoplots.server.app import create_app
 from geoplots.server.settings import Settings
 from server_support import ZONE12, bearer, make_keys, pin_records

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 
 from conftest_store import store_url  # noqa: F401  (fixture: every store backend)
 from server_support import Uvicorn, bearer, pin_records
