@@ -132,7 +132,7 @@ def inspection_zones() -> GroupingScheme:
     return _scheme_from_table(table, INSPECTION_ZONE, "inspection_zones.csv")
 
 
-def resolve_scheme(scheme: str | GroupingScheme | None) -> GroupingScheme | None:
+def resolve_scheme(scheme: str | os.PathLike[str] | GroupingScheme | None) -> GroupingScheme | None:
     """Accept a scheme object, ``"inspection_zone"``, a CSV path, or None."""
     if scheme is None or isinstance(scheme, GroupingScheme):
         return scheme

@@ -186,7 +186,7 @@ def read_boundary_file(path: str | Path) -> ReadResult:
     n = ADM_LEVEL[level]
     pcodes = raw[f"ADM{n}_PCODE"]
     bad = []
-    codes = []
+    codes: list[str | None] = []
     for i, p in enumerate(pcodes):
         try:
             codes.append(_to_dopa(p, level))

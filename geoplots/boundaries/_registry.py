@@ -19,6 +19,7 @@ def registry_codes(level: Level) -> dict[str, tuple[str, str]]:
     ('ขอนแก่น', 'Khon Kaen')
     """
     provinces = geothai.provinces()
+    units: Iterable[geothai.Province | geothai.District | geothai.Subdistrict]
     if level == "province":
         units = provinces
     else:

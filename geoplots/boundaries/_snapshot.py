@@ -295,7 +295,8 @@ class Boundaries:
             raise GeoplotsError("Give only one of zone, province or district to fit the map to.")
         if zone is not None:
             return self._zone_area(str(zone).strip())
-        for value, level in ((province, "province"), (district, "district")):
+        levels: tuple[tuple[str | None, Level], ...] = ((province, "province"), (district, "district"))
+        for value, level in levels:
             if value is not None:
                 return self._unit_area(str(value).strip(), level)
         return Area("ประเทศไทย", (), None, None)

@@ -34,7 +34,11 @@ def import_command(
             progress.update(task, description=f"Reading {path.name}")
             progress.advance(task, 0)
 
-        report = import_boundaries(sources, dest=target, on_file=lambda p: (on_file(p), progress.advance(task)))
+        def on_file_and_advance(path: Path) -> None:
+            on_file(path)
+            progress.advance(task)
+
+        report = import_boundaries(sources, dest=target, on_file=on_file_and_advance)
     for lvl in report.levels:
         console.print(f"[bold]{lvl.level}[/]: {lvl.features:,} features from {Path(lvl.source).name}")
         if lvl.encoding_repair:

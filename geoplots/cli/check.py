@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -47,7 +47,7 @@ def check(
     """Read FILE, fix what can be fixed, and say how many rows were accepted and why others were rejected."""
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
-    options = {
+    options: dict[str, Any] = {
         "lat": lat, "lon": lon, "coords": coords, "zone": zone, "id": id, "date": date, "area": area,
         "subdistrict": subdistrict, "district": district, "province": province, "address": address,
         "address_code": address_code,

@@ -356,9 +356,9 @@ def change_leader_targets(boundaries: Boundaries | None = None) -> pd.DataFrame:
             "subdistricts_registry": registry.reindex(districts["code"]).fillna(0).astype(int).to_numpy(),
         }
     )
-    for source in ("boundaries", "registry"):
-        n = table[f"subdistricts_{source}"]
-        table[f"expected_{source}"] = np.where(n > 0, 1 + (n >= LARGE_DISTRICT), 0)
+    for origin in ("boundaries", "registry"):
+        n = table[f"subdistricts_{origin}"]
+        table[f"expected_{origin}"] = np.where(n > 0, 1 + (n >= LARGE_DISTRICT), 0)
     return table
 
 

@@ -8,6 +8,7 @@ sub-district code, so the three levels can never disagree.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, overload
 
 import geopandas as gpd
 import numpy as np
@@ -36,14 +37,34 @@ __all__ = [
 ]
 
 
+# geopandas ships no types, so a GeoDataFrame argument is Any: it matches both
+# signatures and gives Any. A typed caller passing Records gets Records.
+@overload
 def locate(
-    records: Records | gpd.GeoDataFrame,
+    records: Records,
+    *,
+    tolerance_m: float = ...,
+    schemes: Sequence[str | GroupingScheme] = ...,
+    boundaries: Boundaries | None = ...,
+    near_border_m: float = ...,
+) -> Records: ...
+@overload
+def locate(
+    records: gpd.GeoDataFrame | Any,  # a dask-geopandas frame gives DaskRecords
+    *,
+    tolerance_m: float = ...,
+    schemes: Sequence[str | GroupingScheme] = ...,
+    boundaries: Boundaries | None = ...,
+    near_border_m: float = ...,
+) -> Records | DaskRecords: ...
+def locate(
+    records: Any,
     *,
     tolerance_m: float = 1000.0,
     schemes: Sequence[str | GroupingScheme] = ("inspection_zone",),
     boundaries: Boundaries | None = None,
     near_border_m: float = NEAR_BORDER_M,
-) -> Records:
+) -> Records | DaskRecords:
     """Find the sub-district, district, province and zone of every record.
 
     Parameters
@@ -140,10 +161,11 @@ def _points_from_lat_lon(frame: pd.DataFrame) -> gpd.GeoDataFrame:
             "The table has no geometry, no 'lat'/'lon' columns and no 'declared_subdistrict_code'. "
             "Read the file with geoplots.read_records, which finds coordinate columns by name."
         )
+    geometry: np.ndarray
     if {"lat", "lon"} <= set(frame.columns):
         x = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         y = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        geometry = np.where(np.isfinite(x) & np.isfinite(y), shapely.points(x, y), None)
+        geometry = np.where(np.isfinite(x) & np.isfinite(y), shapely.points(x, y), np.array(None, dtype=object))
     else:
         geometry = np.full(len(frame), None)
     return gpd.GeoDataFrame(pd.DataFrame(frame), geometry=geometry, crs="EPSG:4326")

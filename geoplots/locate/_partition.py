@@ -208,7 +208,7 @@ def _coordinates(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     geoms = np.asarray(frame.geometry.values) if isinstance(frame, gpd.GeoDataFrame) else np.full(len(frame), None)
     points = shapely.get_type_id(geoms) == 0
     # Polygons (plots) are placed by a point guaranteed to lie inside them.
-    rep = np.where(points, geoms, None)
+    rep = np.where(points, geoms, np.array(None, dtype=object))
     other = ~points & ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     rep[other] = shapely.point_on_surface(geoms[other])
     return shapely.get_x(rep), shapely.get_y(rep)

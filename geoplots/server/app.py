@@ -217,9 +217,11 @@ def create_app(
     app.state.boundaries = boundaries
     app.state.coverage_cache = CoverageCache()
     app.state.map_cache = CoverageCache(max_entries=32)
-    app.add_exception_handler(ApiError, api_error_handler)
-    app.add_exception_handler(RequestValidationError, validation_error_handler)
-    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    # Starlette types every handler as taking a plain Exception, though it only calls
+    # each with the exception class it was registered for.
+    app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.host_names != ["*"]:
         # A Host header outside the list is a 400 (DNS rebinding, forged links).

@@ -26,9 +26,9 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from pyrate_limiter import GCRA, Duration, Rate, RateItem, StateBucket, StateStore, WallClock
+from pyrate_limiter import GCRA, Decision, Duration, Rate, RateItem, StateBucket, StateStore, WallClock
 
 from geoplots.server.errors import ApiError
 from geoplots.server.store import store_url
@@ -103,7 +103,8 @@ class RateLimits:
             return None
         bucket = StateBucket([Rate(per_minute, Duration.MINUTE)], GCRA(),
                              store=_SubjectState(self._open(), subject), clock=WallClock())
-        decision = bucket.put_decision(RateItem(subject, bucket.now()))
+        # The state store is synchronous, so the bucket never returns an awaitable.
+        decision = cast(Decision, bucket.put_decision(RateItem(subject, bucket.now())))
         if decision.allowed:
             return None
         return (decision.retry_after_ms or 1000) / 1000
@@ -260,10 +261,11 @@ class _PostgresBackend(_Backend):
     def check(self, subject: str, step: Any) -> Any:
         with self._pool.connection() as conn:
             # The upsert locks the subject's row until this transaction ends.
-            (state,) = conn.execute(
+            # INSERT ... RETURNING always returns the upserted row.
+            (state,) = cast("tuple[Any, ...]", conn.execute(
                 "INSERT INTO geoplots_rate_limits VALUES (%s, '{}', 0) ON CONFLICT (subject) DO UPDATE "
                 "SET subject = EXCLUDED.subject RETURNING state", (subject,),
-            ).fetchone()
+            ).fetchone())
             new, result = step(list(state) or None)
             if new is not None:
                 conn.execute("UPDATE geoplots_rate_limits SET state = %s, until_ms = %s WHERE subject = %s",

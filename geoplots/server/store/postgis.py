@@ -31,7 +31,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast, overload
 
 import geopandas as gpd
 import numpy as np
@@ -110,7 +110,8 @@ def _apply_migrations(pool: ConnectionPool, folder: str, log_table: str) -> int:
                 continue
             conn.execute(sql)
             conn.execute(f"INSERT INTO {log_table} (version, name) VALUES (%s, %s)", (number, name))
-        row = conn.execute(f"SELECT max(version) FROM {log_table}").fetchone()
+        # An aggregate always returns exactly one row.
+        row = cast("tuple[Any, ...]", conn.execute(f"SELECT max(version) FROM {log_table}").fetchone())
     return int(row[0] or 0)
 
 
@@ -138,6 +139,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@overload
+def _iso(value: datetime) -> str: ...
+@overload
+def _iso(value: None) -> None: ...
 def _iso(value: datetime | None) -> str | None:
     # Same spelling as the embedded store: UTC, milliseconds.
     return None if value is None else value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
@@ -253,9 +258,9 @@ class PostGISStore(Store):
         with self._pool.connection() as conn:
             # Lock the version row first: batches queue here, so two batches resending
             # the same record_ids cannot deadlock on the unique index.
-            version = conn.execute(
+            version = cast("tuple[Any, ...]", conn.execute(
                 "UPDATE store_version SET version = version + 1 RETURNING version"
-            ).fetchone()[0]
+            ).fetchone())[0]
             if zone is not None:
                 self._check_zone(conn, kind, [r["record_id"] for r in rows], zone)
             ids: list[int] = []
@@ -264,7 +269,8 @@ class PostGISStore(Store):
                 with conn.cursor() as cur:
                     cur.executemany(_UPSERT, rows, returning=True)
                     while True:
-                        rid, was_update = cur.fetchone()
+                        # One RETURNING row per upserted record.
+                        rid, was_update = cast("tuple[Any, ...]", cur.fetchone())
                         ids.append(rid)
                         replaced.append(bool(was_update))
                         if not cur.nextset():
@@ -281,7 +287,7 @@ class PostGISStore(Store):
         sent = [r for r in dict.fromkeys(record_ids) if r is not None]
         if not sent:
             return
-        found = dict(conn.execute(
+        found: dict[str, Any] = dict(conn.execute(
             "SELECT record_id, inspection_zone FROM records WHERE kind = %s AND record_id = ANY(%s) "
             "AND inspection_zone IS DISTINCT FROM %s",
             (kind, sent, zone),
@@ -325,7 +331,7 @@ class PostGISStore(Store):
         with self._pool.connection() as conn:
             # One snapshot for the page and its total.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            total = conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone()[0]
+            total = cast("tuple[Any, ...]", conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone())[0]
             rows = conn.execute(
                 f"SELECT {_SELECT} FROM records {clause} ORDER BY id{page}", params + page_params
             ).fetchall()
@@ -359,11 +365,11 @@ class PostGISStore(Store):
     def count(self, filter: RecordFilter | None = None) -> int:
         clause, params = _where(filter)
         with self._pool.connection() as conn:
-            return int(conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone()[0])
+            return int(cast("tuple[Any, ...]", conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone())[0])
 
     def version(self) -> int:
         with self._pool.connection() as conn:
-            return int(conn.execute("SELECT version FROM store_version").fetchone()[0])
+            return int(cast("tuple[Any, ...]", conn.execute("SELECT version FROM store_version").fetchone())[0])
 
     # -- live events across workers -------------------------------------------
     def event_bus(self) -> PostgresEventBus:
@@ -401,7 +407,8 @@ class PostGISKeyStore(KeyStore):
                 f"RETURNING {_KEY_COLUMNS}",
                 (name, role, zone, key_hash, prefix),
             ).fetchone()
-        return _key(row)
+        # INSERT ... RETURNING always returns the inserted row.
+        return _key(cast("tuple[Any, ...]", row))
 
     def _key_by_hash(self, key_hash: str) -> ApiKey | None:
         with self._pool.connection() as conn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import psycopg
 
@@ -73,7 +74,7 @@ class PostgresEventBus(LocalEventBus):
         payload = event.to_json()
         if len(payload.encode("utf-8")) > _MAX_PAYLOAD:
             # Pages only need to know something changed; they refetch the counts.
-            keep = {k: event.data[k] for k in ("version", "added", "kind") if k in event.data}
+            keep: dict[str, Any] = {k: event.data[k] for k in ("version", "added", "kind") if k in event.data}
             payload = Event(event.type, {**keep, "truncated": True}).to_json()
         async with self._send_lock:
             for attempt in (1, 2):

@@ -100,7 +100,7 @@ _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 
 def _from_gpkg_blobs(blobs: list[bytes | None]) -> np.ndarray:
-    wkb = []
+    wkb: list[bytes | None] = []
     for blob in blobs:
         if blob is None:
             wkb.append(None)

@@ -106,7 +106,8 @@ class SQLiteKeyStore(KeyStore):
             "INSERT INTO api_keys (name, role, zone, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (name, role, zone, key_hash, prefix, created),
         )
-        return ApiKey(id=int(cur.lastrowid), name=name, role=role, zone=zone, prefix=prefix, created_at=created)
+        assert cur.lastrowid is not None  # always set after a successful INSERT
+        return ApiKey(id=cur.lastrowid, name=name, role=role, zone=zone, prefix=prefix, created_at=created)
 
     def _key_by_hash(self, key_hash: str) -> ApiKey | None:
         row = self._conn().execute(f"SELECT {_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
