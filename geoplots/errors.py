@@ -26,7 +26,8 @@ class UnknownLevelError(GeoplotsError, ValueError):
 
 class FileContentError(GeoplotsError):
     """A file whose content is not what its name says, or that would make a reader open
-    something else (another file, a URL, a live database)."""
+    something else (another file, a URL, a live database).
+    """
 
 
 class InputTooLargeError(GeoplotsError):

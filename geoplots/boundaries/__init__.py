@@ -13,7 +13,7 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -141,7 +141,7 @@ def import_boundaries(
         info[result.level] = {
             "source": {"file": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size},
             "features": report.features,
-            "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "encoding_repair": report.encoding_repair,
             "geometries_repaired": report.geometries_repaired,
             "parent_mismatches": report.parent_mismatches,

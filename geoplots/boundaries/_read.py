@@ -118,7 +118,7 @@ def _repair_encoding(frame: gpd.GeoDataFrame) -> str | None:
         if any(_THAI.search(d) for d in decoded):
             mapping = dict(zip(values, decoded, strict=True))
             for c in columns:
-                frame[c] = frame[c].map(lambda v: mapping.get(v, v) if isinstance(v, str) else v)
+                frame[c] = frame[c].map(lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v)
             return encoding
     return None
 

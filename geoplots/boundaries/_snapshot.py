@@ -206,7 +206,8 @@ class Boundaries:
     def outline(self) -> shapely.Geometry | None:
         """The national outline ("in Thailand"): provinces unioned, buffered by
         :data:`OUTLINE_BUFFER_DEG` so islands and coastal plots count; prepared.
-        None when the provinces are not imported."""
+        None when the provinces are not imported.
+        """
         if "province" not in self.levels:
             return None
         return self._once("outline", self._build_outline)
@@ -253,7 +254,8 @@ class Boundaries:
 
     def scheme(self, spec: str | os.PathLike[str] | GroupingScheme | None) -> GroupingScheme | None:
         """A grouping scheme: ``"inspection_zone"`` (:attr:`zones`), a ``code,group`` CSV
-        path, a :class:`~geoplots.groups.GroupingScheme` as it is, or None."""
+        path, a :class:`~geoplots.groups.GroupingScheme` as it is, or None.
+        """
         if isinstance(spec, str) and spec in ZONE_NAMES:
             return self.zones
         return resolve_scheme(spec)

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import geopandas as gpd
@@ -61,7 +61,7 @@ def write_snapshot(root: Path, frames: dict[Level, gpd.GeoDataFrame], level_info
     previous = current_snapshot(root)
     old_manifest = json.loads((previous / MANIFEST).read_text("utf-8")) if previous else {"levels": {}}
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     snap_id = f"{stamp}-{uuid.uuid4().hex[:8]}"
     staging = snaps / f".{snap_id}.partial"
     staging.mkdir()
@@ -76,7 +76,7 @@ def write_snapshot(root: Path, frames: dict[Level, gpd.GeoDataFrame], level_info
                 levels[level] = old_manifest["levels"][level]
         manifest = {
             "snapshot": snap_id,
-            "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "attribution": "OCHA, Royal Thai Survey Department",
             "licence": "CC BY-IGO (Creative Commons Attribution for Intergovernmental Organisations)",
             "levels": levels,

@@ -38,7 +38,8 @@ def join_dask(
     file: Path, out: Path, rejects: Path | None, tolerance: float, scheduler: str, data: Path | None
 ) -> None:
     """Locate partitioned GeoParquet ``file`` on the Dask cluster at ``scheduler`` and
-    write the located rows (and the rejects) as partitioned Parquet folders."""
+    write the located rows (and the rejects) as partitioned Parquet folders.
+    """
     import dask_geopandas
 
     import geoplots

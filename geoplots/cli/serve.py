@@ -61,7 +61,8 @@ def _shown(db: str) -> str:
 
 def _ensure_boundaries(data: Path | None) -> Boundaries:
     """The boundaries in ``data``; the shared COD-AB boundaries are imported there first
-    when nothing is imported yet and they are at hand."""
+    when nothing is imported yet and they are at hand.
+    """
     from geoplots.config import data_dir
 
     root = data_dir(data)

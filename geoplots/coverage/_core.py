@@ -185,7 +185,8 @@ def _check(
     level: Level, min_count: int, by, thresholds: Sequence[float], boundaries: Boundaries | None
 ) -> tuple[Boundaries, GroupingScheme | None]:
     """Validate the options before any counting (a dask pass can be long); return the
-    boundaries to count in and the grouping scheme."""
+    boundaries to count in and the grouping scheme.
+    """
     if min_count < 0:
         raise GeoplotsError(f"The minimum count must be 0 or more, not {min_count}.")
     tier_of(pd.Series([0.5]), thresholds)  # bad thresholds fail now, not after counting

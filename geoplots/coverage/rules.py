@@ -37,7 +37,6 @@ import pandas as pd
 from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.coverage._core import DEFAULT_THRESHOLDS, Coverage, coverage, coverage_from_counts, summarize, tier_of
 from geoplots.errors import GeoplotsError
-from geoplots.groups import resolve_scheme
 from geoplots.levels import Level, parse_level
 from geoplots.records import Records
 

@@ -85,7 +85,8 @@ class DaskRecords:
     @property
     def rejects(self):
         """Rows that could not be placed (lazy dask frame): ``row``, ``reason``,
-        ``message`` (Thai and English), then the original fields."""
+        ``message`` (Thai and English), then the original fields.
+        """
         meta = _rejects_meta(self.located._meta, self.added)
         return self.located.map_partitions(_partition_rejects, self.added, meta, meta=meta)
 
@@ -193,7 +194,8 @@ def _one_thread(index: SubdistrictIndex) -> OneThreadIndex:
 def _broadcast(value: Any) -> Any:
     """Send ``value`` once to every worker of the current Dask cluster; partitions then
     refer to that one copy. Without a distributed client the scheduler runs in this
-    process and the object itself is shared."""
+    process and the object itself is shared.
+    """
     try:
         from distributed import get_client
 

@@ -81,7 +81,8 @@ class SubdistrictIndex:
     @property
     def code_tables(self) -> dict:
         """Room for the code roll-up tables built from this index (see
-        :func:`~geoplots.locate.locate_partition`), kept as long as the index is."""
+        :func:`~geoplots.locate.locate_partition`), kept as long as the index is.
+        """
         return self.__dict__.setdefault("_code_tables", {})
 
     def __getstate__(self) -> dict:
@@ -291,7 +292,8 @@ class SubdistrictIndex:
 
 def _border_cells(geoms: np.ndarray, x0: float, y0: float, nx1: int) -> np.ndarray:
     """Return unique (fine cell id, polygon position) pairs for every fine cell that a
-    polygon's boundary passes through (a superset: all four cells around each piece)."""
+    polygon's boundary passes through (a superset: all four cells around each piece).
+    """
     rings = shapely.get_parts(shapely.boundary(geoms), return_index=True)
     parts, owner = rings
     # Pieces no longer than half a cell: each spans at most a 2 x 2 group of cells.
@@ -359,7 +361,8 @@ def _first_containing(geoms, cand_start, cand, blocks, x, y, pool=None) -> np.nd
 
 def _contains_by_polygon(geoms, poly, x, y, pool) -> np.ndarray:
     """``shapely.contains_xy(geoms[poly], x, y)`` for ``poly`` sorted, split over the pool
-    at polygon boundaries so that no polygon is queried by two threads at once."""
+    at polygon boundaries so that no polygon is queried by two threads at once.
+    """
     if pool is None or len(poly) < 50_000:
         return shapely.contains_xy(geoms[poly], x, y)
     executor, threads = pool

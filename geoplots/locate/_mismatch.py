@@ -72,7 +72,8 @@ def mismatch_columns(
 def _distance_to_unit(code: str, codes: np.ndarray, geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Metres (WGS84 ellipsoid) from each point to the nearest sub-district of the unit
     ``code`` (a sub-district, district or province code); NaN when the unit is not in
-    the boundaries (its code is then only compared)."""
+    the boundaries (its code is then only compared).
+    """
     start, end = np.searchsorted(codes, code), np.searchsorted(codes, code + "\uffff")
     if start >= end:
         return np.full(len(x), np.nan)

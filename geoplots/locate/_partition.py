@@ -171,7 +171,8 @@ def locate_partition(
 
 def _sparse_text(text: np.ndarray, keep: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A string column holding ``text`` where ``keep`` and NA elsewhere, built from the
-    distinct texts by one take (not a million-row object conversion)."""
+    distinct texts by one take (not a million-row object conversion).
+    """
     if not keep.any():
         return pd.array(np.full(len(text), None, dtype=object), dtype="string")
     uniques, codes = np.unique(text[keep].astype(str), return_inverse=True)
@@ -250,7 +251,8 @@ def _nearest(index: SubdistrictIndex, x: np.ndarray, y: np.ndarray, tolerance_m:
 
 def _code_columns(index: SubdistrictIndex, pos: np.ndarray, schemes) -> dict[str, pd.Categorical]:
     """Sub-district, its parents by code prefix, and each scheme's group, as categoricals
-    (cheap at millions of rows, and the categories are identical in every partition)."""
+    (cheap at millions of rows, and the categories are identical in every partition).
+    """
     columns = {}
     for name, (cats, code_of) in _code_tables(index, _resolved(schemes)).items():
         # code_of has one extra -1 at the end, so pos == -1 (not located) maps to NA.

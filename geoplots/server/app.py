@@ -142,7 +142,8 @@ class _TooLarge(Exception):
 
 def _load_boundaries(settings: Settings) -> Boundaries | None:
     """The boundaries in ``settings.data`` (else ``GEOPLOTS_DATA``, else ``data/boundaries``),
-    or None: the server still starts, and what needs them answers 503."""
+    or None: the server still starts, and what needs them answers 503.
+    """
     try:
         return Boundaries.load(settings.data)
     except NoBoundariesError as exc:

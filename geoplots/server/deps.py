@@ -35,7 +35,8 @@ async def current_key(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> ApiKey | None:
     """The API key of the request, or None; 401 for a bad key, 429 over the rate limit
-    (the key's, or the client address's without a key)."""
+    (the key's, or the client address's without a key).
+    """
     address = request.client.host if request.client else None
     return await run_in_threadpool(auth.identify, store, request.app.state.limiter, authorization, address)
 
@@ -74,7 +75,8 @@ def api_level(level: str) -> Level:
 
 def read_zone(request: Request, key: ApiKey | None, zone: str | None) -> str | None:
     """The zone a read is limited to: a scoped key on a protected server reads its own zone
-    (by default) and nothing else (403)."""
+    (by default) and nothing else (403).
+    """
     if key is not None and key.zone is not None and request.app.state.settings.reads_protected:
         if zone is None:
             return key.zone

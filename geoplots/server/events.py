@@ -19,7 +19,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Event:
-    """One event: a type (``records``, ``hello``) and a JSON-able payload.
+    r"""One event: a type (``records``, ``hello``) and a JSON-able payload.
 
     Examples
     --------

@@ -70,7 +70,8 @@ class RateLimits:
     @classmethod
     def for_settings(cls, settings: Any) -> RateLimits:
         """The limits of a server's :class:`~geoplots.server.settings.Settings`, counted in
-        ``rate_limit_db`` or, by default, beside the store (see the module docstring)."""
+        ``rate_limit_db`` or, by default, beside the store (see the module docstring).
+        """
         return cls(settings.rate_limit_per_minute, settings.anonymous_rate_limit_per_minute,
                    settings.rate_limit_db or _default_storage(settings.db))
 
@@ -163,7 +164,8 @@ class _Backend:
 
     def check(self, subject: str, step: Any) -> Any:
         """Run ``step(state or None) -> (new_state or None, result)`` on ``subject``'s row in one
-        transaction; ``new_state`` None leaves the row as it was. Returns ``result``."""
+        transaction; ``new_state`` None leaves the row as it was. Returns ``result``.
+        """
         raise NotImplementedError
 
     def read(self, subject: str) -> list[int] | None:
@@ -187,7 +189,8 @@ def _backend(storage: str | None) -> _Backend:
 class _SQLiteBackend(_Backend):
     """A SQLite file of its own (never the store's: counting a read must not queue on the
     store's write lock). Losing it loses nothing but the last minute's counts, so it is not
-    synced to disk."""
+    synced to disk.
+    """
 
     def __init__(self, path: str) -> None:
         if path != ":memory:":

@@ -70,7 +70,8 @@ def area_in_other_zones(geoms: gpd.GeoSeries, units: gpd.GeoDataFrame, zone: str
 
 def _parts_in_other_zones(shapes: gpd.GeoSeries, units: gpd.GeoDataFrame, zone: str) -> gpd.GeoSeries:
     """The part of each shape lying in units of other zones (empty for most plots: only
-    those touching a unit of another zone are cut)."""
+    those touching a unit of another zone are cut).
+    """
     outside = gpd.GeoSeries([shapely.Polygon()] * len(shapes), index=shapes.index, crs=4326)
     hit, unit = units.sindex.query(np.asarray(shapes.values, dtype=object), predicate="intersects")
     zones = units[INSPECTION_ZONE].astype("string").fillna("").to_numpy(dtype=object)  # no zone: not this one

@@ -168,7 +168,8 @@ COUNT_COLUMNS: tuple[str, ...] = ("code", "count", "households", "participating"
 
 def counts_frame(rows: list[tuple]) -> pd.DataFrame:
     """Return (code, count, households, participating) rows as a counts DataFrame
-    (``code`` string, sums int64), without the rows of records that have no code."""
+    (``code`` string, sums int64), without the rows of records that have no code.
+    """
     table = pd.DataFrame.from_records(rows, columns=list(COUNT_COLUMNS))
     table = table[table["code"].notna()].reset_index(drop=True)
     table["code"] = table["code"].astype("string")
@@ -177,7 +178,8 @@ def counts_frame(rows: list[tuple]) -> pd.DataFrame:
 
 def check_yes_no(column: str, present: int, bad: int) -> None:
     """Raise the error ``geoplots.coverage`` raises when a yes/no column is missing from
-    every counted record (``present == 0``) or holds other values (``bad > 0``)."""
+    every counted record (``present == 0``) or holds other values (``bad > 0``).
+    """
     if present == 0:
         raise GeoplotsError(
             f"No column {column!r} in the records. Name the yes/no column that says whether a household "
@@ -192,7 +194,8 @@ def check_yes_no(column: str, present: int, bad: int) -> None:
 
 def count_target(level: str, kind: Kind, filter: RecordFilter | None, distinct: str | None) -> tuple[str, RecordFilter]:
     """Check a :meth:`Store.counts_by` request; return the grouped column and the filter
-    with ``kind`` in it."""
+    with ``kind`` in it.
+    """
     if level not in COUNT_LEVELS:
         raise GeoplotsError(f"Cannot count by {level!r}; use one of: {', '.join(COUNT_LEVELS)}.")
     if distinct is not None and distinct not in COUNT_LEVELS.values():
@@ -348,7 +351,8 @@ class KeyStore(ABC):
     def import_keys(self, keys: list[tuple[ApiKey, str]]) -> int:
         """Take over keys (each with its stored hash) from an older store, keeping their
         ids; return how many were new. Running it again with the same keys adds nothing;
-        a different key under a taken id is an error, never a silent drop."""
+        a different key under a taken id is an error, never a silent drop.
+        """
 
     @abstractmethod
     def _insert_key(self, *, name: str, role: Role, zone: str | None, key_hash: str, prefix: str) -> ApiKey:
@@ -415,7 +419,8 @@ class Store(ABC):
     @abstractmethod
     def query(self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0) -> Page:
         """Return the records matching ``filter`` (:class:`RecordFilter`; None = all),
-        ordered by id, one page of them. ``limit=None`` returns all from ``offset``."""
+        ordered by id, one page of them. ``limit=None`` returns all from ``offset``.
+        """
 
     def query_features(
         self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
@@ -507,7 +512,8 @@ class Store(ABC):
     # -- live events ------------------------------------------------------------
     def event_bus(self) -> EventBus:
         """Return the event bus for servers on this store: in-process by default; a
-        backend shared by several processes returns one that fans out across them."""
+        backend shared by several processes returns one that fans out across them.
+        """
         return LocalEventBus()
 
     def __enter__(self) -> Store:

@@ -30,7 +30,7 @@ import math
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any, cast, overload
 
 import geopandas as gpd
@@ -96,7 +96,8 @@ def _migrations() -> list[tuple[int, str, str]]:
 def _apply_migrations(pool: ConnectionPool, folder: str, log_table: str) -> int:
     """Apply the migrations in ``migrations/<folder>`` not yet in ``log_table``, each with
     its log row in one transaction, under an advisory lock (workers starting together
-    wait, the first one migrates); return the latest version applied."""
+    wait, the first one migrates); return the latest version applied.
+    """
     with pool.connection() as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || %s))", (f".{log_table}",))
         conn.execute(
@@ -145,7 +146,7 @@ def _iso(value: datetime) -> str: ...
 def _iso(value: None) -> None: ...
 def _iso(value: datetime | None) -> str | None:
     # Same spelling as the embedded store: UTC, milliseconds.
-    return None if value is None else value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _where(filter: RecordFilter | None) -> tuple[str, list]:
@@ -167,7 +168,8 @@ def _where(filter: RecordFilter | None) -> tuple[str, list]:
 
 def _yes_no_sql(column: str | None) -> tuple[str, list]:
     """Columns ``known, yes, present, bad`` of one row for the yes/no property ``column``
-    (all 0 without one), as ``geoplots.coverage`` reads it: JSON true/false or 1/0."""
+    (all 0 without one), as ``geoplots.coverage`` reads it: JSON true/false or 1/0.
+    """
     if column is None:
         return "0 AS known, 0 AS yes, 0 AS present, 0 AS bad", []
     t = "jsonb_typeof(properties -> %s::text)"
@@ -374,7 +376,8 @@ class PostGISStore(Store):
     # -- live events across workers -------------------------------------------
     def event_bus(self) -> PostgresEventBus:
         """Return an event bus that reaches the SSE clients of every server process on
-        this database (PostgreSQL LISTEN/NOTIFY)."""
+        this database (PostgreSQL LISTEN/NOTIFY).
+        """
         return PostgresEventBus(self._conninfo)
 
 
@@ -478,7 +481,8 @@ def _key(row: tuple) -> ApiKey:
 
 def _frame(rows: list[tuple]) -> gpd.GeoDataFrame:
     """Return stored rows as a GeoDataFrame: typed columns, then properties as columns
-    (the same dtypes as the embedded store)."""
+    (the same dtypes as the embedded store).
+    """
     n = len(RECORD_COLUMNS)
     typed = pd.DataFrame([r[:n] for r in rows], columns=list(RECORD_COLUMNS))
     typed["received_at"] = [_iso(t) for t in typed["received_at"]]

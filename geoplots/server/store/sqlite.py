@@ -28,7 +28,7 @@ import os
 import sqlite3
 import struct
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import geopandas as gpd
@@ -67,7 +67,7 @@ _MIGRATION_URI = "urn:geoplots:store:migration"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _path_from_url(url: str) -> Path:
@@ -181,7 +181,8 @@ class SQLiteStore(Store):
     def _move_keys_out(self, conn: sqlite3.Connection) -> None:
         """Hand the keys of a store from before schema 2 (its own api_keys table) to the
         key store, keeping their ids, before the migration drops that table. Safe to repeat
-        when a crash came between the two."""
+        when a crash came between the two.
+        """
         if _has_table(conn, "api_keys"):
             self.keys.import_keys(_old_keys(conn))
 
@@ -332,7 +333,8 @@ class SQLiteStore(Store):
 
 def _yes_no_sql(column: str | None) -> tuple[str, list]:
     """Columns ``known, yes, present, bad`` of one row for the yes/no property ``column``
-    (all 0 without one), as ``geoplots.coverage`` reads it: JSON true/false or 1/0."""
+    (all 0 without one), as ``geoplots.coverage`` reads it: JSON true/false or 1/0.
+    """
     if column is None:
         return "0 AS known, 0 AS yes, 0 AS present, 0 AS bad", []
     if any(c in column for c in '"\\') or any(ord(c) < 32 for c in column):
@@ -381,7 +383,8 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
 
 def _applied_migrations(conn: sqlite3.Connection) -> set[int]:
     """Return the numbers of the migrations applied to this file: logged in gpkg_metadata
-    since schema 2, in a schema_migrations table before it, none in a new file."""
+    since schema 2, in a schema_migrations table before it, none in a new file.
+    """
     if _has_table(conn, "gpkg_metadata"):
         rows = conn.execute("SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ?", (_MIGRATION_URI,))
         return {int(json.loads(text)["version"]) for (text,) in rows}
@@ -425,7 +428,8 @@ def _old_keys(conn: sqlite3.Connection) -> list[tuple[ApiKey, str]]:
 # -- the SQL functions of the GeoPackage rtree triggers -------------------------------
 def _register_gpkg_functions(conn: sqlite3.Connection) -> None:
     """Give ``conn`` the ``ST_IsEmpty``/``ST_MinX``/... functions the specification's
-    rtree triggers call (GDAL registers the same ones on its connections)."""
+    rtree triggers call (GDAL registers the same ones on its connections).
+    """
     conn.create_function("ST_IsEmpty", 1, _st_is_empty, deterministic=True)
     for name, at in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
         conn.create_function(name, 1, functools.partial(_st_envelope_part, at), deterministic=True)

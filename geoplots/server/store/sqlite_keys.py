@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from geoplots.errors import GeoplotsError
@@ -44,12 +44,13 @@ def default_keys_path(db_path: str | os.PathLike[str]) -> Path:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _make_private(path: Path) -> None:
     """Create ``path`` readable by its owner only, or take others' access away from it
-    (and from its WAL files, which SQLite otherwise creates with the same mode)."""
+    (and from its WAL files, which SQLite otherwise creates with the same mode).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, _PRIVATE))
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
