@@ -14,7 +14,7 @@ What it does, in one run:
 3. For comparison, in the same run: one process, one thread, chunked (read a partition,
    locate it with the same partition function and index, write it) on the first
    ``--compare`` partitions. (One thread on both sides: the lookup's own thread pool
-   crashed on a freshly loaded index in testing; see geoplots/locate/_dask.py.)
+   crashed on a freshly loaded index in testing; see geoplots/locating/_dask.py.)
 4. Checks: every point accounted for (accepted + rejected == points), and every located
    sub-district equals the one the point was drawn in.
 
@@ -167,8 +167,8 @@ _CHUNKED = r"""
 import json, resource, sys, time
 from pathlib import Path
 import geopandas as gpd
-from geoplots.locate._dask import _one_thread
-from geoplots.locate._partition import index_for, locate_partition
+from geoplots.locating._dask import _one_thread
+from geoplots.locating._partition import index_for, locate_partition
 files, out = [Path(p) for p in json.loads(sys.argv[1])], Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
 index = _one_thread(index_for())
@@ -206,7 +206,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "geoplots-bench-dask")
     args = ap.parse_args()
 
-    from geoplots.locate import index_for
+    from geoplots.locating import index_for
 
     print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM")
     data = args.dir / "points"

@@ -85,7 +85,7 @@ def _add_noise(chunk, share: float, boundaries, seed: int):
 
 
 def side_build(args) -> dict:
-    from geoplots.locate import SubdistrictIndex
+    from geoplots.locating import SubdistrictIndex
 
     sub = _boundaries(args).level("subdistrict")
     index = SubdistrictIndex.build(sub["code"].to_numpy(), sub.geometry.to_numpy())
@@ -100,7 +100,7 @@ def side_build(args) -> dict:
 
 
 def side_geoplots(args) -> dict:
-    from geoplots.locate import locate
+    from geoplots.locating import locate
 
     boundaries = _boundaries(args)
     index = boundaries.index  # saved beside the snapshot (by an earlier run or by the build side)

@@ -8,7 +8,7 @@ fresh process so that its peak memory is its own:
 - *before*: ``Store.all_records(kind)`` (every row into a GeoDataFrame) and
   ``geoplots.coverage`` / the rule on it (what the server did until the store counted);
 - *after*: ``Store.counts_by`` (``GROUP BY`` in SQLite / PostgreSQL) and
-  ``geoplots.coverage.coverage_from_counts`` / ``Rule.run_counts``, plus ``Store.count``
+  ``geoplots.counting.coverage_from_counts`` / ``Rule.run_counts``, plus ``Store.count``
   for the zone's record figure.
 
 Requests: plain coverage per sub-district (``?level=subdistrict&kind=households``) and
@@ -91,7 +91,7 @@ def _child(url: str, mode: str, request: str, data: str | None) -> dict:
     """One first request in this fresh process; returns time, peak memory and a digest."""
     import dataclasses
 
-    from geoplots.coverage import coverage, coverage_from_counts, get_rule
+    from geoplots.counting import coverage, coverage_from_counts, get_rule
     from geoplots.server.store import RecordFilter, open_store
 
     boundaries = _boundaries(data)

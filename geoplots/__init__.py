@@ -1,7 +1,7 @@
 """geoplots: plot pins and household records on Thailand's administrative units.
 
 Data enters through :mod:`geoplots.boundaries` and :mod:`geoplots.readers`, is joined
-in :mod:`geoplots.locate`, counted in :mod:`geoplots.coverage`, drawn by
+in :mod:`geoplots.locating`, counted in :mod:`geoplots.counting`, drawn by
 :mod:`geoplots.layers` and served by :mod:`geoplots.server`. The imported boundaries
 are one :class:`Boundaries` object, loaded once (``Boundaries.load(path)``) and passed
 to each step with ``boundaries=``.
@@ -12,8 +12,8 @@ from geoplots.errors import GeoplotsError
 from geoplots.groups import inspection_zones, load_scheme
 from geoplots.maps import map  # noqa: A004 - geoplots.map(...) is the public name
 from geoplots.readers import read_records
-from geoplots.locate import locate
-from geoplots.coverage import coverage
+from geoplots.locating import locate
+from geoplots.counting import coverage
 
 __all__ = [
     "Boundaries",

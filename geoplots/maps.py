@@ -226,7 +226,7 @@ def map(  # noqa: A001 - the public name the issue asks for: geoplots.map(...)
     _tiles(m, tiles, tiles_attribution, offline)
 
     if coverage is not None:
-        # A rule's coverage carries its title (geoplots.coverage.rules): the legend names the target.
+        # A rule's coverage carries its title (geoplots.counting.rules): the legend names the target.
         CoverageChoropleth(units, by=color_by, title=getattr(coverage, "title", None) or None).add_to(m)
         if gaps and "met" in units:
             # Thousands of outlines hide the country; nationally the gaps start off. In an

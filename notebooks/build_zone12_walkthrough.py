@@ -150,7 +150,7 @@ model-village rule: at least one per district. The districts left over are the g
         """cov = geoplots.coverage(located, level="district", by="inspection_zone", zone=12, boundaries=boundaries)
 print(cov.summary[["group", "covered", "total", "percent"]].to_string(index=False))
 
-from geoplots.coverage.rules import run_rule
+from geoplots.counting.rules import run_rule
 
 rule = run_rule("model_villages", located, zone=12, boundaries=boundaries)
 print(rule.title)

@@ -52,7 +52,7 @@ def test_coverage_command_writes_xlsx_per_zone(boundaries, tmp_path):
 
 
 def test_coverage_change_leaders_from_an_enrolment_list_of_codes(boundaries, tmp_path):
-    from geoplots.coverage.rules import change_leader_targets
+    from geoplots.counting.rules import change_leader_targets
 
     enrolled = synthetic.enrolled_subdistricts(0.9, seed=3, boundaries=boundaries)
     src = tmp_path / "enrolled.csv"

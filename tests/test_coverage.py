@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from geoplots import synthetic
-from geoplots.coverage import RULES, coverage, run_rule, tier_of, write_coverage
-from geoplots.coverage.rules import change_leader_targets
+from geoplots.counting import RULES, coverage, run_rule, tier_of, write_coverage
+from geoplots.counting.rules import change_leader_targets
 from geoplots.errors import GeoplotsError
 from geoplots.groups import inspection_zones
 

@@ -12,7 +12,7 @@ import pytest
 
 import geoplots
 from geoplots import synthetic
-from geoplots.locate import SubdistrictIndex, index_for
+from geoplots.locating import SubdistrictIndex, index_for
 
 dask_geopandas = pytest.importorskip("dask_geopandas")
 distributed = pytest.importorskip("distributed")

@@ -11,8 +11,8 @@ import shapely
 import geoplots
 from geoplots import synthetic
 from geoplots.groups import inspection_zones
-from geoplots.locate import index_for, locate
-from geoplots.locate._index import SubdistrictIndex
+from geoplots.locating import index_for, locate
+from geoplots.locating._index import SubdistrictIndex
 from geoplots.records import Records, reject_message
 
 
@@ -153,7 +153,7 @@ def test_index_is_saved_beside_the_snapshot_and_reloads_identically(index, subdi
 
 
 def test_partition_function_is_pure_and_chunks_agree_with_the_whole(boundaries, index):
-    from geoplots.locate import locate_partition
+    from geoplots.locating import locate_partition
 
     pins = synthetic.sample_points(3000, seed=81, boundaries=boundaries)
     before = pins.copy()

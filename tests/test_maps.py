@@ -164,7 +164,7 @@ def test_national_subdistrict_map_is_light(boundaries):
 
 
 def test_a_rule_map_legend_names_the_rule(boundaries):
-    from geoplots.coverage import RULES
+    from geoplots.counting import RULES
 
     villages = model_villages(["12"], seed=6, boundaries=boundaries)
     cov = RULES["model_villages"](villages, zone=12, boundaries=boundaries)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import geoplots
-from geoplots.coverage import tier_of
-from geoplots.coverage.report import percent_floor
-from geoplots.coverage.rules import run_rule
+from geoplots.counting import tier_of
+from geoplots.counting.report import percent_floor
+from geoplots.counting.rules import run_rule
 from geoplots.readers import parse_coordinate
 from _messy import sample_pins, write_csv, write_xlsx
 

@@ -8,7 +8,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from conftest_store import store_url  # noqa: F401  (fixture: every store backend)
-from geoplots.coverage.rules import RULES
+from geoplots.counting.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.server.app import create_app
 from geoplots.server.settings import Settings

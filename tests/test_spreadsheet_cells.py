@@ -165,7 +165,7 @@ def _hostile_coverage(boundaries):
 
 
 def test_xlsx_report_neutralises_formulas_and_keeps_numbers(boundaries, tmp_path):
-    from geoplots.coverage import write_coverage
+    from geoplots.counting import write_coverage
 
     result = _hostile_coverage(boundaries)
     path = write_coverage(result, tmp_path / "report.xlsx")
@@ -190,7 +190,7 @@ def test_xlsx_report_neutralises_formulas_and_keeps_numbers(boundaries, tmp_path
 
 
 def test_csv_coverage_report_neutralises_formulas(boundaries, tmp_path):
-    from geoplots.coverage import write_coverage
+    from geoplots.counting import write_coverage
 
     result = _hostile_coverage(boundaries)
     rows = _assert_csv_safe(write_coverage(result, tmp_path / "report.csv"))

@@ -11,7 +11,7 @@ import shapely
 import geoplots
 from conftest_store import store, store_url  # noqa: F401  (fixtures: every store backend)
 from geoplots import synthetic
-from geoplots.coverage import RULES, coverage, coverage_from_counts
+from geoplots.counting import RULES, coverage, coverage_from_counts
 from geoplots.errors import GeoplotsError
 from geoplots.server.store import RecordFilter
 

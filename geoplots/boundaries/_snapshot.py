@@ -28,7 +28,7 @@ from geoplots.groups import GroupingScheme, inspection_zones, resolve_scheme
 from geoplots.levels import CODE_LENGTH, LEVELS, Level, parse_level
 
 if TYPE_CHECKING:
-    from geoplots.locate import SubdistrictIndex
+    from geoplots.locating import SubdistrictIndex
 
 __all__ = ["Area", "Boundaries", "default_boundaries", "resolve_boundaries"]
 
@@ -232,7 +232,7 @@ class Boundaries:
         return self._once("index", self._build_index)
 
     def _build_index(self) -> SubdistrictIndex:
-        from geoplots.locate import SubdistrictIndex
+        from geoplots.locating import SubdistrictIndex
 
         sub = self._frame("subdistrict")
         codes = sub["code"].to_numpy().astype(str)

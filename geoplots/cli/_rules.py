@@ -2,14 +2,14 @@
 
 The commands' help, the record kind they read, the yes/no column and which of
 ``--level``/``--min``/``--column``/``--thresholds`` a rule takes come from the rule
-objects of :mod:`geoplots.coverage.rules`, so a new rule needs no change here.
+objects of :mod:`geoplots.counting.rules`, so a new rule needs no change here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from geoplots.coverage.rules import RULES, Rule, get_rule
+from geoplots.counting.rules import RULES, Rule, get_rule
 from geoplots.errors import GeoplotsError
 
 #: The command-line flag of each rule option.

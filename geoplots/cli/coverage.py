@@ -11,7 +11,7 @@ from rich.table import Table
 from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
-from geoplots.coverage import coverage as compute_coverage, write_coverage
+from geoplots.counting import coverage as compute_coverage, write_coverage
 from geoplots.errors import GeoplotsError
 from geoplots.readers import KINDS, read_records
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
-from geoplots.locate import locate
+from geoplots.locating import locate
 from geoplots.readers import KINDS, read_records
 from geoplots.writers import write_frame
 

@@ -10,10 +10,10 @@ import typer
 from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
-from geoplots.coverage import coverage as compute_coverage
+from geoplots.counting import coverage as compute_coverage
 from geoplots.errors import GeoplotsError
 from geoplots.levels import parse_level
-from geoplots.locate import locate
+from geoplots.locating import locate
 from geoplots.layers import save_picture
 from geoplots.maps import map as build_map
 from geoplots.maps import to_html

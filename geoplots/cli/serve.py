@@ -113,7 +113,7 @@ def build_demo(store, *, zones=DEMO_ZONES, seed: int = 7, boundaries: Boundaries
     """
     from geoplots import synthetic
     from geoplots.boundaries import resolve_boundaries
-    from geoplots.locate import locate
+    from geoplots.locating import locate
 
     boundaries = resolve_boundaries(boundaries)
     truth = ["subdistrict_code", "district_code", "province_code"]

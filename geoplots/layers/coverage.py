@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
 
-from geoplots.coverage import TIERS as TIER_NAMES
+from geoplots.counting import TIERS as TIER_NAMES
 from geoplots.errors import GeoplotsError
 from geoplots.layers.palette import GAP_COLOR, MET_COLOR, NO_DATA_COLOR, NOT_MET_COLOR, TIER_COLORS
 from geoplots.layers._geojson import GeoJsonLayer, script_json

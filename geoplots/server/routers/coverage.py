@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from geoplots.coverage.rules import RULES
+from geoplots.counting.rules import RULES
 from geoplots.errors import GeoplotsError
 from geoplots.server.deps import ReaderDep, api_level, read_zone, require_boundaries
 from geoplots.server.errors import ApiError
@@ -99,12 +99,12 @@ QUERY_NAMES = {"level": "level", "min_count": "min"}
 def _rule_request(rule: str | None, level: str | None, min_count: int | None, kind: str | None) -> tuple:
     """Resolve and check the rule part of a request before anything is computed.
 
-    Returns ``(rule, options, kind)``: the :class:`~geoplots.coverage.rules.Rule` (or None),
+    Returns ``(rule, options, kind)``: the :class:`~geoplots.counting.rules.Rule` (or None),
     its options object (or the plain ``level``/``min_count`` pair) and the kind of records
     counted, which a rule decides. Raises a 422 for an unknown rule, an option the rule
     does not take or a ``kind`` other than the rule's.
     """
-    from geoplots.coverage.rules import get_rule
+    from geoplots.counting.rules import get_rule
 
     given = {k: v for k, v in (("level", level), ("min_count", min_count)) if v is not None}
     if rule is None:
@@ -129,7 +129,7 @@ def _rule_request(rule: str | None, level: str | None, min_count: int | None, ki
 
 
 def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt: str, version: int) -> bytes:
-    from geoplots.coverage import coverage_from_counts
+    from geoplots.counting import coverage_from_counts
 
     store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
     # Counted by the store (GROUP BY), never loaded: every stored record of the kind, as

@@ -171,7 +171,7 @@ def _process(
     options: dict[str, Any], boundaries: Boundaries,
 ) -> Records:
     """Validate and locate: the CPU part of an ingest, run in a worker thread."""
-    from geoplots.locate import locate
+    from geoplots.locating import locate
     from geoplots.readers import normalize_records
 
     try:

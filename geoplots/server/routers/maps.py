@@ -29,7 +29,7 @@ def _render(app: Any, level: str, zone: str | None, province: str | None, offlin
             scope: str | None = None) -> tuple[bytes, str]:
     """The map page and its Content-Security-Policy; ``scope`` is the zone a zone key reads
     (its records and units only). Pin photos and online tiles are web images."""
-    from geoplots.coverage import coverage_from_counts
+    from geoplots.counting import coverage_from_counts
     from geoplots.maps import map as make_map
     from geoplots.maps import to_html
 

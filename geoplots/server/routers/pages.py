@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 import geoplots
-from geoplots.coverage.rules import RULES
+from geoplots.counting.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.levels import LEVELS, THAI_NAME
 from geoplots.server.deps import BoundariesDep, KeyDep, StoreDep, read_zone

@@ -455,7 +455,7 @@ class Store(ABC):
         """Count the records of ``kind`` matching ``filter`` per unit of ``level``, in SQL.
 
         What :func:`geoplots.coverage` counts, without loading a row: pass the answer to
-        :func:`geoplots.coverage.coverage_from_counts` (or ``Rule.run_counts``).
+        :func:`geoplots.counting.coverage_from_counts` (or ``Rule.run_counts``).
 
         Parameters
         ----------

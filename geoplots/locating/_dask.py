@@ -2,7 +2,7 @@
 
 :func:`geoplots.locate` sends a ``dask_geopandas.GeoDataFrame`` (for example a
 partitioned GeoParquet data set of the national household survey, จปฐ.) here. Every
-partition goes through the same :func:`~geoplots.locate.locate_partition` as an
+partition goes through the same :func:`~geoplots.locating.locate_partition` as an
 in-memory frame, with the same lookup index, built once on the client and sent once to
 each Dask worker (``Client.scatter(..., broadcast=True)``), never once per partition.
 Nothing is computed until the result is written or counted, so a batch larger than the
@@ -31,7 +31,7 @@ import pandas as pd
 
 from geoplots.errors import GeoplotsError
 from geoplots.groups import GroupingScheme
-from geoplots.locate._index import SubdistrictIndex
+from geoplots.locating._index import SubdistrictIndex
 from geoplots.records import Records
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class DaskRecords:
     ----------
     located : dask_geopandas.GeoDataFrame
         Every input row, located or marked with ``reject_reason`` / ``reject_detail``
-        (the output of :func:`~geoplots.locate.locate_partition`, per partition).
+        (the output of :func:`~geoplots.locating.locate_partition`, per partition).
     added : list of str
         Columns locate added (the rejects table keeps only the original fields).
     kind : str
@@ -92,7 +92,7 @@ class DaskRecords:
 
     def _counts(self):
         # One tiny row per partition, summed on the client: no shuffle, one pass.
-        from geoplots.locate._partition import REJECT_VALUES
+        from geoplots.locating._partition import REJECT_VALUES
 
         columns = ["rows", "accepted", *REJECT_VALUES]
         meta = pd.DataFrame({c: pd.Series(dtype="int64") for c in columns})
@@ -149,8 +149,8 @@ def locate_dask(
     import dask_geopandas
 
     from geoplots.boundaries import resolve_boundaries
-    from geoplots.locate import LOCATED_COLUMNS, _has_polygons
-    from geoplots.locate._partition import locate_partition
+    from geoplots.locating import LOCATED_COLUMNS, _has_polygons
+    from geoplots.locating._partition import locate_partition
 
     if not isinstance(frame, dask_geopandas.GeoDataFrame):
         raise GeoplotsError(
@@ -224,7 +224,7 @@ def _add_rows(part: pd.DataFrame, starts: np.ndarray, partition_info: dict | Non
 
 
 def _partition_rejects(part: gpd.GeoDataFrame, added: list[str], meta: pd.DataFrame) -> pd.DataFrame:
-    from geoplots.locate import _rejects
+    from geoplots.locating import _rejects
 
     lost = part[part["reject_reason"].notna()]
     if not len(lost):
@@ -237,7 +237,7 @@ def _rejects_meta(located_meta: gpd.GeoDataFrame, added: list[str]) -> pd.DataFr
     """The columns and dtypes of a rejects partition (from a fake one-row partition)."""
     from dask.dataframe.utils import meta_nonempty
 
-    from geoplots.locate import _rejects
+    from geoplots.locating import _rejects
 
     fake = meta_nonempty(located_meta).iloc[:1].copy()
     fake["reject_reason"] = pd.array(["outside_boundaries"], dtype="string")

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geoplots.boundaries import Boundaries, resolve_boundaries
-from geoplots.coverage._core import DEFAULT_THRESHOLDS, Coverage, coverage, coverage_from_counts, summarize, tier_of
+from geoplots.counting._core import DEFAULT_THRESHOLDS, Coverage, coverage, coverage_from_counts, summarize, tier_of
 from geoplots.errors import GeoplotsError
 from geoplots.levels import Level, parse_level
 from geoplots.records import Records
@@ -291,7 +291,7 @@ def apply_blank_policy(records, column: str, blank_as: str) -> tuple[Any, dict]:
         ``blank_as`` (the policy, Thai / English), ``excluded_blank`` and
         ``excluded_not_yes_no`` (households left out of the denominator, and why).
     """
-    from geoplots.locate import is_dask
+    from geoplots.locating import is_dask
 
     notes: dict[str, Any] = {"blank_as": BLANK_POLICIES[blank_as]}
     frame = records.accepted if isinstance(records, Records) else records
@@ -434,7 +434,7 @@ def _change_leaders_table(enrolled: pd.Series, total: int, *, zone, by, boundari
 
 def _enrolled_codes(records, source: Boundaries) -> pd.Series:
     """Sub-district codes of an enrolment: located records, or a table of codes."""
-    from geoplots.locate import is_located, locate
+    from geoplots.locating import is_located, locate
 
     frame = records.accepted if isinstance(records, Records) else records
     if not isinstance(frame, pd.DataFrame):

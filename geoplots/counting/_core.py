@@ -18,7 +18,7 @@ from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.groups import GroupingScheme
 from geoplots.levels import CODE_COLUMN, Level, parse_level
-from geoplots.locate import is_dask
+from geoplots.locating import is_dask
 from geoplots.records import Records
 
 #: KPI tiers of household participation, lowest first, with their Thai names.
@@ -118,7 +118,7 @@ def coverage(
     0    12       66     77     85.7
     """
     if is_dask(records):  # a dask-geopandas frame: per-partition counts, summed
-        from geoplots.coverage._dask import coverage_dask
+        from geoplots.counting._dask import coverage_dask
 
         return coverage_dask(records, level, min_count, by, zone=zone, participation=participation,
                              thresholds=thresholds, boundaries=boundaries)
@@ -309,7 +309,7 @@ def tier_of(rate: pd.Series, thresholds: Sequence[float] = DEFAULT_THRESHOLDS) -
 
 
 def _located(records, source: Boundaries) -> pd.DataFrame:
-    from geoplots.locate import is_located, locate
+    from geoplots.locating import is_located, locate
 
     if isinstance(records, Records):
         frame = records.accepted if is_located(records) else locate(records, schemes=(), boundaries=source).accepted

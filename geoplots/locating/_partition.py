@@ -19,8 +19,8 @@ from pyproj import Geod
 from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.groups import GroupingScheme, resolve_scheme
 from geoplots.levels import CODE_LENGTH
-from geoplots.locate._index import SubdistrictIndex
-from geoplots.locate._mismatch import NEAR_BORDER_M, mismatch_columns
+from geoplots.locating._index import SubdistrictIndex
+from geoplots.locating._mismatch import NEAR_BORDER_M, mismatch_columns
 
 #: Columns :func:`locate_partition` adds (plus one per grouping scheme).
 LOCATED_COLUMNS = [

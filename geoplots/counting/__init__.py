@@ -3,11 +3,11 @@
 :func:`coverage` counts located records per unit of a level (every unit of the
 boundaries, zero-count ones included) and summarises per group (inspection zone
 เขตตรวจราชการ by default); :func:`coverage_from_counts` builds the same table from
-counts a database made (the server's ``Store.counts_by``). :mod:`geoplots.coverage.rules` names the department's three
-targets; :mod:`geoplots.coverage.report` writes the XLSX/CSV reports.
+counts a database made (the server's ``Store.counts_by``). :mod:`geoplots.counting.rules` names the department's three
+targets; :mod:`geoplots.counting.report` writes the XLSX/CSV reports.
 """
 
-from geoplots.coverage._core import (
+from geoplots.counting._core import (
     DEFAULT_THRESHOLDS,
     TIERS,
     Coverage,
@@ -16,8 +16,8 @@ from geoplots.coverage._core import (
     summarize,
     tier_of,
 )
-from geoplots.coverage.report import write_coverage
-from geoplots.coverage.rules import RULES, NoOptions, ParticipationOptions, Rule, change_leader_targets, get_rule, run_rule
+from geoplots.counting.report import write_coverage
+from geoplots.counting.rules import RULES, NoOptions, ParticipationOptions, Rule, change_leader_targets, get_rule, run_rule
 
 __all__ = [
     "DEFAULT_THRESHOLDS",

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from geoplots.coverage._core import (
+from geoplots.counting._core import (
     DEFAULT_THRESHOLDS,
     SUMS,
     Coverage,
@@ -48,7 +48,7 @@ def coverage_dask(
     boundaries: Boundaries | None = None,
 ) -> Coverage:
     """:func:`geoplots.coverage` for a dask-geopandas frame; same parameters and result."""
-    from geoplots.locate import is_located, locate_dask
+    from geoplots.locating import is_located, locate_dask
 
     level = parse_level(level)
     source, scheme = _check(level, min_count, by, thresholds, boundaries)

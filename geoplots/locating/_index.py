@@ -81,7 +81,7 @@ class SubdistrictIndex:
     @property
     def code_tables(self) -> dict:
         """Room for the code roll-up tables built from this index (see
-        :func:`~geoplots.locate.locate_partition`), kept as long as the index is.
+        :func:`~geoplots.locating.locate_partition`), kept as long as the index is.
         """
         return self.__dict__.setdefault("_code_tables", {})
 

@@ -1,7 +1,7 @@
 """Locate records in their sub-district (ตำบล), district (อำเภอ), province (จังหวัด) and zone.
 
 The join is done once, at sub-district level, with a precomputed grid
-(:mod:`geoplots.locate._index`); districts and provinces are rolled up from the
+(:mod:`geoplots.locating._index`); districts and provinces are rolled up from the
 sub-district code, so the three levels can never disagree.
 """
 
@@ -18,10 +18,10 @@ import shapely
 from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.groups import GroupingScheme
-from geoplots.locate._dask import DaskRecords, is_dask, locate_dask
-from geoplots.locate._index import SubdistrictIndex
-from geoplots.locate._partition import LOCATED_COLUMNS, index_for, locate_partition
-from geoplots.locate._mismatch import NEAR_BORDER_M
+from geoplots.locating._dask import DaskRecords, is_dask, locate_dask
+from geoplots.locating._index import SubdistrictIndex
+from geoplots.locating._partition import LOCATED_COLUMNS, index_for, locate_partition
+from geoplots.locating._mismatch import NEAR_BORDER_M
 from geoplots.records import REJECT_COLUMNS, Records, reject_messages
 
 __all__ = [

@@ -10,7 +10,7 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from geoplots.coverage._core import ALL, TIERS, Coverage
+from geoplots.counting._core import ALL, TIERS, Coverage
 from geoplots.errors import GeoplotsError
 from geoplots.writers import safe_cell, spreadsheet_safe, write_csv
 
