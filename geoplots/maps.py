@@ -8,10 +8,12 @@ as a string with :func:`to_html`.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import folium
 import geopandas as gpd
 import pandas as pd
+from branca.element import Figure
 
 from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
@@ -52,6 +54,9 @@ class Map(folium.Map):
     **kwargs
         Passed to ``folium.Map``.
     """
+
+    #: The area shown (a zone, province or district name), set by :func:`map`.
+    area_label: str
 
     def __init__(self, *args, offline: bool | str = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,7 +112,7 @@ def _places(source: Boundaries, frame) -> dict[str, tuple[str, str, str]]:
     codes = set(frame["subdistrict_code"].dropna().astype(str))
     if not codes:
         return {}
-    names = {}
+    names: dict[str, str] = {}
     for lvl in ("subdistrict", "district", "province"):
         units = source.level(lvl)
         names.update(zip(units["code"].astype(str), units["name_th"].astype(str)))
@@ -262,5 +267,5 @@ def _title(m: Map, title: str | None, coverage, label: str) -> None:
         title = " · ".join(part for part in (target, label) if part)
     subtitle = f"ข้อมูล ณ {thai_date(dt.date.today())} · OCHA, Royal Thai Survey Department"
     MapTitle(title, subtitle).add_to(m)
-    m.get_root().title = title
+    cast(Figure, m.get_root()).title = title  # a folium.Map's root is always its Figure
 

@@ -253,6 +253,7 @@ def pins(
     label = name or f"หมุดแปลง / pins ({len(frame):,})"
     if isinstance(frame, gpd.GeoDataFrame):
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    layer: MarkerCluster
     if fast:
         layer = CompactPins(_compact_columns(frame, places), name=label, show=show)
     else:
@@ -274,7 +275,7 @@ def pins(
                 weight=3 if mismatch else 1,
                 popup=folium.Popup(popup_html(r), max_width=300),
             ).add_to(layer)
-    layer.pin_count = len(frame)
+    setattr(layer, "pin_count", len(frame))  # noqa: B010 - folium's MarkerCluster declares no such attribute
     return layer
 
 
@@ -315,5 +316,5 @@ def household_heat(
     data = frame[cols].round(5).to_numpy().tolist()
     label = name or f"ความหนาแน่นครัวเรือน / households heat ({len(frame):,})"
     layer = HeatMap(data, name=label, radius=radius, show=show, min_opacity=0.3)
-    layer.point_count = len(frame)
+    setattr(layer, "point_count", len(frame))  # noqa: B010 - folium's HeatMap declares no such attribute
     return layer

@@ -33,7 +33,9 @@ def dissolve_groups(provinces: gpd.GeoDataFrame, scheme: GroupingScheme | str = 
     >>> len(zones)  # doctest: +SKIP
     19
     """
-    scheme = resolve_scheme(scheme)
+    resolved = resolve_scheme(scheme)
+    assert resolved is not None  # resolve_scheme gives None only for None
+    scheme = resolved
     if scheme.level != "province":
         raise ValueError(f"{scheme.name} groups {scheme.level} codes; zone outlines need a province scheme")
     frame = provinces.assign(group=scheme.group_of(provinces["code"]).astype(object))

@@ -8,8 +8,10 @@ codes every candidate shares (e.g. the province) and gets an ``address_ambiguous
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 
 import geothai
 
@@ -126,7 +128,31 @@ def _subdistrict_index() -> dict[str, tuple]:
     return {k: tuple(v) for k, v in index.items()}
 
 
-def _by_prefix(key: str, names: dict[str, object]) -> list:
+_V = TypeVar("_V")
+
+
+def _province(code: str) -> geothai.Province:
+    """The registry province of a code the registry itself gave."""
+    p = geothai.province(code)
+    assert p is not None, code
+    return p
+
+
+def _district(code: str) -> geothai.District:
+    """The registry district of a code the registry itself gave."""
+    d = geothai.district(code)
+    assert d is not None, code
+    return d
+
+
+def _address(subdistrict_code: str) -> geothai.Address:
+    """The registry address of a sub-district code the registry itself gave."""
+    a = geothai.address(subdistrict_code)
+    assert a is not None, subdistrict_code
+    return a
+
+
+def _by_prefix(key: str, names: Mapping[str, _V]) -> list[_V]:
     """Entries whose name starts with ``key``: a short form (นครศรีฯ) or a name cut short
     (COD-AB's ``ป้อมปราบศัตรูพ่า``); only from 3 letters, and callers use it only when it
     leaves one place."""
@@ -249,7 +275,7 @@ def resolve_address(
         dists, d_short = district_codes(district, moved)
         if dists:  # a district of บึงกาฬ still declared under หนองคาย
             provs = moved
-            read_as.append(f"province now {geothai.province(next(iter(moved))).name_th} (split since)")
+            read_as.append(f"province now {_province(next(iter(moved))).name_th} (split since)")
     if not provs and dists:
         provs = {c[:2] for c in dists}
     read_as += [f"province {province!r}"] if p_short else []
@@ -257,11 +283,11 @@ def resolve_address(
     if subdistrict:
         found, notes = _match_subdistrict(subdistrict, dists, provs, postal_code)
         if len(found) == 1:
-            a = geothai.address(found[0].code)
+            a = _address(found[0].code)
             warn = _read_as(read_as + notes, a)
             return Resolved(a.subdistrict.code, a.district.code, a.province.code, warn)
         if found:
-            addresses = [geothai.address(x.code) for x in found]
+            addresses = [_address(x.code) for x in found]
             codes = [a.subdistrict.code for a in addresses]
             listed = ", ".join(_label(a) for a in addresses[:MAX_CANDIDATES])
             more = f" and {len(found) - MAX_CANDIDATES} more" if len(found) > MAX_CANDIDATES else ""
@@ -273,11 +299,11 @@ def resolve_address(
                             "add the district or province"),),
             )
     if district and len(dists) == 1:
-        d = geothai.district(dists.pop())
+        d = _district(dists.pop())
         warn = (RowWarning("address_unknown", f"sub-district {subdistrict!r} not found in {d.name_th}"),) if subdistrict else ()
         return Resolved(None, d.code, d.province_code, warn + _read_as(read_as, None))
     if district and len(dists) > 1:
-        listed = ", ".join(f"{c} {geothai.district(c).name_th}" for c in sorted(dists)[:MAX_CANDIDATES])
+        listed = ", ".join(f"{c} {_district(c).name_th}" for c in sorted(dists)[:MAX_CANDIDATES])
         prov = _common(sorted(dists), 2)
         ambiguous = RowWarning("address_ambiguous", f"district {district!r} fits {len(dists)} districts: {listed}")
         return Resolved(None, None, prov, (ambiguous,))
@@ -285,7 +311,7 @@ def resolve_address(
         code = next(iter(provs))
         what = "sub-district" if subdistrict else "district" if district else None
         warn = (RowWarning("address_unknown", f"{what} {subdistrict or district!r} not found in "
-                           f"{geothai.province(code).name_th}"),) if what else ()
+                           f"{_province(code).name_th}"),) if what else ()
         return Resolved(None, None, code, warn + _read_as(read_as, None))
     return Resolved(warnings=(RowWarning("address_unknown", f"{typed!r} matches no current DOPA sub-district, district or province"),))
 
@@ -318,11 +344,11 @@ def _match_subdistrict(name: str, dists: set[str], provs: set[str], postal: str 
         moved = {c for p in provs for c in SPLIT_PROVINCES.get(p, ())}
         in_p = [s for s in cands if s.province_code in moved]
         if in_p:
-            notes.append(f"province now {geothai.province(in_p[0].province_code).name_th} (split since)")
+            notes.append(f"province now {_province(in_p[0].province_code).name_th} (split since)")
     found = [s for s in in_p if not dists or s.district_code in dists]
     if dists and not found and provs and len(in_p) == 1:
         found = in_p
-        notes.append(f"declared district is not its parent now ({geothai.district(in_p[0].district_code).name_th})")
+        notes.append(f"declared district is not its parent now ({_district(in_p[0].district_code).name_th})")
     if len(found) > 1 and postal:
         found = [s for s in found if postal in s.postal_codes] or found
     if loose:

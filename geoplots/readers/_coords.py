@@ -332,21 +332,21 @@ def place(
     swapped = degrees & ~as_typed & inside(a, b, outline)
     lat[swapped], lon[swapped] = b[swapped], a[swapped]
     status[swapped] = "ok"
-    for i in np.flatnonzero(swapped):
+    for i in map(int, np.flatnonzero(swapped)):
         warnings[i].append(RowWarning("swapped_lat_lon", f"{a[i]:g}, {b[i]:g} -> {b[i]:g}, {a[i]:g}"))
 
     utm = finite & ~degrees & (a > 0) & (b > 0)
     if utm.any():
         idx = np.flatnonzero(utm)
         # Each candidate: (zone, northing array, easting array, swapped?)
-        hits: dict[int, list[tuple[int, bool, float, float]]] = {i: [] for i in idx}
+        hits: dict[int, list[tuple[int, bool, float, float]]] = {int(i): [] for i in idx}
         for z in UTM_ZONES:
             for swap in (False, True):
                 north, east = (b[idx], a[idx]) if swap else (a[idx], b[idx])
                 la, lo = _from_utm(east, north, z)
                 hit = inside(lo, la, outline)
                 for j in np.flatnonzero(hit):
-                    hits[idx[j]].append((z, swap, la[j], lo[j]))
+                    hits[int(idx[j])].append((z, swap, float(la[j]), float(lo[j])))
         for i, found in hits.items():
             given = zones[i]
             if given is not None:
@@ -355,8 +355,8 @@ def place(
             unswapped = [h for h in found if not h[1]]
             found = unswapped or found
             if len(found) == 1:
-                z, swap, la, lo = found[0]
-                lat[i], lon[i] = la, lo
+                z, swap, hit_lat, hit_lon = found[0]
+                lat[i], lon[i] = hit_lat, hit_lon
                 status[i] = "ok"
                 how = f"zone {z}" + (" (from the zone column)" if given is not None else " (inferred)")
                 east, north = (a[i], b[i]) if swap else (b[i], a[i])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -314,8 +315,8 @@ def normalize_records(
         lat[idx[good]] = np.asarray(placed.lat)[good]
         lon[idx[good]] = np.asarray(placed.lon)[good]
         out_geom[idx[good]] = shapely.points(lon[idx[good]], lat[idx[good]])
-        for j in np.flatnonzero(~good | np.array([bool(w) for w in placed.warnings], dtype=bool)):
-            i = idx[j]
+        for j in map(int, np.flatnonzero(~good | np.array([bool(w) for w in placed.warnings], dtype=bool))):
+            i = int(idx[j])
             warnings[i].extend(placed.warnings[j])
             if placed.status[j] == "ok":
                 continue
@@ -329,12 +330,13 @@ def normalize_records(
                 reasons[i] = "outside_thailand"
                 details[i] = f"{a[i]:g}, {b[i]:g}"
     if has_geom.any():
+        assert geoms is not None  # has_geom is all False without a geometry column
         idx = np.flatnonzero(has_geom)
         g = geoms.iloc[idx]
         points = g.representative_point()
         px, py = points.x.to_numpy(), points.y.to_numpy()
         in_country = inside(px, py, outline)
-        for j, i in enumerate(idx):
+        for j, i in enumerate(map(int, idx)):
             if in_country[j]:
                 lat[i], lon[i] = py[j], px[j]
                 geom = g.iat[j]
@@ -345,7 +347,7 @@ def normalize_records(
                 reasons[i], details[i] = "outside_thailand", f"geometry near {py[j]:g}, {px[j]:g}"
 
     # --- address --------------------------------------------------------------------
-    declared: dict[str, list[str | None]] = {c: [None] * n for c in DECLARED}
+    declared: Mapping[str, list[str | None] | np.ndarray] = {c: [None] * n for c in DECLARED}
     if has_address:
         declared = _declared_addresses(original, cols, warnings)
     if kind == "households":
@@ -447,7 +449,7 @@ def _areas(
     polys = gpd.GeoSeries(list(geoms), crs=4326)
     measured = polygon_area_m2(polys).to_numpy()
     area = np.where(np.isfinite(measured), measured, typed)
-    for i in np.flatnonzero(np.isfinite(measured) & np.isfinite(typed)):
+    for i in map(int, np.flatnonzero(np.isfinite(measured) & np.isfinite(typed))):
         if abs(measured[i] - typed[i]) > AREA_TOLERANCE * max(measured[i], typed[i]):
             warnings[i].append(RowWarning(
                 "area_mismatch", f"the polygon measures {measured[i]:,.0f} m², {typed[i]:,.0f} m² was typed"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,7 @@ def _check_archive(path: Path, max_unpacked_bytes: int) -> None:
             )
 
 
-def _stream_sheet(path: Path, sheet: str | int) -> Iterator[list[Any]]:
+def _stream_sheet(path: Path, sheet: str | int) -> Generator[list[Any], None, None]:
     """Rows of one sheet as lists of cells converted as pandas converts them."""
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.worksheet._reader import WorkSheetParser
