@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 from folium.template import Template
 
 
-@lru_cache(maxsize=None)
+@cache
 def template(name: str) -> Template:
     """Return the folium (Jinja) template ``templates/<name>``."""
     text = files("geoplots.layers").joinpath("templates", name).read_text(encoding="utf-8")

@@ -155,7 +155,8 @@ def _address(subdistrict_code: str) -> geothai.Address:
 def _by_prefix(key: str, names: Mapping[str, _V]) -> list[_V]:
     """Entries whose name starts with ``key``: a short form (นครศรีฯ) or a name cut short
     (COD-AB's ``ป้อมปราบศัตรูพ่า``); only from 3 letters, and callers use it only when it
-    leaves one place."""
+    leaves one place.
+    """
     if len(key) < 3:
         return []
     return [v for k, v in names.items() if k.startswith(key)]
@@ -190,7 +191,8 @@ def province_codes(name: str) -> tuple[set[str], bool]:
 
 def district_codes(name: str, provinces: set[str]) -> tuple[set[str], bool]:
     """DOPA codes a typed district name fits (within ``provinces`` when given), and
-    whether a short form (กิ่งอ., ฯ, a cut name) was read."""
+    whether a short form (กิ่งอ., ฯ, a cut name) was read.
+    """
     key = _key(name)
     if not key:
         return set(), False

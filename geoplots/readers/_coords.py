@@ -70,7 +70,7 @@ def _tidy(text: str) -> str:
         text = text.replace(word, letter)
     # Spaces around DMS marks and before/after hemisphere letters are typing noise.
     text = re.sub(rf"\s*([{_DEG}{_MIN}{_SEC}])\s*", r"\1", text)
-    text = re.sub(r"(?<=[\d.{0}{1}{2}])\s+([NSEWnsew])\b".format(_DEG, _MIN, _SEC), r"\1", text)
+    text = re.sub(rf"(?<=[\d.{_DEG}{_MIN}{_SEC}])\s+([NSEWnsew])\b", r"\1", text)
     text = re.sub(r"(?:^|(?<=[\s,;]))([NSEWnsew])\s+(?=[-+]?\d)", r"\1", text)
     return text
 
@@ -215,7 +215,8 @@ def parse_zone(value: Any) -> int | None:
 
 def national_outline(boundaries: Boundaries | None = None) -> shapely.Geometry | None:
     """The outline "in Thailand" means: that of ``boundaries``, else of the default
-    import; None (the box is used) when no provinces are imported."""
+    import; None (the box is used) when no provinces are imported.
+    """
     if boundaries is not None:
         return resolve_boundaries(boundaries).outline
     try:
@@ -225,7 +226,7 @@ def national_outline(boundaries: Boundaries | None = None) -> shapely.Geometry |
 
 
 def in_thailand(lon: np.ndarray, lat: np.ndarray, *, boundaries: Boundaries | None = None) -> np.ndarray:
-    """Vectorized test: is each point in Thailand?
+    """Test, vectorised, whether each point is in Thailand.
 
     Uses the imported national outline buffered by about 5 km (so islands and coastal
     plots count) when province boundaries are imported, else the box
@@ -272,7 +273,8 @@ def _from_utm(e: np.ndarray, n: np.ndarray, zone: int) -> tuple[np.ndarray, np.n
 def _flag_packed_dms(a: np.ndarray, b: np.ndarray, status: np.ndarray) -> dict[int, str]:
     """Rows still outside whose numbers cannot be degrees and read as DMS without
     spaces become ``not_coordinate``, with the hint (row position -> text), so the
-    officer fixes the typing instead of looking for the place abroad."""
+    officer fixes the typing instead of looking for the place abroad.
+    """
     hints: dict[int, str] = {}
     for i in np.flatnonzero((status == "outside") & ((np.abs(a) > 180) | (np.abs(b) > 180))):
         found = [h for h in (packed_dms_hint(a[i]), packed_dms_hint(b[i])) if h]

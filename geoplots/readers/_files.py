@@ -121,7 +121,8 @@ def read_csv_text(text: str, name: str = "the file", *, max_rows: int | None = N
 def _arrow_csv(text: str, header: list[str], delimiter: str) -> pd.DataFrame | None:
     """The common case (every row exactly as wide as the header) read by pyarrow's
     multithreaded CSV parser, all cells as text; None when any row is shorter or longer,
-    so the row-by-row reader above decides (and names the row at fault)."""
+    so the row-by-row reader above decides (and names the row at fault).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv

@@ -98,7 +98,8 @@ def _coordinates(
 
 def _plain_numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     """Which text cells are plain decimals (the fast case of ``parse_coordinate``, same
-    pattern) and their values, read as one column operation."""
+    pattern) and their values, read as one column operation.
+    """
     if not (pd.api.types.is_string_dtype(cells.dtype) and cells.dtype != object) or not len(cells):
         return np.zeros(len(cells), dtype=bool), None
     plain = cells.str.match(_PLAIN.pattern).fillna(False).to_numpy(dtype=bool)
@@ -127,7 +128,8 @@ def _declared_addresses(
     original: pd.DataFrame, cols: dict[str, Any], warnings: list[list[RowWarning]]
 ) -> dict[str, np.ndarray]:
     """Resolve each distinct address (ที่อยู่: its role cells together) once, then take
-    the DOPA codes and warnings back to every row that typed it."""
+    the DOPA codes and warnings back to every row that typed it.
+    """
     n = len(original)
     roles = [r for r in ADDRESS_ROLES if r in cols]
     parts = {r: _distinct(original[cols[r]]) for r in roles}
@@ -193,7 +195,8 @@ def _yes_no(
     raw: pd.Series, column: Any, warnings: list[list[RowWarning]], blank_as: str
 ) -> tuple[pd.Series, dict[str, list[str]]]:
     """A yes/no column (ปลูก/ไม่ปลูก, มี/ไม่มี) read once per distinct cell; other values warn
-    ``bad_yes_no``. Returns the values and which texts were taken as yes and as no."""
+    ``bad_yes_no``. Returns the values and which texts were taken as yes and as no.
+    """
     codes, uniques = _distinct(raw)
     values, bad, taken = yes_no_values(pd.Series(uniques, dtype=object), blank_as=blank_as)
     notes = [[RowWarning("bad_yes_no", f"{column} {str(v)!r}")] if b else [] for v, b in zip(uniques, bad)]

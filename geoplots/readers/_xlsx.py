@@ -148,7 +148,8 @@ def _rows(parsed: Iterator[tuple[int, list[dict]]], name: str) -> Iterator[list[
 
 def _convert(cell: dict) -> Any:
     """A cell as ``pandas.read_excel`` gives it (its openpyxl reader's conversion), except
-    error cells, kept as their text."""
+    error cells, kept as their text.
+    """
     value = cell["value"]
     if value is None:
         return ""

@@ -45,7 +45,8 @@ def _key(value: object) -> str:
 
 def _pairs(distinct: list[str]) -> dict[str, bool]:
     """``X`` / ``ไม่X`` answers found in one column: a known verb, or ``X`` whose
-    negation ``ไม่X`` is also in the column (so ``ปลูกผัก``/``ไม่ปลูกผัก`` pair up)."""
+    negation ``ไม่X`` is also in the column (so ``ปลูกผัก``/``ไม่ปลูกผัก`` pair up).
+    """
     seen = set(distinct)
     found: dict[str, bool] = {}
     for text in distinct:
