@@ -27,7 +27,7 @@ from geoplots.boundaries import Boundaries
 from geoplots.errors import NoBoundariesError
 from geoplots.readers import protect_file
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
-from geoplots.server.routers.coverage import CoverageCache
+from geoplots.server.cache import CoverageCache
 from geoplots.server.security import SecurityHeaders
 from geoplots.server.events import EventBus
 from geoplots.server.ratelimit import RateLimits

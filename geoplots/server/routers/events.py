@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geoplots.server.deps import ReaderDep, read_zone
 from geoplots.server.events import Event
+from geoplots.server.models import errors
 from geoplots.server.store import RecordFilter
 
 
@@ -32,7 +33,8 @@ def router() -> APIRouter:
         "/api/events",
         summary="Live events (text/event-stream): 'records' when pins arrive",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"}},
+        responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"},
+                   **errors(401, 403, 422, 429)},
     )
     async def events(request: Request, key: ReaderDep) -> StreamingResponse:
         app = request.app

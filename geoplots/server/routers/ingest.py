@@ -35,6 +35,7 @@ from geoplots.server.deps import BoundariesDep, SettingsDep, StoreDep, WriterDep
 from geoplots.server.errors import ApiError
 from geoplots.server.events import Event
 from geoplots.server.inputs import check_frame_text, read_json
+from geoplots.server.models import ErrorModel, IngestOutcome, IngestRejected
 from geoplots.server.settings import Settings
 from geoplots.server.store.base import ApiKey, BatchResult, OutsideZoneError, Store
 from geoplots.server.zones import POLYGONAL, area_in_other_zones
@@ -261,14 +262,18 @@ def router() -> APIRouter:
         status_code=201,
         summary="Send field records (one, a batch, or a CSV/XLSX/GeoJSON/GeoPackage/KML file); stored atomically",
         openapi_extra={"requestBody": _REQUEST_BODY},
+        response_model=IngestOutcome,
+        response_class=JSONResponse,
         responses={
             201: {"description": "Stored; per-row outcome (accepted with warnings, rejected with reason)"},
-            401: {"description": "No or unknown API key"},
-            403: {"description": "Key's role or zone does not allow this"},
-            413: {"description": "Body, batch or unpacked file too large"},
-            415: {"description": "Unsupported content type, or a file whose content is not its declared type"},
-            422: {"description": "No valid row, or unreadable input; per-row detail"},
-            429: {"description": "Rate limit"},
+            401: {"model": ErrorModel, "description": "No or unknown API key"},
+            403: {"model": ErrorModel, "description": "Key's role or zone does not allow this"},
+            413: {"model": ErrorModel, "description": "Body, batch or unpacked file too large"},
+            415: {"model": ErrorModel,
+                  "description": "Unsupported content type, or a file whose content is not its declared type"},
+            422: {"model": IngestRejected | ErrorModel,
+                  "description": "No valid row (per-row outcome), or unreadable input"},
+            429: {"model": ErrorModel, "description": "Rate limit"},
         },
     )
     async def add_pins(

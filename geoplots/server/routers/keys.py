@@ -19,6 +19,7 @@ from geoplots.server import auth
 from geoplots.server.deps import AdminDep, StoreDep
 from geoplots.server.errors import ApiError
 from geoplots.server.inputs import Text
+from geoplots.server.models import CreatedKey, ErrorModel, KeyInfo, RevokedKey, errors
 
 
 class NewKey(BaseModel):
@@ -44,7 +45,10 @@ def router() -> APIRouter:
     r = APIRouter(tags=["keys"])
 
     @r.post("/api/keys", status_code=201, summary="Create an API key (admin); the secret is shown once",
-            responses={403: {"description": "A zone admin asked for a key beyond its zone, or an admin key"}})
+            response_model=CreatedKey, responses={
+                **errors(401, 422, 429),
+                403: {"model": ErrorModel,
+                      "description": "A zone admin asked for a key beyond its zone, or an admin key"}})
     async def create(body: NewKey, store: StoreDep, key: AdminDep) -> dict:
         try:
             zone = check_zone_name(body.zone)
@@ -56,13 +60,15 @@ def router() -> APIRouter:
         new, secret = await run_in_threadpool(store.create_key, body.role, zone=zone, name=body.name)
         return {**asdict(new), "key": secret}
 
-    @r.get("/api/keys", summary="List API keys (admin; a zone admin sees its zone's); secrets are never shown")
+    @r.get("/api/keys", summary="List API keys (admin; a zone admin sees its zone's); secrets are never shown",
+           response_model=list[KeyInfo], responses=errors(401, 403, 422, 429))
     async def listing(store: StoreDep, key: AdminDep) -> list[dict]:
         keys = await run_in_threadpool(store.list_keys)
         return [asdict(k) for k in keys if key.zone is None or k.zone == key.zone]
 
-    @r.delete("/api/keys/{key_id}", summary="Revoke an API key (admin)",
-              responses={403: {"description": "A zone admin asked to revoke a key it does not manage"}})
+    @r.delete("/api/keys/{key_id}", summary="Revoke an API key (admin)", response_model=RevokedKey,
+              responses={**errors(401, 404, 422, 429), 403: {
+                  "model": ErrorModel, "description": "A zone admin asked to revoke a key it does not manage"}})
     async def revoke(key_id: Annotated[int, Path(ge=1, le=2**62)], store: StoreDep, key: AdminDep) -> dict:
         if key.zone is not None:
             target = next((k for k in await run_in_threadpool(store.list_keys) if k.id == key_id), None)

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from geoplots.groups import INSPECTION_ZONE
 from geoplots.server import auth
 from geoplots.server.deps import ReaderDep, api_level, boundary_units, read_zone, require_boundaries
+from geoplots.server.models import errors
 from geoplots.server.security import page_policy
 from geoplots.server.store import RecordFilter
 from geoplots.server.store.base import ApiKey
@@ -69,7 +70,8 @@ def _scoped_province(request: Request, key: ApiKey | None, zone: str | None, pro
 def router() -> APIRouter:
     r = APIRouter(tags=["maps"])
 
-    @r.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map page (Folium)")
+    @r.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map page (Folium)",
+           responses=errors(401, 403, 422, 429))
     async def coverage_map(
         request: Request,
         key: ReaderDep,

@@ -14,6 +14,7 @@ from geoplots.coverage.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.levels import LEVELS, THAI_NAME
 from geoplots.server.deps import BoundariesDep, KeyDep, StoreDep, read_zone
+from geoplots.server.models import Health, errors
 from geoplots.server.security import WARROOM_POLICY
 from geoplots.server.store import RecordFilter
 
@@ -51,7 +52,8 @@ def router() -> APIRouter:
             headers={"Content-Security-Policy": WARROOM_POLICY},
         )
 
-    @r.get("/health", summary="Liveness, and what the server holds (to readers)", tags=["health"])
+    @r.get("/health", summary="Liveness, and what the server holds (to readers)", tags=["health"],
+           response_model=Health, response_model_exclude_unset=True, responses=errors(401, 422, 429))
     async def health(request: Request, store: StoreDep, boundaries: BoundariesDep, key: KeyDep) -> dict:
         settings = request.app.state.settings
         if settings.reads_protected and key is None:
