@@ -8,6 +8,7 @@ counted on the next request.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 import json
 from functools import partial
 from typing import Any, Literal
@@ -15,7 +16,6 @@ from typing import Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from geoplots.coverage.rules import RULES
 from geoplots.errors import GeoplotsError
@@ -108,33 +108,43 @@ def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
+async def coverage(
+    request: Request,
+    key: ReaderDep,
+    level: str | None = Query(None, max_length=20, description="province, district or subdistrict (จังหวัด, อำเภอ, ตำบล); default district, or the rule's"),
+    zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
+    rule: str | None = Query(None, max_length=50, description=RULE_DESCRIPTION),
+    min: int | None = Query(None, ge=1, le=1_000_000, description="Records a unit needs to count as covered (default 1; only rules that take min_count)"),
+    kind: Literal["pins", "plots", "households"] | None = Query(None, description="Records counted (default pins; a rule counts its own kind)"),
+    format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
+) -> Response:
+    """Coverage per unit and per zone (same numbers as geoplots.coverage), cached per store version."""
+    app = request.app
+    canonical = None if level is None else api_level(level)
+    spec, options, counted = _rule_request(rule, canonical, min, kind)
+    zone = read_zone(request, key, zone)
+    body = await app.state.coverage_cache.answer(
+        app.state.store, (spec.name if spec else None, options, zone, counted, format),
+        partial(_compute, app, spec, options, zone, counted, format))
+    return Response(body, media_type="application/json")
+
+
+@dataclass
+class CoverageFactory:
+    """``GET /api/coverage``; ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str] = field(default_factory=lambda: ["coverage"])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route(
+            "/api/coverage", coverage, name="coverage",
+            summary="Coverage per unit and per zone (same numbers as geoplots.coverage)",
+            response_model=CoverageAnswer, response_class=JSONResponse, responses=errors(401, 403, 422, 429),
+        )
+
+
 def router() -> APIRouter:
-    r = APIRouter(tags=["coverage"])
-
-    @r.get(
-        "/api/coverage",
-        summary="Coverage per unit and per zone (same numbers as geoplots.coverage)",
-        response_model=CoverageAnswer,
-        response_class=JSONResponse,
-        responses=errors(401, 403, 422, 429),
-    )
-    async def coverage(
-        request: Request,
-        key: ReaderDep,
-        level: str | None = Query(None, max_length=20, description="province, district or subdistrict (จังหวัด, อำเภอ, ตำบล); default district, or the rule's"),
-        zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
-        rule: str | None = Query(None, max_length=50, description=RULE_DESCRIPTION),
-        min: int | None = Query(None, ge=1, le=1_000_000, description="Records a unit needs to count as covered (default 1; only rules that take min_count)"),
-        kind: Literal["pins", "plots", "households"] | None = Query(None, description="Records counted (default pins; a rule counts its own kind)"),
-        format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
-    ) -> Response:
-        app = request.app
-        canonical = None if level is None else api_level(level)
-        spec, options, counted = _rule_request(rule, canonical, min, kind)
-        zone = read_zone(request, key, zone)
-        body = await app.state.coverage_cache.answer(
-            app.state.store, (spec.name if spec else None, options, zone, counted, format),
-            partial(_compute, app, spec, options, zone, counted, format))
-        return Response(body, media_type="application/json")
-
-    return r
+    """The coverage route (see :class:`CoverageFactory`)."""
+    return CoverageFactory().router

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
@@ -254,98 +255,115 @@ def _batch_event(result: BatchResult, located: Records, kind: str) -> Event:
                              "zones": zones.index.tolist(), "by_zone": {z: int(n) for z, n in zones.items()}})
 
 
-def router() -> APIRouter:
-    r = APIRouter(tags=["ingest"])
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Stored; per-row outcome (accepted with warnings, rejected with reason)"},
+    401: {"model": ErrorModel, "description": "No or unknown API key"},
+    403: {"model": ErrorModel, "description": "Key's role or zone does not allow this"},
+    413: {"model": ErrorModel, "description": "Body, batch or unpacked file too large"},
+    415: {"model": ErrorModel,
+          "description": "Unsupported content type, or a file whose content is not its declared type"},
+    422: {"model": IngestRejected | ErrorModel, "description": "No valid row (per-row outcome), or unreadable input"},
+    429: {"model": ErrorModel, "description": "Rate limit"},
+}
 
-    @r.post(
-        "/api/pins",
-        status_code=201,
-        summary="Send field records (one, a batch, or a CSV/XLSX/GeoJSON/GeoPackage/KML file); stored atomically",
-        openapi_extra={"requestBody": _REQUEST_BODY},
-        response_model=IngestOutcome,
-        response_class=JSONResponse,
-        responses={
-            201: {"description": "Stored; per-row outcome (accepted with warnings, rejected with reason)"},
-            401: {"model": ErrorModel, "description": "No or unknown API key"},
-            403: {"model": ErrorModel, "description": "Key's role or zone does not allow this"},
-            413: {"model": ErrorModel, "description": "Body, batch or unpacked file too large"},
-            415: {"model": ErrorModel,
-                  "description": "Unsupported content type, or a file whose content is not its declared type"},
-            422: {"model": IngestRejected | ErrorModel,
-                  "description": "No valid row (per-row outcome), or unreadable input"},
-            429: {"model": ErrorModel, "description": "Rate limit"},
-        },
+
+async def _upload(request: Request) -> tuple[bytes, str]:
+    """The file of a ``multipart/form-data`` body (field ``file``), with its suffix."""
+    try:
+        form = await request.form(max_files=1, max_fields=20)
+    except Exception as exc:  # malformed multipart bodies raise from the parser
+        raise ApiError(422, "invalid_form", f"The upload could not be read: {exc}") from exc
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ApiError(422, "no_file", "Send the file in a form field named 'file'.")
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in _UPLOAD_SUFFIXES:
+        raise ApiError(
+            422, "unsupported_file", f"Files of type {suffix or '(none)'!r} are not read. Send "
+            ".csv, .xlsx, .geojson, .gpkg or .kml.",
+        )
+    return await upload.read(), suffix
+
+
+async def _read_body(request: Request, settings: Settings) -> tuple[pd.DataFrame | None, tuple[bytes, str] | None]:
+    """The posted records: a table (JSON) or a file with its suffix, by the content type."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        return None, await _upload(request)
+    if ctype in _FILE_TYPES:
+        return None, (await request.body(), _FILE_TYPES[ctype])
+    if ctype in ("application/json", "application/geo+json", ""):
+        payload = read_json(await request.body())  # strict: 422 for NaN, deep nesting, NUL, surrogates
+        return _frame_from_json(payload, settings.max_batch_rows), None
+    raise ApiError(
+        415, "unsupported_media_type", f"Content type {ctype!r} is not read. Send application/json, "
+        "text/csv, an XLSX, GeoPackage or KML file, or a multipart/form-data upload in field 'file'.",
     )
-    async def add_pins(
-        request: Request,
-        key: WriterDep,
-        store: StoreDep,
-        settings: SettingsDep,
-        boundaries: BoundariesDep,
-        kind: Literal["pins", "plots", "households"] = Query("pins", description="What the records are"),
-        yes_no: list[str] = Query(
-            [], max_length=100, description="Yes/no columns to read as booleans (มี/ไม่มี, ✓, 1/0), e.g. has_garden"
-        ),
-    ) -> JSONResponse:
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        frame: pd.DataFrame | None = None
-        file: tuple[bytes, str] | None = None
-        from_json = False
-        if ctype == "multipart/form-data":
-            try:
-                form = await request.form(max_files=1, max_fields=20)
-            except Exception as exc:  # malformed multipart bodies raise from the parser
-                raise ApiError(422, "invalid_form", f"The upload could not be read: {exc}") from exc
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise ApiError(422, "no_file", "Send the file in a form field named 'file'.")
-            suffix = Path(upload.filename or "").suffix.lower()
-            if suffix not in _UPLOAD_SUFFIXES:
-                raise ApiError(
-                    422, "unsupported_file", f"Files of type {suffix or '(none)'!r} are not read. Send "
-                    ".csv, .xlsx, .geojson, .gpkg or .kml.",
-                )
-            file = (await upload.read(), suffix)
-        elif ctype in _FILE_TYPES:
-            file = (await request.body(), _FILE_TYPES[ctype])
-        elif ctype in ("application/json", "application/geo+json", ""):
-            payload = read_json(await request.body())  # strict: 422 for NaN, deep nesting, NUL, surrogates
-            frame = _frame_from_json(payload, settings.max_batch_rows)
-            from_json = True
-        else:
-            raise ApiError(
-                415, "unsupported_media_type", f"Content type {ctype!r} is not read. Send application/json, "
-                "text/csv, an XLSX, GeoPackage or KML file, or a multipart/form-data upload in field 'file'.",
-            )
-        try:
-            located = await run_in_threadpool(
-                _process, frame, file, kind, settings, {"yes_no": yes_no} if yes_no else {},
-                require_boundaries(boundaries),
-            )
-        except GeoplotsError as exc:
-            raise _file_error(exc, settings) from exc
-        _check_scope(key, located)
-        await run_in_threadpool(_check_plot_areas, key, located, request.app.state.boundaries, settings)
-        result = None
-        if len(located.accepted):
-            result = await run_in_threadpool(_store, store, located, kind, key)
-            await request.app.state.bus.publish(_batch_event(result, located, kind))
-        rows = _outcome_rows(located, result.ids if result else [], result.replaced if result else [], from_json)
-        summary = located.summary()
-        body = {
-            "kind": kind,
-            "batch_id": result.batch_id if result else None,
-            "version": result.version if result else None,
-            "rows_read": summary["rows_read"],
-            "accepted": summary["accepted"],
-            "rejected": summary["rejected"],
-            "rejected_by_reason": summary["rejected_by_reason"],
-            "warnings_by_kind": summary["warnings_by_kind"],
-            "rows": rows,
-        }
-        if result is None:
-            body = {"error": "no_valid_rows", "message": "No row could be stored; see each row's reason.", **body}
-            return JSONResponse(body, status_code=422)
-        return JSONResponse(body, status_code=201)
 
-    return r
+
+def _answer(located: Records, result: BatchResult | None, kind: str, from_json: bool) -> JSONResponse:
+    """201 with every row's outcome; 422 with the same list when no row was stored."""
+    rows = _outcome_rows(located, result.ids if result else [], result.replaced if result else [], from_json)
+    summary = located.summary()
+    body = {
+        "kind": kind,
+        "batch_id": result.batch_id if result else None,
+        "version": result.version if result else None,
+        **{k: summary[k] for k in ("rows_read", "accepted", "rejected", "rejected_by_reason", "warnings_by_kind")},
+        "rows": rows,
+    }
+    if result is None:
+        body = {"error": "no_valid_rows", "message": "No row could be stored; see each row's reason.", **body}
+        return JSONResponse(body, status_code=422)
+    return JSONResponse(body, status_code=201)
+
+
+async def add_pins(
+    request: Request,
+    key: WriterDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    boundaries: BoundariesDep,
+    kind: Literal["pins", "plots", "households"] = Query("pins", description="What the records are"),
+    yes_no: list[str] = Query(
+        [], max_length=100, description="Yes/no columns to read as booleans (มี/ไม่มี, ✓, 1/0), e.g. has_garden"
+    ),
+) -> JSONResponse:
+    """Read, check, locate and store a batch; answer every row's outcome."""
+    frame, file = await _read_body(request, settings)
+    try:
+        located = await run_in_threadpool(
+            _process, frame, file, kind, settings, {"yes_no": yes_no} if yes_no else {},
+            require_boundaries(boundaries),
+        )
+    except GeoplotsError as exc:
+        raise _file_error(exc, settings) from exc
+    _check_scope(key, located)
+    await run_in_threadpool(_check_plot_areas, key, located, request.app.state.boundaries, settings)
+    result = None
+    if len(located.accepted):
+        result = await run_in_threadpool(_store, store, located, kind, key)
+        await request.app.state.bus.publish(_batch_event(result, located, kind))
+    return _answer(located, result, kind, from_json=frame is not None)
+
+
+@dataclass
+class IngestFactory:
+    """``POST /api/pins``; ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str] = field(default_factory=lambda: ["ingest"])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route(
+            "/api/pins", add_pins, methods=["POST"], name="add_pins", status_code=201,
+            summary="Send field records (one, a batch, or a CSV/XLSX/GeoJSON/GeoPackage/KML file); stored atomically",
+            openapi_extra={"requestBody": _REQUEST_BODY}, response_model=IngestOutcome,
+            response_class=JSONResponse, responses=_RESPONSES,
+        )
+
+
+def router() -> APIRouter:
+    """The ingest route (see :class:`IngestFactory`)."""
+    return IngestFactory().router
