@@ -5,8 +5,8 @@
 >>> app = create_app(Settings(db="/tmp/war-room.db"))  # doctest: +SKIP
 
 Routers come from small factories in :mod:`geoplots.server.routers`; shared state (the
-store, the event bus, the boundaries, the rate limiter, the coverage cache) lives on
-``app.state``.
+store, the event bus, the boundaries, the rate limiter, the coverage cache of :mod:`geoplots.server.cache`)
+lives on ``app.state``.
 """
 
 from __future__ import annotations
