@@ -11,6 +11,7 @@ own rows of each batch, its zone's record count, and no store version.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 import asyncio
 from collections.abc import AsyncIterator
 from functools import partial
@@ -26,27 +27,39 @@ from geoplots.server.models import errors
 from geoplots.server.store import RecordFilter
 
 
-def router() -> APIRouter:
-    r = APIRouter(tags=["events"])
-
-    @r.get(
-        "/api/events",
-        summary="Live events (text/event-stream): 'records' when pins arrive",
-        response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"},
-                   **errors(401, 403, 422, 429)},
+async def events(request: Request, key: ReaderDep) -> StreamingResponse:
+    """The live stream; a zone key on a protected server hears its zone's rows only."""
+    app = request.app
+    zone = read_zone(request, key, None)
+    stream = _stream if zone is None else partial(_zone_stream, zone=zone)
+    return StreamingResponse(
+        stream(request, app.state.store, app.state.bus, app.state.settings.sse_poll_seconds),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-    async def events(request: Request, key: ReaderDep) -> StreamingResponse:
-        app = request.app
-        zone = read_zone(request, key, None)
-        stream = _stream if zone is None else partial(_zone_stream, zone=zone)
-        return StreamingResponse(
-            stream(request, app.state.store, app.state.bus, app.state.settings.sse_poll_seconds),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+
+
+@dataclass
+class EventsFactory:
+    """``GET /api/events`` (Server-Sent Events); ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str] = field(default_factory=lambda: ['events'])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route(
+            "/api/events", events, name="events",
+            summary="Live events (text/event-stream): 'records' when pins arrive",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"},
+                       **errors(401, 403, 422, 429)},
         )
 
-    return r
+
+def router() -> APIRouter:
+    """The routes of :class:`EventsFactory`."""
+    return EventsFactory().router
 
 
 async def _stream(request: Request, store: Any, bus: Any, poll: float) -> AsyncIterator[str]:

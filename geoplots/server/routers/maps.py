@@ -9,6 +9,7 @@ scripts by hash (:func:`geoplots.server.security.page_policy`), nothing else inl
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -67,31 +68,45 @@ def _scoped_province(request: Request, key: ApiKey | None, zone: str | None, pro
     return scope
 
 
+async def coverage_map(
+    request: Request,
+    key: ReaderDep,
+    level: str = Query("district", max_length=20, description="province, district or subdistrict"),
+    zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
+    province: str | None = Query(None, max_length=60, description="Province code or name"),
+) -> HTMLResponse:
+    """The coverage map page, rendered once per store version and scope."""
+    app = request.app
+    canonical = api_level(level)
+    scope = None
+    if province is not None:
+        # A zone key's map of a province of its zone: the province frames the map, the zone bounds it.
+        scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
+        zone = None if scope is not None else zone
+    else:
+        zone = read_zone(request, key, zone)
+    offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
+    body, policy = await app.state.map_cache.answer(
+        app.state.store, (canonical, zone, province, scope),
+        lambda _version: _render(app, canonical, zone, province, offline, scope))
+    return HTMLResponse(body, headers={"Content-Security-Policy": policy})
+
+
+@dataclass
+class MapsFactory:
+    """``GET /maps/coverage`` (the Folium map page); ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str] = field(default_factory=lambda: ['maps'])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route(
+            "/maps/coverage", coverage_map, name="coverage_map", response_class=HTMLResponse,
+            summary="Coverage map page (Folium)", responses=errors(401, 403, 422, 429),
+        )
+
+
 def router() -> APIRouter:
-    r = APIRouter(tags=["maps"])
-
-    @r.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map page (Folium)",
-           responses=errors(401, 403, 422, 429))
-    async def coverage_map(
-        request: Request,
-        key: ReaderDep,
-        level: str = Query("district", max_length=20, description="province, district or subdistrict"),
-        zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
-        province: str | None = Query(None, max_length=60, description="Province code or name"),
-    ) -> HTMLResponse:
-        app = request.app
-        canonical = api_level(level)
-        scope = None
-        if province is not None:
-            # A zone key's map of a province of its zone: the province frames the map, the zone bounds it.
-            scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
-            zone = None if scope is not None else zone
-        else:
-            zone = read_zone(request, key, zone)
-        offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
-        body, policy = await app.state.map_cache.answer(
-            app.state.store, (canonical, zone, province, scope),
-            lambda _version: _render(app, canonical, zone, province, offline, scope))
-        return HTMLResponse(body, headers={"Content-Security-Policy": policy})
-
-    return r
+    """The routes of :class:`MapsFactory`."""
+    return MapsFactory().router
