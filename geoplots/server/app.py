@@ -5,8 +5,8 @@
 >>> app = create_app(Settings(db="/tmp/war-room.db"))  # doctest: +SKIP
 
 Routers come from small factories in :mod:`geoplots.server.routers`; shared state (the
-store, the event bus, the boundaries, the rate limiter, the coverage cache) lives on
-``app.state``.
+store, the event bus, the boundaries, the rate limiter, the coverage cache of :mod:`geoplots.server.cache`)
+lives on ``app.state``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from geoplots.boundaries import Boundaries
 from geoplots.errors import NoBoundariesError
 from geoplots.readers import protect_file
 from geoplots.server.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
-from geoplots.server.routers.coverage import CoverageCache
+from geoplots.server.cache import CoverageCache
 from geoplots.server.security import SecurityHeaders
 from geoplots.server.events import EventBus
 from geoplots.server.ratelimit import RateLimits

@@ -7,24 +7,24 @@ counted on the next request.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+from enum import Enum
+from dataclasses import dataclass, field
 import json
-import threading
-from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from geoplots.counting.rules import RULES
 from geoplots.errors import GeoplotsError
 from geoplots.server.deps import ReaderDep, api_level, read_zone, require_boundaries
 from geoplots.server.errors import ApiError
+from geoplots.server.models import CoverageAnswer, errors
 from geoplots.server.store import RecordFilter
+from geoplots.server.store.base import Kind
 
 #: ``rule`` query help, from the rule registry: name, title and the records it counts.
 RULE_DESCRIPTION = "A named rule (geoplots coverage --rule): " + "; ".join(
@@ -33,63 +33,6 @@ RULE_DESCRIPTION = "A named rule (geoplots coverage --rule): " + "; ".join(
 #: Unit columns returned (geometry only with ``format=geojson``).
 UNIT_COLUMNS = ["code", "name_th", "name_en", "province_code", "district_code", "inspection_zone", "count",
                 "met", "households", "participating", "rate", "tier", "expected", "enrolled"]
-
-
-class CoverageCache:
-    """Encoded answers keyed by request parameters, valid for one store version.
-
-    :meth:`get_or_compute` computes each answer once per version even when a whole wall
-    of screens asks at the same moment (right after a batch): later callers wait for the
-    first one's answer instead of each computing it (no cache stampede).
-    """
-
-    def __init__(self, max_entries: int = 256) -> None:
-        self.max_entries = max_entries
-        self._version: int | None = None
-        self._entries: dict[tuple, bytes] = {}
-        self._lock = threading.Lock()
-        self._flights: dict[tuple, asyncio.Lock] = {}
-        self.computed = 0  # computations run (for tests and /health-style inspection)
-
-    async def get_or_compute(self, version: int, key: tuple, compute: Callable[[], bytes]) -> bytes:
-        """Return the cached answer, or run ``compute`` in a worker thread, once per key."""
-        body = self.get(version, key)
-        if body is not None:
-            return body
-        flight = self._flights.setdefault((version, key), asyncio.Lock())
-        async with flight:
-            body = self.get(version, key)
-            if body is None:
-                body = await run_in_threadpool(compute)
-                self.computed += 1
-                self.put(version, key, body)
-        # answers of older versions are never asked again
-        for stale in [k for k in self._flights if k[0] != version]:
-            self._flights.pop(stale, None)
-        return body
-
-    async def answer(self, store: Any, key: tuple, compute: Callable[[int], bytes]) -> bytes:
-        """The answer for ``key`` at the store's current version; ``compute(version)`` runs
-        once per version. A :class:`GeoplotsError` from it is a 422 for the client."""
-        version = await run_in_threadpool(store.version)
-        try:
-            return await self.get_or_compute(version, key, partial(compute, version))
-        except GeoplotsError as exc:
-            raise ApiError(422, "invalid_request", str(exc)) from exc
-
-    def get(self, version: int, key: tuple) -> bytes | None:
-        with self._lock:
-            if version != self._version:
-                return None
-            return self._entries.get(key)
-
-    def put(self, version: int, key: tuple, body: bytes) -> None:
-        with self._lock:
-            if version != self._version:
-                self._version, self._entries = version, {}
-            if len(self._entries) >= self.max_entries:
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = body
 
 
 #: Query parameter of each rule option the API takes (others keep the rule's default).
@@ -128,7 +71,7 @@ def _rule_request(rule: str | None, level: str | None, min_count: int | None, ki
     return spec, options, spec.kind
 
 
-def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt: str, version: int) -> bytes:
+def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: Kind, fmt: str, version: int) -> bytes:
     from geoplots.counting import coverage_from_counts
 
     store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
@@ -167,32 +110,43 @@ def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: str, fmt
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
+async def coverage(
+    request: Request,
+    key: ReaderDep,
+    level: str | None = Query(None, max_length=20, description="province, district or subdistrict (จังหวัด, อำเภอ, ตำบล); default district, or the rule's"),
+    zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
+    rule: str | None = Query(None, max_length=50, description=RULE_DESCRIPTION),
+    min: int | None = Query(None, ge=1, le=1_000_000, description="Records a unit needs to count as covered (default 1; only rules that take min_count)"),
+    kind: Literal["pins", "plots", "households"] | None = Query(None, description="Records counted (default pins; a rule counts its own kind)"),
+    format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
+) -> Response:
+    """Coverage per unit and per zone (same numbers as geoplots.coverage), cached per store version."""
+    app = request.app
+    canonical = None if level is None else api_level(level)
+    spec, options, counted = _rule_request(rule, canonical, min, kind)
+    zone = read_zone(request, key, zone)
+    body = await app.state.coverage_cache.answer(
+        app.state.store, (spec.name if spec else None, options, zone, counted, format),
+        partial(_compute, app, spec, options, zone, counted, format))
+    return Response(body, media_type="application/json")
+
+
+@dataclass
+class CoverageFactory:
+    """``GET /api/coverage``; ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str | Enum] = field(default_factory=lambda: ["coverage"])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route(
+            "/api/coverage", coverage, name="coverage",
+            summary="Coverage per unit and per zone (same numbers as geoplots.coverage)",
+            response_model=CoverageAnswer, response_class=JSONResponse, responses=errors(401, 403, 422, 429),
+        )
+
+
 def router() -> APIRouter:
-    r = APIRouter(tags=["coverage"])
-
-    @r.get(
-        "/api/coverage",
-        summary="Coverage per unit and per zone (same numbers as geoplots.coverage)",
-        response_class=Response,
-        responses={200: {"content": {"application/json": {}}, "description": "summary and units"}},
-    )
-    async def coverage(
-        request: Request,
-        key: ReaderDep,
-        level: str | None = Query(None, max_length=20, description="province, district or subdistrict (จังหวัด, อำเภอ, ตำบล); default district, or the rule's"),
-        zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
-        rule: str | None = Query(None, max_length=50, description=RULE_DESCRIPTION),
-        min: int | None = Query(None, ge=1, le=1_000_000, description="Records a unit needs to count as covered (default 1; only rules that take min_count)"),
-        kind: Literal["pins", "plots", "households"] | None = Query(None, description="Records counted (default pins; a rule counts its own kind)"),
-        format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
-    ) -> Response:
-        app = request.app
-        canonical = None if level is None else api_level(level)
-        spec, options, counted = _rule_request(rule, canonical, min, kind)
-        zone = read_zone(request, key, zone)
-        body = await app.state.coverage_cache.answer(
-            app.state.store, (spec.name if spec else None, options, zone, counted, format),
-            partial(_compute, app, spec, options, zone, counted, format))
-        return Response(body, media_type="application/json")
-
-    return r
+    """The coverage route (see :class:`CoverageFactory`)."""
+    return CoverageFactory().router

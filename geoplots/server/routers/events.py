@@ -11,6 +11,8 @@ own rows of each batch, its zone's record count, and no store version.
 
 from __future__ import annotations
 
+from enum import Enum
+from dataclasses import dataclass, field
 import asyncio
 from collections.abc import AsyncIterator
 from functools import partial
@@ -22,29 +24,43 @@ from starlette.concurrency import run_in_threadpool
 
 from geoplots.server.deps import ReaderDep, read_zone
 from geoplots.server.events import Event
+from geoplots.server.models import errors
 from geoplots.server.store import RecordFilter
 
 
-def router() -> APIRouter:
-    r = APIRouter(tags=["events"])
-
-    @r.get(
-        "/api/events",
-        summary="Live events (text/event-stream): 'records' when pins arrive",
-        response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"}},
+async def events(request: Request, key: ReaderDep) -> StreamingResponse:
+    """The live stream; a zone key on a protected server hears its zone's rows only."""
+    app = request.app
+    zone = read_zone(request, key, None)
+    stream = _stream if zone is None else partial(_zone_stream, zone=zone)
+    return StreamingResponse(
+        stream(request, app.state.store, app.state.bus, app.state.settings.sse_poll_seconds),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-    async def events(request: Request, key: ReaderDep) -> StreamingResponse:
-        app = request.app
-        zone = read_zone(request, key, None)
-        stream = _stream if zone is None else partial(_zone_stream, zone=zone)
-        return StreamingResponse(
-            stream(request, app.state.store, app.state.bus, app.state.settings.sse_poll_seconds),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+
+
+@dataclass
+class EventsFactory:
+    """``GET /api/events`` (Server-Sent Events); ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str | Enum] = field(default_factory=lambda: ['events'])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route(
+            "/api/events", events, name="events",
+            summary="Live events (text/event-stream): 'records' when pins arrive",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"},
+                       **errors(401, 403, 422, 429)},
         )
 
-    return r
+
+def router() -> APIRouter:
+    """The routes of :class:`EventsFactory`."""
+    return EventsFactory().router
 
 
 async def _stream(request: Request, store: Any, bus: Any, poll: float) -> AsyncIterator[str]:
@@ -58,7 +74,7 @@ async def _stream(request: Request, store: Any, bus: Any, poll: float) -> AsyncI
                 break
             try:
                 event = await asyncio.wait_for(queue.get(), timeout=poll)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 now = await run_in_threadpool(store.version)
                 if now == version:
                     yield ": keep-alive\n\n"
@@ -70,7 +86,8 @@ async def _stream(request: Request, store: Any, bus: Any, poll: float) -> AsyncI
 
 async def _zone_stream(request: Request, store: Any, bus: Any, poll: float, *, zone: str) -> AsyncIterator[str]:
     """A zone key's stream on a protected server: only its zone's batches, and nothing that
-    tells of other zones (no store version, no other zone's counts)."""
+    tells of other zones (no store version, no other zone's counts).
+    """
     async with bus.subscribe() as queue:
         version = await run_in_threadpool(store.version)
         count = await run_in_threadpool(store.count, RecordFilter(zone=zone))
@@ -80,7 +97,7 @@ async def _zone_stream(request: Request, store: Any, bus: Any, poll: float, *, z
                 break
             try:
                 event = await asyncio.wait_for(queue.get(), timeout=poll)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # A write by another process (no event here): told only when the zone's count moved.
                 now = await run_in_threadpool(store.version)
                 if now == version:

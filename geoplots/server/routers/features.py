@@ -8,20 +8,26 @@ and paged with ``limit``/``offset``; ``zone`` and ``province`` filter too.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Any, Literal
-from urllib.parse import urlencode
+from enum import Enum
+from dataclasses import dataclass, field
+from datetime import datetime, UTC
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from geoplots.levels import CODE_LENGTH, Level
 from geoplots.server.deps import BoundariesDep, ReaderDep, SettingsDep, StoreDep, boundary_units, read_zone
 from geoplots.server.errors import ApiError
+from geoplots.server.links import link_url
+from geoplots.server.models import (
+    Collection, Collections, Conformance, Extent, Feature, FeatureCollection, Link, errors,
+)
 from geoplots.server.store import RecordFilter
 from geoplots.server.store.base import frame_features
 
@@ -68,73 +74,75 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return values  # type: ignore[return-value]
 
 
-def public_base(request: Request) -> str:
-    """The base URL of links the server hands out (``self``, ``next``...).
-
-    ``GEOPLOTS_PUBLIC_URL`` when set; else the ``Host`` header only when
-    ``GEOPLOTS_TRUSTED_HOSTS`` vetted it; else the address the connection came in on.
-    Never an unchecked ``Host`` header: anyone can send one, and links built from it
-    would send the next client wherever the sender likes.
-    """
-    settings = request.app.state.settings
-    if settings.public_url:
-        return settings.public_url
-    if settings.host_names != ["*"]:
-        return str(request.base_url).rstrip("/")
-    server = request.scope.get("server")
-    root = request.scope.get("root_path", "").rstrip("/")
-    if not server:
-        return root  # a Unix socket: links relative to the server's root
-    host, port = server[0], server[1]
-    scheme = request.url.scheme
-    if ":" in str(host):
-        host = f"[{host}]"  # IPv6
-    default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}{'' if port in (None, default) else f':{port}'}{root}"
+BBox = tuple[float, float, float, float]
 
 
-def _collection(request: Request, cid: str) -> dict[str, Any]:
-    title, level = COLLECTIONS[cid]
-    base = public_base(request)
-    return {
-        "id": cid,
-        "title": title,
-        "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
-        "attribution": None if level is None else ATTRIBUTION,
-        "extent": {"spatial": {"bbox": [[97.3, 5.6, 105.7, 20.5]]}},
-        "links": [
-            {"href": f"{base}/collections/{cid}", "rel": "self", "type": "application/json"},
-            {"href": f"{base}/collections/{cid}/items", "rel": "items", "type": GEOJSON},
-        ],
-    }
+class GeoJSONResponse(JSONResponse):
+    """JSON answered as ``application/geo+json``."""
+
+    media_type = GEOJSON
 
 
-def _check_collection(cid: str) -> Level | None:
-    if cid not in COLLECTIONS:
+@dataclass(frozen=True)
+class CollectionRef:
+    """A known collection: its id, title and boundary level (None: the records store)."""
+
+    id: str
+    title: str
+    level: Level | None
+
+
+def collection(
+    collection_id: Annotated[str, PathParam(description=f"One of {', '.join(COLLECTIONS)}")],
+) -> CollectionRef:
+    """Dependency: the collection named in the path, or a 404 listing the known ones."""
+    if collection_id not in COLLECTIONS:
         raise ApiError(
-            404, "not_found", f"No collection {cid!r}. Collections: {', '.join(COLLECTIONS)}."
+            404, "not_found", f"No collection {collection_id!r}. Collections: {', '.join(COLLECTIONS)}."
         )
-    return COLLECTIONS[cid][1]
+    title, level = COLLECTIONS[collection_id]
+    return CollectionRef(collection_id, title, level)
+
+
+def bbox_query(
+    bbox: str | None = Query(None, description="minx,miny,maxx,maxy in lon/lat (EPSG:4326)"),
+) -> BBox | None:
+    """Dependency: the ``bbox`` query parameter, parsed and checked (422 otherwise)."""
+    return parse_bbox(bbox)
+
+
+CollectionDep = Annotated[CollectionRef, Depends(collection)]
+BBoxDep = Annotated[BBox | None, Depends(bbox_query)]
+
+
+def _collection(request: Request, ref: CollectionRef) -> Collection:
+    links = [
+        Link(href=link_url(request, "collection", collection_id=ref.id), rel="self", type="application/json"),
+        Link(href=link_url(request, "items", collection_id=ref.id), rel="items", type=GEOJSON),
+    ]
+    return Collection(
+        id=ref.id, title=ref.title, crs=["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        attribution=None if ref.level is None else ATTRIBUTION,
+        extent=Extent(spatial={"bbox": [[97.3, 5.6, 105.7, 20.5]]}), links=links,
+    )
 
 
 _geojson_features = frame_features
 
 
 def _page_links(request: Request, cid: str, offset: int, limit: int, returned: int, matched: int) -> list[dict]:
-    base = public_base(request) + f"/collections/{cid}/items"
     params = dict(request.query_params)
 
     def link(rel: str, off: int) -> dict:
-        q = {**params, "offset": str(off), "limit": str(limit)}
-        return {"href": f"{base}?{urlencode(q)}", "rel": rel, "type": GEOJSON}
+        query = {**params, "offset": str(off), "limit": str(limit)}
+        return {"href": link_url(request, "items", query, collection_id=cid), "rel": rel, "type": GEOJSON}
 
     links = [link("self", offset)]
     if offset + returned < matched:
         links.append(link("next", offset + limit))
     if offset > 0:
         links.append(link("prev", max(0, offset - limit)))
-    links.append({"href": public_base(request) + f"/collections/{cid}", "rel": "collection",
+    links.append({"href": link_url(request, "collection", collection_id=cid), "rel": "collection",
                   "type": "application/json"})
     return links
 
@@ -152,97 +160,126 @@ def _boundary_page(
     return frame.iloc[offset : offset + limit], len(frame)
 
 
+async def _page(store: Any, boundaries: Any, level: Level | None, where: RecordFilter, limit: int,
+                offset: int) -> tuple[list[dict], int]:
+    """One page of features and how many match, from the store or a boundary level."""
+    if level is None:
+        return await run_in_threadpool(store.query_features, where, limit=limit, offset=offset)
+    whole = await run_in_threadpool(boundary_units, boundaries, level)
+    frame, matched = await run_in_threadpool(
+        _boundary_page, whole, where.bbox, where.zone, where.province, limit, offset)
+    return await run_in_threadpool(_geojson_features, frame, "code"), matched
+
+
+def _geojson(body: Any) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+def conformance() -> Conformance:
+    """OGC API conformance classes."""
+    return Conformance(conformsTo=CONFORMANCE)
+
+
+def collections(request: Request, key: ReaderDep) -> Collections:
+    """Collections: pins and the three boundary levels."""
+    refs = [collection(cid) for cid in COLLECTIONS]
+    return Collections(
+        collections=[_collection(request, ref) for ref in refs],
+        links=[Link(href=link_url(request, "collections"), rel="self", type="application/json")],
+    )
+
+
+def one_collection(request: Request, key: ReaderDep, ref: CollectionDep) -> Collection:
+    """One collection."""
+    return _collection(request, ref)
+
+
+async def items(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    boundaries: BoundariesDep,
+    key: ReaderDep,
+    ref: CollectionDep,
+    box: BBoxDep,
+    limit: int | None = Query(None, ge=1, description="Features per page"),
+    offset: int = Query(0, ge=0, le=10**9),
+    zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
+    province: str | None = Query(None, max_length=2, description="Province code, e.g. 40"),
+    kind: Literal["pins", "plots", "households"] | None = Query(
+        None, description="Only records of this kind (pins collection)"
+    ),
+) -> Response:
+    """Features of a collection (GeoJSON), filtered by bbox/zone/province, paged."""
+    zone = read_zone(request, key, zone)
+    limit = min(limit or settings.default_page, settings.max_page)
+    where = RecordFilter(bbox=box, zone=zone, province=province, kind=kind)
+    features, matched = await _page(store, boundaries, ref.level, where, limit, offset)
+    return _geojson({
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": _page_links(request, ref.id, offset, limit, len(features), matched),
+    })
+
+
+async def item(
+    request: Request, feature_id: str, store: StoreDep, boundaries: BoundariesDep, key: ReaderDep,
+    ref: CollectionDep,
+) -> Response:
+    """One feature (GeoJSON); a zone key sees only its zone's."""
+    missing = ApiError(404, "not_found", f"No feature {feature_id!r} in {ref.id}.")
+    if ref.level is None:
+        # ASCII digits only: "¹".isdigit() is True, and int("¹") fails
+        if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
+            raise missing
+        frame, id_column = await run_in_threadpool(store.get, int(feature_id)), "id"
+    else:
+        whole = await run_in_threadpool(boundary_units, boundaries, ref.level)
+        frame, id_column = whole[whole["code"] == feature_id], "code"
+    if len(frame) == 0:
+        raise missing
+    zone = frame["inspection_zone"].iloc[0]
+    read_zone(request, key, None if pd.isna(zone) else str(zone))
+    return _geojson(_geojson_features(frame, id_column)[0])
+
+
+@dataclass
+class FeaturesFactory:
+    """The OGC API Features routes, as in tipg's endpoint factories.
+
+    Attributes
+    ----------
+    tags : list of str
+        OpenAPI tags of the routes.
+    router : APIRouter
+        Built from the fields in ``__post_init__``; include it in the app.
+    """
+
+    tags: list[str | Enum] = field(default_factory=lambda: ["features"])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        add = self.router.add_api_route
+        add("/conformance", conformance, name="conformance", response_model=Conformance,
+            summary="OGC API conformance classes")
+        add("/collections", collections, name="collections", response_model=Collections,
+            responses=errors(401, 403, 422, 429), summary="Collections: pins and the three boundary levels")
+        add("/collections/{collection_id}", one_collection, name="collection", response_model=Collection,
+            responses=errors(401, 403, 404, 422, 429), summary="One collection")
+        add("/collections/{collection_id}/items", items, name="items", response_model=FeatureCollection,
+            response_class=GeoJSONResponse, responses=errors(401, 403, 404, 422, 429),
+            summary="Features of a collection (GeoJSON), filtered by bbox/zone/province, paged")
+        add("/collections/{collection_id}/items/{feature_id}", item, name="item", response_model=Feature,
+            response_class=GeoJSONResponse, responses=errors(401, 403, 404, 422, 429),
+            summary="One feature (GeoJSON)")
+
+
 def router() -> APIRouter:
-    r = APIRouter(tags=["features"])
-
-    @r.get("/conformance", summary="OGC API conformance classes")
-    def conformance() -> dict:
-        return {"conformsTo": CONFORMANCE}
-
-    @r.get("/collections", summary="Collections: pins and the three boundary levels")
-    def collections(request: Request, key: ReaderDep) -> dict:
-        base = public_base(request)
-        return {
-            "collections": [_collection(request, cid) for cid in COLLECTIONS],
-            "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
-        }
-
-    @r.get("/collections/{collection_id}", summary="One collection")
-    def collection(request: Request, collection_id: str, key: ReaderDep) -> dict:
-        _check_collection(collection_id)
-        return _collection(request, collection_id)
-
-    @r.get(
-        "/collections/{collection_id}/items",
-        summary="Features of a collection (GeoJSON), filtered by bbox/zone/province, paged",
-        response_class=Response,
-        responses={200: {"content": {GEOJSON: {}}, "description": "A GeoJSON FeatureCollection"}},
-    )
-    async def items(
-        request: Request,
-        collection_id: str,
-        store: StoreDep,
-        settings: SettingsDep,
-        boundaries: BoundariesDep,
-        key: ReaderDep,
-        bbox: str | None = Query(None, description="minx,miny,maxx,maxy in lon/lat (EPSG:4326)"),
-        limit: int | None = Query(None, ge=1, description="Features per page"),
-        offset: int = Query(0, ge=0, le=10**9),
-        zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
-        province: str | None = Query(None, max_length=2, description="Province code, e.g. 40"),
-        kind: Literal["pins", "plots", "households"] | None = Query(
-            None, description="Only records of this kind (pins collection)"
-        ),
-    ) -> Response:
-        level = _check_collection(collection_id)
-        box = parse_bbox(bbox)
-        zone = read_zone(request, key, zone)
-        limit = min(limit or settings.default_page, settings.max_page)
-        if level is None:
-            features, matched = await run_in_threadpool(
-                store.query_features, RecordFilter(bbox=box, zone=zone, province=province, kind=kind),
-                limit=limit, offset=offset
-            )
-        else:
-            whole = await run_in_threadpool(boundary_units, boundaries, level)
-            frame, matched = await run_in_threadpool(_boundary_page, whole, box, zone, province, limit, offset)
-            features = await run_in_threadpool(_geojson_features, frame, "code")
-        body = {
-            "type": "FeatureCollection",
-            "features": features,
-            "numberMatched": matched,
-            "numberReturned": len(features),
-            "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "links": _page_links(request, collection_id, offset, limit, len(features), matched),
-        }
-        return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
-
-    @r.get(
-        "/collections/{collection_id}/items/{feature_id}",
-        summary="One feature (GeoJSON)",
-        response_class=Response,
-        responses={200: {"content": {GEOJSON: {}}, "description": "A GeoJSON Feature"}},
-    )
-    async def item(
-        request: Request, collection_id: str, feature_id: str, store: StoreDep,
-        boundaries: BoundariesDep, key: ReaderDep,
-    ) -> Response:
-        level = _check_collection(collection_id)
-        if level is None:
-            # ASCII digits only: "¹".isdigit() is True, and int("¹") fails
-            if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
-                raise ApiError(404, "not_found", f"No feature {feature_id!r} in {collection_id}.")
-            frame = await run_in_threadpool(store.get, int(feature_id))
-            id_column = "id"
-        else:
-            whole = await run_in_threadpool(boundary_units, boundaries, level)
-            frame = whole[whole["code"] == feature_id]
-            id_column = "code"
-        if len(frame) == 0:
-            raise ApiError(404, "not_found", f"No feature {feature_id!r} in {collection_id}.")
-        zone = frame["inspection_zone"].iloc[0]
-        read_zone(request, key, None if pd.isna(zone) else str(zone))
-        feature = _geojson_features(frame, id_column)[0]
-        return Response(json.dumps(feature, ensure_ascii=False), media_type=GEOJSON)
-
-    return r
+    """The features routes (see :class:`FeaturesFactory`)."""
+    return FeaturesFactory().router

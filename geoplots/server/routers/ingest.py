@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+from enum import Enum
+from dataclasses import dataclass, field
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
@@ -35,8 +37,9 @@ from geoplots.server.deps import BoundariesDep, SettingsDep, StoreDep, WriterDep
 from geoplots.server.errors import ApiError
 from geoplots.server.events import Event
 from geoplots.server.inputs import check_frame_text, read_json
+from geoplots.server.models import ErrorModel, IngestOutcome, IngestRejected
 from geoplots.server.settings import Settings
-from geoplots.server.store.base import ApiKey, BatchResult, OutsideZoneError, Store
+from geoplots.server.store.base import ApiKey, BatchResult, Kind, OutsideZoneError, Store
 from geoplots.server.zones import POLYGONAL, area_in_other_zones
 
 log = logging.getLogger("geoplots.server")
@@ -209,7 +212,8 @@ def _check_scope(key: ApiKey, located: Records) -> None:
 
 def _check_plot_areas(key: ApiKey, located: Records, boundaries: Boundaries | None, settings: Settings) -> None:
     """403 if a zone key sends a plot whose area reaches into other zones beyond the tolerance
-    (``zone_outside_share`` of the plot or ``zone_outside_m2``, whichever is larger)."""
+    (``zone_outside_share`` of the plot or ``zone_outside_m2``, whichever is larger).
+    """
     acc = located.accepted
     if key.zone is None or len(acc) == 0 or not acc.geometry.geom_type.isin(POLYGONAL).any():
         return
@@ -232,7 +236,7 @@ def _check_plot_areas(key: ApiKey, located: Records, boundaries: Boundaries | No
         )
 
 
-def _store(store: Store, located: Records, kind: str, key: ApiKey) -> BatchResult:
+def _store(store: Store, located: Records, kind: Kind, key: ApiKey) -> BatchResult:
     """Store the accepted rows; a zone key's resend of another zone's record is a 403."""
     try:
         return store.add_records(located.accepted, kind=kind, key_id=key.id, zone=key.zone)
@@ -247,100 +251,122 @@ def _store(store: Store, located: Records, kind: str, key: ApiKey) -> BatchResul
 
 def _batch_event(result: BatchResult, located: Records, kind: str) -> Event:
     """The live event of a stored batch, with how many rows went to each zone (so a zone's
-    stream can be told about its own rows only)."""
+    stream can be told about its own rows only).
+    """
     zones = located.accepted["inspection_zone"].dropna().astype(str).value_counts().sort_index()
     return Event("records", {"version": result.version, "added": len(result.ids), "kind": kind,
                              "zones": zones.index.tolist(), "by_zone": {z: int(n) for z, n in zones.items()}})
 
 
-def router() -> APIRouter:
-    r = APIRouter(tags=["ingest"])
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Stored; per-row outcome (accepted with warnings, rejected with reason)"},
+    401: {"model": ErrorModel, "description": "No or unknown API key"},
+    403: {"model": ErrorModel, "description": "Key's role or zone does not allow this"},
+    413: {"model": ErrorModel, "description": "Body, batch or unpacked file too large"},
+    415: {"model": ErrorModel,
+          "description": "Unsupported content type, or a file whose content is not its declared type"},
+    422: {"model": IngestRejected | ErrorModel, "description": "No valid row (per-row outcome), or unreadable input"},
+    429: {"model": ErrorModel, "description": "Rate limit"},
+}
 
-    @r.post(
-        "/api/pins",
-        status_code=201,
-        summary="Send field records (one, a batch, or a CSV/XLSX/GeoJSON/GeoPackage/KML file); stored atomically",
-        openapi_extra={"requestBody": _REQUEST_BODY},
-        responses={
-            201: {"description": "Stored; per-row outcome (accepted with warnings, rejected with reason)"},
-            401: {"description": "No or unknown API key"},
-            403: {"description": "Key's role or zone does not allow this"},
-            413: {"description": "Body, batch or unpacked file too large"},
-            415: {"description": "Unsupported content type, or a file whose content is not its declared type"},
-            422: {"description": "No valid row, or unreadable input; per-row detail"},
-            429: {"description": "Rate limit"},
-        },
+
+async def _upload(request: Request) -> tuple[bytes, str]:
+    """The file of a ``multipart/form-data`` body (field ``file``), with its suffix."""
+    try:
+        form = await request.form(max_files=1, max_fields=20)
+    except Exception as exc:  # malformed multipart bodies raise from the parser
+        raise ApiError(422, "invalid_form", f"The upload could not be read: {exc}") from exc
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ApiError(422, "no_file", "Send the file in a form field named 'file'.")
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in _UPLOAD_SUFFIXES:
+        raise ApiError(
+            422, "unsupported_file", f"Files of type {suffix or '(none)'!r} are not read. Send "
+            ".csv, .xlsx, .geojson, .gpkg or .kml.",
+        )
+    return await upload.read(), suffix
+
+
+async def _read_body(request: Request, settings: Settings) -> tuple[pd.DataFrame | None, tuple[bytes, str] | None]:
+    """The posted records: a table (JSON) or a file with its suffix, by the content type."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        return None, await _upload(request)
+    if ctype in _FILE_TYPES:
+        return None, (await request.body(), _FILE_TYPES[ctype])
+    if ctype in ("application/json", "application/geo+json", ""):
+        payload = read_json(await request.body())  # strict: 422 for NaN, deep nesting, NUL, surrogates
+        return _frame_from_json(payload, settings.max_batch_rows), None
+    raise ApiError(
+        415, "unsupported_media_type", f"Content type {ctype!r} is not read. Send application/json, "
+        "text/csv, an XLSX, GeoPackage or KML file, or a multipart/form-data upload in field 'file'.",
     )
-    async def add_pins(
-        request: Request,
-        key: WriterDep,
-        store: StoreDep,
-        settings: SettingsDep,
-        boundaries: BoundariesDep,
-        kind: Literal["pins", "plots", "households"] = Query("pins", description="What the records are"),
-        yes_no: list[str] = Query(
-            [], max_length=100, description="Yes/no columns to read as booleans (มี/ไม่มี, ✓, 1/0), e.g. has_garden"
-        ),
-    ) -> JSONResponse:
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        frame: pd.DataFrame | None = None
-        file: tuple[bytes, str] | None = None
-        from_json = False
-        if ctype == "multipart/form-data":
-            try:
-                form = await request.form(max_files=1, max_fields=20)
-            except Exception as exc:  # malformed multipart bodies raise from the parser
-                raise ApiError(422, "invalid_form", f"The upload could not be read: {exc}") from exc
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise ApiError(422, "no_file", "Send the file in a form field named 'file'.")
-            suffix = Path(upload.filename or "").suffix.lower()
-            if suffix not in _UPLOAD_SUFFIXES:
-                raise ApiError(
-                    422, "unsupported_file", f"Files of type {suffix or '(none)'!r} are not read. Send "
-                    ".csv, .xlsx, .geojson, .gpkg or .kml.",
-                )
-            file = (await upload.read(), suffix)
-        elif ctype in _FILE_TYPES:
-            file = (await request.body(), _FILE_TYPES[ctype])
-        elif ctype in ("application/json", "application/geo+json", ""):
-            payload = read_json(await request.body())  # strict: 422 for NaN, deep nesting, NUL, surrogates
-            frame = _frame_from_json(payload, settings.max_batch_rows)
-            from_json = True
-        else:
-            raise ApiError(
-                415, "unsupported_media_type", f"Content type {ctype!r} is not read. Send application/json, "
-                "text/csv, an XLSX, GeoPackage or KML file, or a multipart/form-data upload in field 'file'.",
-            )
-        try:
-            located = await run_in_threadpool(
-                _process, frame, file, kind, settings, {"yes_no": yes_no} if yes_no else {},
-                require_boundaries(boundaries),
-            )
-        except GeoplotsError as exc:
-            raise _file_error(exc, settings) from exc
-        _check_scope(key, located)
-        await run_in_threadpool(_check_plot_areas, key, located, request.app.state.boundaries, settings)
-        result = None
-        if len(located.accepted):
-            result = await run_in_threadpool(_store, store, located, kind, key)
-            await request.app.state.bus.publish(_batch_event(result, located, kind))
-        rows = _outcome_rows(located, result.ids if result else [], result.replaced if result else [], from_json)
-        summary = located.summary()
-        body = {
-            "kind": kind,
-            "batch_id": result.batch_id if result else None,
-            "version": result.version if result else None,
-            "rows_read": summary["rows_read"],
-            "accepted": summary["accepted"],
-            "rejected": summary["rejected"],
-            "rejected_by_reason": summary["rejected_by_reason"],
-            "warnings_by_kind": summary["warnings_by_kind"],
-            "rows": rows,
-        }
-        if result is None:
-            body = {"error": "no_valid_rows", "message": "No row could be stored; see each row's reason.", **body}
-            return JSONResponse(body, status_code=422)
-        return JSONResponse(body, status_code=201)
 
-    return r
+
+def _answer(located: Records, result: BatchResult | None, kind: str, from_json: bool) -> JSONResponse:
+    """201 with every row's outcome; 422 with the same list when no row was stored."""
+    rows = _outcome_rows(located, result.ids if result else [], result.replaced if result else [], from_json)
+    summary = located.summary()
+    body = {
+        "kind": kind,
+        "batch_id": result.batch_id if result else None,
+        "version": result.version if result else None,
+        **{k: summary[k] for k in ("rows_read", "accepted", "rejected", "rejected_by_reason", "warnings_by_kind")},
+        "rows": rows,
+    }
+    if result is None:
+        body = {"error": "no_valid_rows", "message": "No row could be stored; see each row's reason.", **body}
+        return JSONResponse(body, status_code=422)
+    return JSONResponse(body, status_code=201)
+
+
+async def add_pins(
+    request: Request,
+    key: WriterDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    boundaries: BoundariesDep,
+    kind: Literal["pins", "plots", "households"] = Query("pins", description="What the records are"),
+    yes_no: list[str] = Query(
+        [], max_length=100, description="Yes/no columns to read as booleans (มี/ไม่มี, ✓, 1/0), e.g. has_garden"
+    ),
+) -> JSONResponse:
+    """Read, check, locate and store a batch; answer every row's outcome."""
+    frame, file = await _read_body(request, settings)
+    try:
+        located = await run_in_threadpool(
+            _process, frame, file, kind, settings, {"yes_no": yes_no} if yes_no else {},
+            require_boundaries(boundaries),
+        )
+    except GeoplotsError as exc:
+        raise _file_error(exc, settings) from exc
+    _check_scope(key, located)
+    await run_in_threadpool(_check_plot_areas, key, located, request.app.state.boundaries, settings)
+    result = None
+    if len(located.accepted):
+        result = await run_in_threadpool(_store, store, located, kind, key)
+        await request.app.state.bus.publish(_batch_event(result, located, kind))
+    return _answer(located, result, kind, from_json=frame is not None)
+
+
+@dataclass
+class IngestFactory:
+    """``POST /api/pins``; ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str | Enum] = field(default_factory=lambda: ["ingest"])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route(
+            "/api/pins", add_pins, methods=["POST"], name="add_pins", status_code=201,
+            summary="Send field records (one, a batch, or a CSV/XLSX/GeoJSON/GeoPackage/KML file); stored atomically",
+            openapi_extra={"requestBody": _REQUEST_BODY}, response_model=IngestOutcome,
+            response_class=JSONResponse, responses=_RESPONSES,
+        )
+
+
+def router() -> APIRouter:
+    """The ingest route (see :class:`IngestFactory`)."""
+    return IngestFactory().router

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import tempfile
+from enum import Enum
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -20,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from geoplots.groups import INSPECTION_ZONE
 from geoplots.server import auth
 from geoplots.server.deps import ReaderDep, api_level, boundary_units, read_zone, require_boundaries
+from geoplots.server.models import errors
 from geoplots.server.security import page_policy
 from geoplots.server.store import RecordFilter
 from geoplots.server.store.base import ApiKey
@@ -28,7 +31,8 @@ from geoplots.server.store.base import ApiKey
 def _render(app: Any, level: str, zone: str | None, province: str | None, offline: bool | str,
             scope: str | None = None) -> tuple[bytes, str]:
     """The map page and its Content-Security-Policy; ``scope`` is the zone a zone key reads
-    (its records and units only). Pin photos and online tiles are web images."""
+    (its records and units only). Pin photos and online tiles are web images.
+    """
     from geoplots.counting import coverage_from_counts
     from geoplots.maps import map as make_map
     from geoplots.maps import to_html
@@ -46,7 +50,8 @@ def _render(app: Any, level: str, zone: str | None, province: str | None, offlin
 
 def _province_zone(boundaries: Any, province: str) -> str | None:
     """The inspection zone of a province given by code or name (None if there is no such
-    province: the map then says so, 422)."""
+    province: the map then says so, 422).
+    """
     provinces = boundary_units(boundaries, "province")
     text = province.strip()
     hit = provinces[(provinces["code"] == text) | (provinces["name_th"] == text)
@@ -56,7 +61,8 @@ def _province_zone(boundaries: Any, province: str) -> str | None:
 
 def _scoped_province(request: Request, key: ApiKey | None, zone: str | None, province: str) -> str | None:
     """For a zone key on a protected server asking for a province: 403 outside its zone;
-    returns the zone its map is confined to (None for other keys)."""
+    returns the zone its map is confined to (None for other keys).
+    """
     scope = read_zone(request, key, None)
     if scope is None:
         return None
@@ -68,42 +74,33 @@ def _scoped_province(request: Request, key: ApiKey | None, zone: str | None, pro
     return scope
 
 
-def router() -> APIRouter:
-    r = APIRouter(tags=["maps"])
-
-    @r.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map page (Folium)")
-    async def coverage_map(
-        request: Request,
-        key: ReaderDep,
-        level: str = Query("district", max_length=20, description="province, district or subdistrict"),
-        zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
-        province: str | None = Query(None, max_length=60, description="Province code or name"),
-    ) -> HTMLResponse:
-        app = request.app
-        canonical = api_level(level)
-        scope = None
-        if province is not None:
-            # A zone key's map of a province of its zone: the province frames the map, the zone bounds it.
-            scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
-            zone = None if scope is not None else zone
-        else:
-            zone = read_zone(request, key, zone)
-        offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
-        body, policy = await app.state.map_cache.answer(
-            app.state.store, (canonical, zone, province, scope),
-            lambda _version: _render(app, canonical, zone, province, offline, scope))
-        return HTMLResponse(body, headers={"Content-Security-Policy": policy})
-
-    for kind, media in ((".png", "image/png"), (".pdf", "application/pdf")):
-        _picture_route(r, kind, media)
-    return r
+async def coverage_map(
+    request: Request,
+    key: ReaderDep,
+    level: str = Query("district", max_length=20, description="province, district or subdistrict"),
+    zone: str | None = Query(None, max_length=20, description="Inspection zone (เขตตรวจราชการ)"),
+    province: str | None = Query(None, max_length=60, description="Province code or name"),
+) -> HTMLResponse:
+    """The coverage map page, rendered once per store version and scope."""
+    app = request.app
+    canonical = api_level(level)
+    scope = None
+    if province is not None:
+        # A zone key's map of a province of its zone: the province frames the map, the zone bounds it.
+        scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
+        zone = None if scope is not None else zone
+    else:
+        zone = read_zone(request, key, zone)
+    offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
+    body, policy = await app.state.map_cache.answer(
+        app.state.store, (canonical, zone, province, scope),
+        lambda _version: _render(app, canonical, zone, province, offline, scope))
+    return HTMLResponse(body, headers={"Content-Security-Policy": policy})
 
 
-def _picture_route(r: APIRouter, kind: str, media: str) -> None:
+def _picture_handler(kind: str, media: str) -> Any:
     """``/maps/coverage.png`` and ``.pdf``: the same map, same read rules, as an A4 landscape picture."""
 
-    @r.get(f"/maps/coverage{kind}", response_class=Response, summary=f"Coverage map as an A4 landscape {kind[1:].upper()}",
-           responses={200: {"content": {media: {}}}})
     async def coverage_picture(
         request: Request,
         key: ReaderDep,
@@ -133,3 +130,31 @@ def _picture_route(r: APIRouter, kind: str, media: str) -> None:
         name = re.sub(r"[^A-Za-z0-9-]", "", f"coverage-{canonical}{'-zone' + zone if zone else ''}") + kind
         return Response(await run_in_threadpool(draw), media_type=media,
                         headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+    return coverage_picture
+
+
+@dataclass
+class MapsFactory:
+    """``GET /maps/coverage`` (the Folium map page); ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str | Enum] = field(default_factory=lambda: ['maps'])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route(
+            "/maps/coverage", coverage_map, name="coverage_map", response_class=HTMLResponse,
+            summary="Coverage map page (Folium)", responses=errors(401, 403, 422, 429),
+        )
+        for kind, media in ((".png", "image/png"), (".pdf", "application/pdf")):
+            self.router.add_api_route(
+                f"/maps/coverage{kind}", _picture_handler(kind, media), name=f"coverage_map_{kind[1:]}",
+                response_class=Response, summary=f"Coverage map as an A4 landscape {kind[1:].upper()}",
+                responses={200: {"content": {media: {}}}, **errors(401, 403, 422, 429)},
+            )
+
+
+def router() -> APIRouter:
+    """The routes of :class:`MapsFactory`."""
+    return MapsFactory().router

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -14,6 +16,7 @@ from geoplots.counting.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.levels import LEVELS, THAI_NAME
 from geoplots.server.deps import BoundariesDep, KeyDep, StoreDep, read_zone
+from geoplots.server.models import Health, errors
 from geoplots.server.security import WARROOM_POLICY
 from geoplots.server.store import RecordFilter
 
@@ -29,44 +32,63 @@ TARGETS: list[tuple[str, str, str]] = [("", "หมู่บ้านโก่�
 ]
 
 
-def router() -> APIRouter:
-    r = APIRouter()
+def warroom(request: Request) -> HTMLResponse:
+    """The war-room page: zones, levels and targets for its filters."""
+    app = request.app
+    return TEMPLATES.TemplateResponse(
+        request,
+        "warroom.html",
+        {
+            "zones": inspection_zones().groups(),
+            "levels": LEVEL_LABELS,
+            "targets": TARGETS,
+            "leaflet": "/vendor/node_modules/leaflet/dist" if any(
+                getattr(route, "name", None) == "vendor" for route in app.routes
+            ) else None,
+            "attribution": "OCHA, Royal Thai Survey Department (CC BY-IGO)",
+            "version": geoplots.__version__,
+        },
+        headers={"Content-Security-Policy": WARROOM_POLICY},
+    )
 
-    @r.get("/", response_class=HTMLResponse, summary="The war-room page", tags=["pages"])
-    def warroom(request: Request) -> HTMLResponse:
-        app = request.app
-        return TEMPLATES.TemplateResponse(
-            request,
-            "warroom.html",
-            {
-                "zones": inspection_zones().groups(),
-                "levels": LEVEL_LABELS,
-                "targets": TARGETS,
-                "leaflet": "/vendor/node_modules/leaflet/dist" if any(
-                    getattr(route, "name", None) == "vendor" for route in app.routes
-                ) else None,
-                "attribution": "OCHA, Royal Thai Survey Department (CC BY-IGO)",
-                "version": geoplots.__version__,
-            },
-            headers={"Content-Security-Policy": WARROOM_POLICY},
+
+async def health(request: Request, store: StoreDep, boundaries: BoundariesDep, key: KeyDep) -> dict:
+    """Liveness for anyone; to readers the store, its version and counts, the boundary snapshot."""
+    settings = request.app.state.settings
+    if settings.reads_protected and key is None:
+        return {"status": "ok"}  # liveness for monitors; what is stored is for readers
+    zone = read_zone(request, key, None)
+    if zone is not None:  # a zone key on a protected server: its own zone's count only
+        return {"status": "ok", "zone": zone, "records": await run_in_threadpool(store.count, RecordFilter(zone=zone))}
+    version = await run_in_threadpool(store.version)
+    count = await run_in_threadpool(store.count)
+    return {
+        "status": "ok",
+        "store": store.url.split("://", 1)[0],
+        "version": version,
+        "records": count,
+        "boundaries": None if boundaries is None else boundaries.snapshot,
+    }
+
+
+@dataclass
+class PagesFactory:
+    """The war-room page ``/`` and ``/health``; ``router`` is built from the fields in ``__post_init__``."""
+
+    tags: list[str | Enum] = field(default_factory=lambda: [])
+    router: APIRouter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = APIRouter(tags=self.tags)
+        self.router.add_api_route("/", warroom, name="warroom", response_class=HTMLResponse,
+                                  summary="The war-room page", tags=["pages"])
+        self.router.add_api_route(
+            "/health", health, name="health", summary="Liveness, and what the server holds (to readers)",
+            tags=["health"], response_model=Health, response_model_exclude_unset=True,
+            responses=errors(401, 422, 429),
         )
 
-    @r.get("/health", summary="Liveness, and what the server holds (to readers)", tags=["health"])
-    async def health(request: Request, store: StoreDep, boundaries: BoundariesDep, key: KeyDep) -> dict:
-        settings = request.app.state.settings
-        if settings.reads_protected and key is None:
-            return {"status": "ok"}  # liveness for monitors; what is stored is for readers
-        zone = read_zone(request, key, None)
-        if zone is not None:  # a zone key on a protected server: its own zone's count only
-            return {"status": "ok", "zone": zone, "records": await run_in_threadpool(store.count, RecordFilter(zone=zone))}
-        version = await run_in_threadpool(store.version)
-        count = await run_in_threadpool(store.count)
-        return {
-            "status": "ok",
-            "store": store.url.split("://", 1)[0],
-            "version": version,
-            "records": count,
-            "boundaries": None if boundaries is None else boundaries.snapshot,
-        }
 
-    return r
+def router() -> APIRouter:
+    """The routes of :class:`PagesFactory`."""
+    return PagesFactory().router

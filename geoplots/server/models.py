@@ -1,0 +1,166 @@
+"""Pydantic models of the HTTP API's JSON answers, so ``/openapi.json`` describes them.
+
+Handlers that answer with ready-encoded bytes (cached coverage, GeoJSON pages) are not
+re-validated by FastAPI; the models document those answers. Models whose answers carry
+more than the listed fields (an error's details, a rule's own options) allow extra ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorModel(BaseModel):
+    """Every 4xx answer: a stable code, a message staff can act on, and details."""
+
+    model_config = ConfigDict(extra="allow")
+    error: str = Field(description="Stable error code, e.g. not_found, invalid_bbox")
+    message: str = Field(description="What went wrong and what to do")
+
+
+class Link(BaseModel):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class Extent(BaseModel):
+    spatial: dict[str, list[list[float]]]
+
+
+class Collection(BaseModel):
+    """One OGC API Features collection (pins, or a boundary level)."""
+
+    id: str
+    title: str
+    itemType: str = "feature"
+    crs: list[str]
+    attribution: str | None = None
+    extent: Extent
+    links: list[Link]
+
+
+class Collections(BaseModel):
+    collections: list[Collection]
+    links: list[Link]
+
+
+class Conformance(BaseModel):
+    conformsTo: list[str]
+
+
+class Feature(BaseModel):
+    """A GeoJSON Feature (RFC 7946)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Feature"]
+    id: str | int | None = None
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any] | None
+
+
+class FeatureCollection(BaseModel):
+    """A page of features with OGC paging metadata."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+    numberMatched: int
+    numberReturned: int
+    timeStamp: str
+    links: list[Link]
+
+
+class CoverageAnswer(BaseModel):
+    """``/api/coverage``: summary per zone and the units (or their GeoJSON)."""
+
+    model_config = ConfigDict(extra="allow")
+    level: str
+    zone: str | None
+    rule: str | None
+    kind: str
+    min_count: int | None = None
+    version: int
+    title: str | None = None
+    notes: dict[str, Any] | None = None
+    records: int
+    summary: list[dict[str, Any]]
+    units: list[dict[str, Any]] | None = Field(None, description="Without format=geojson")
+    geojson: dict[str, Any] | None = Field(None, description="With format=geojson")
+    title_th: str | None = None
+    title_en: str | None = None
+    options: dict[str, Any] | None = None
+
+
+class RowOutcome(BaseModel):
+    """One row of a batch: accepted (with where it was located, and warnings) or rejected."""
+
+    model_config = ConfigDict(extra="allow")
+    row: int
+    status: Literal["accepted", "rejected"]
+    index: int | None = Field(None, description="Position in a posted JSON array")
+    id: int | None = None
+    reason: str | None = None
+    message: str | None = None
+    warnings: list[dict[str, Any]] | None = None
+
+
+class IngestOutcome(BaseModel):
+    """``POST /api/pins``: what was stored, and every row's outcome."""
+
+    kind: str
+    batch_id: str | int | None
+    version: int | None
+    rows_read: int
+    accepted: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    warnings_by_kind: dict[str, int]
+    rows: list[RowOutcome]
+
+
+class IngestRejected(IngestOutcome):
+    """A batch with no valid row (422): nothing stored, every row's reason."""
+
+    error: str
+    message: str
+
+
+class KeyInfo(BaseModel):
+    """An API key as listed (never its secret)."""
+
+    id: int
+    name: str
+    role: str
+    zone: str | None
+    prefix: str
+    created_at: str
+    revoked: bool = False
+
+
+class CreatedKey(KeyInfo):
+    key: str = Field(description="The secret: shown once, never again")
+
+
+class RevokedKey(BaseModel):
+    id: int
+    revoked: bool
+
+
+class Health(BaseModel):
+    """``/health``: liveness, and to readers what the server holds."""
+
+    status: str
+    zone: str | None = None
+    store: str | None = None
+    version: int | None = None
+    records: int | None = None
+    boundaries: str | None = Field(None, description="Boundary snapshot served")
+
+
+#: ``responses=`` of JSON errors, by status.
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries documenting ``statuses`` as :class:`ErrorModel` answers."""
+    return {status: {"model": ErrorModel} for status in statuses}
