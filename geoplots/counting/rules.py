@@ -264,9 +264,16 @@ def _model_villages_counts(counts, options: NoOptions, *, zone, by, boundaries) 
 
 
 def _household_participation_counts(counts, options: ParticipationOptions, *, zone, by, boundaries) -> Coverage:
-    return coverage_from_counts(counts, level=options.level, min_count=options.min_count, by=by, zone=zone,
-                                participation=options.column, thresholds=options.thresholds,
-                                boundaries=boundaries)
+    # Stored answers were read on the way in: a record without one is a blank answer here.
+    unanswered = int((counts["count"] - counts["households"]).clip(lower=0).sum())
+    notes = {"blank_as": BLANK_POLICIES[options.blank_as],
+             "excluded_blank": 0 if options.blank_as == "no" else unanswered, "excluded_not_yes_no": 0}
+    if options.blank_as == "no":
+        counts = counts.assign(households=counts["count"])
+    result = coverage_from_counts(counts, level=options.level, min_count=options.min_count, by=by, zone=zone,
+                                  participation=options.column, thresholds=options.thresholds,
+                                  boundaries=boundaries)
+    return dataclasses.replace(result, notes={**result.notes, **notes})
 
 
 def _household_participation(records, options: ParticipationOptions, *, zone, by, boundaries) -> Coverage:

@@ -19,7 +19,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Event:
-    r"""One event: a type (``records``, ``hello``) and a JSON-able payload.
+    """One event: a type (``records``, ``hello``) and a JSON-able payload.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-r"""Client input read strictly: JSON bodies, text fields and query strings (4xx, never 500).
+"""Client input read strictly: JSON bodies, text fields and query strings (4xx, never 500).
 
 What a request may carry, and what it is refused for (each a 422 that says where):
 
@@ -32,7 +32,7 @@ _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def text_problem(text: str) -> str | None:
-    r"""Say what makes ``text`` unstorable (a NUL, a lone surrogate), or None.
+    """Say what makes ``text`` unstorable (a NUL, a lone surrogate), or None.
 
     Examples
     --------

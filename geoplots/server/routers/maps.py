@@ -74,6 +74,17 @@ def _scoped_province(request: Request, key: ApiKey | None, zone: str | None, pro
     return scope
 
 
+async def _map_scope(
+    request: Request, key: ApiKey | None, zone: str | None, province: str | None
+) -> tuple[str | None, str | None]:
+    """The zone a map counts and the zone a zone key's map is confined to (read rules)."""
+    if province is None:
+        return read_zone(request, key, zone), None
+    # A zone key's map of a province of its zone: the province frames the map, the zone bounds it.
+    scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
+    return (None if scope is not None else zone), scope
+
+
 async def coverage_map(
     request: Request,
     key: ReaderDep,
@@ -84,13 +95,7 @@ async def coverage_map(
     """The coverage map page, rendered once per store version and scope."""
     app = request.app
     canonical = api_level(level)
-    scope = None
-    if province is not None:
-        # A zone key's map of a province of its zone: the province frames the map, the zone bounds it.
-        scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
-        zone = None if scope is not None else zone
-    else:
-        zone = read_zone(request, key, zone)
+    zone, scope = await _map_scope(request, key, zone, province)
     offline: bool | str = "/vendor" if any(getattr(rt, "name", None) == "vendor" for rt in app.routes) else False
     body, policy = await app.state.map_cache.answer(
         app.state.store, (canonical, zone, province, scope),
@@ -112,12 +117,7 @@ def _picture_handler(kind: str, media: str) -> Any:
 
         app = request.app
         canonical = api_level(level)
-        scope = None
-        if province is not None:
-            scope = await run_in_threadpool(_scoped_province, request, key, zone, province)
-            zone = None if scope is not None else zone
-        else:
-            zone = read_zone(request, key, zone)
+        zone, scope = await _map_scope(request, key, zone, province)
         html, _policy = await app.state.map_cache.answer(
             app.state.store, (canonical, zone, province, scope, "inline"),
             lambda _version: _render(app, canonical, zone, province, True, scope))

@@ -39,7 +39,7 @@ def packaged(folder: str) -> list[tuple[int, str, str]]:
 
 
 def split_sql(script: str) -> list[str]:
-    r"""Split a SQL script into complete statements (semicolons inside strings and
+    """Split a SQL script into complete statements (semicolons inside strings and
     trigger bodies kept).
 
     ``sqlite3.executescript`` would COMMIT the migration's transaction, so SQLite
