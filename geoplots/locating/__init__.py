@@ -120,9 +120,9 @@ def locate(
     lost = frame["reject_reason"].notna().to_numpy()
     accepted = frame.drop(columns=["reject_reason", "reject_detail"])
     if lost.any():
-        accepted = accepted.loc[~lost]
+        accepted = accepted.take(np.flatnonzero(~lost))
     added = [c for c in frame.columns if c not in records.accepted.columns or c in LOCATED_COLUMNS]
-    new_rejects = _rejects(frame.loc[lost], added)
+    new_rejects = _rejects(_lost_rows(frame, lost, added), ["reject_reason", "reject_detail"])
     rejects = concat_rejects([records.rejects, new_rejects])
     return Records(accepted=accepted, rejects=rejects, rows_read=records.rows_read, kind=records.kind)
 
@@ -174,6 +174,15 @@ def _has_polygons(frame: pd.DataFrame) -> bool:
     # The kind is only a label on the result: the first rows tell it.
     types = shapely.get_type_id(np.asarray(frame.geometry.values[:10_000]))
     return bool(np.isin(types, [3, 6]).any())  # Polygon, MultiPolygon
+
+
+def _lost_rows(frame: gpd.GeoDataFrame, lost: np.ndarray, added: list[str]) -> pd.DataFrame:
+    """The rejected rows with only what the rejects table keeps: the input's own fields
+    and the reason (taking every located column and the geometry too costs more than
+    the lookup when most points are noise).
+    """
+    keep = [c for c in frame.columns if c not in added and c != frame.geometry.name]
+    return pd.DataFrame(frame[[*keep, "reject_reason", "reject_detail"]]).take(np.flatnonzero(lost))
 
 
 def _rejects(lost: pd.DataFrame, added: list[str]) -> pd.DataFrame:
