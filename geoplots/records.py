@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 #: Reason codes for rejected rows, with the message shown to district staff (Thai, English).
 REJECT_REASONS: dict[str, tuple[str, str]] = {
@@ -101,26 +102,75 @@ def reject_message(reason: str, detail: str = "") -> str:
     return _message(*REJECT_REASONS[reason], detail)
 
 
-def reject_messages(reasons: Any, details: Any) -> pd.api.extensions.ExtensionArray:
+def reject_messages(reasons: Any, details: Any) -> pd.Categorical:
     """:func:`reject_message` for whole columns, each distinct (reason, detail) built once.
 
     Rejected rows repeat a few reasons and details (a distance rounded to 0.1 km, a
-    missing column), so the text is made per distinct pair and taken back by position.
+    missing column), so the result is a categorical: the distinct messages and one small
+    code per row. Building a 250-byte string per row cost more than locating the points
+    when most of a file is noise; a categorical reads, compares, prints and writes
+    (CSV, XLSX, Parquet) like a string column.
 
     Examples
     --------
     >>> [m[-9:] for m in reject_messages(["duplicate_id"] * 2, ["", "row 2"])]
     ['lier row.', '. (row 2)']
     """
-    reason_codes, reason_values = pd.factorize(np.asarray(reasons, dtype=object))
-    detail_codes, detail_values = pd.factorize(np.asarray(details, dtype=object), use_na_sentinel=False)
-    detail_values = ["" if pd.isna(d) else str(d) for d in detail_values]
-    pair = reason_codes.astype(np.int64) * max(len(detail_values), 1) + detail_codes
-    pairs, codes = np.unique(pair, return_inverse=True)
-    width = max(len(detail_values), 1)
-    built = [_message(*REJECT_REASONS[reason_values[p // width]], detail_values[p % width]) for p in pairs]
-    # One take from the distinct texts: no per-row string conversion.
-    return pd.array(built, dtype=pd.StringDtype(na_value=np.nan)).take(codes.reshape(-1))
+    reason_codes, reason_values = pd.factorize(_as_values(reasons))
+    detail_codes, detail_values = pd.factorize(_as_values(details), use_na_sentinel=False)
+    detail_text = ["" if pd.isna(d) else str(d) for d in detail_values]
+    width = max(len(detail_text), 1)
+    pairs, codes = np.unique(reason_codes.astype(np.int64) * width + detail_codes, return_inverse=True)
+    built = [_message(*REJECT_REASONS[reason_values[p // width]], detail_text[p % width]) for p in pairs]
+    # Two pairs may give one text (a detail of NA and of ""): categories must be unique.
+    categories, first = np.unique(np.asarray(built, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(first.reshape(-1)[codes.reshape(-1)], categories=categories.tolist())
+
+
+def _as_values(column: Any) -> Any:
+    """A column as factorize takes it: categoricals and extension arrays as they are
+    (their codes are reused), anything else as an object array.
+    """
+    if isinstance(column, (pd.Series, pd.Categorical, pd.api.extensions.ExtensionArray)):
+        return column
+    return np.asarray(column, dtype=object)
+
+
+def _text_categorical(column: pd.Series) -> pd.Categorical:
+    """``column`` as a categorical whose categories have one dtype (as inferred for a
+    list of texts), so that categoricals from different steps can be unioned.
+    """
+    values = column.array if isinstance(column.dtype, pd.CategoricalDtype) else pd.Categorical(column.astype(object))
+    return pd.Categorical.from_codes(values.codes, categories=pd.Index([str(c) for c in values.categories]))
+
+
+def concat_rejects(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack rejects tables, keeping ``reason`` and ``message`` categorical.
+
+    ``pandas.concat`` turns categoricals with different categories into objects (a
+    Python string per row again); this unions the categories instead.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"row": [2], "reason": pd.Categorical(["duplicate_id"]), "message": pd.Categorical(["x"])})
+    >>> b = pd.DataFrame({"row": [3], "reason": pd.Categorical(["bad_date"]), "message": pd.Categorical(["y"])})
+    >>> concat_rejects([a, b])["message"].dtype.name
+    'category'
+    """
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    shared = {}
+    for column in ("reason", "message"):
+        if all(column in p.columns for p in parts):
+            shared[column] = union_categoricals([_text_categorical(p[column]) for p in parts], ignore_order=True)
+    out = pd.concat([p.drop(columns=list(shared)) for p in parts], ignore_index=True)
+    for column, values in shared.items():
+        out[column] = values
+    order = list(dict.fromkeys([*parts[0].columns, *out.columns]))
+    return out[order]
 
 
 @dataclass(frozen=True)

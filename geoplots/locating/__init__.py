@@ -22,7 +22,7 @@ from geoplots.locating._dask import DaskRecords, is_dask, locate_dask
 from geoplots.locating._index import SubdistrictIndex
 from geoplots.locating._partition import LOCATED_COLUMNS, index_for, locate_partition
 from geoplots.locating._mismatch import NEAR_BORDER_M
-from geoplots.records import REJECT_COLUMNS, Records, reject_messages
+from geoplots.records import REJECT_COLUMNS, Records, concat_rejects, reject_messages
 
 __all__ = [
     "LOCATED_COLUMNS",
@@ -120,11 +120,10 @@ def locate(
     lost = frame["reject_reason"].notna().to_numpy()
     accepted = frame.drop(columns=["reject_reason", "reject_detail"])
     if lost.any():
-        accepted = accepted.loc[~lost]
+        accepted = accepted.take(np.flatnonzero(~lost))
     added = [c for c in frame.columns if c not in records.accepted.columns or c in LOCATED_COLUMNS]
-    new_rejects = _rejects(frame.loc[lost], added)
-    parts = [r for r in (records.rejects, new_rejects) if len(r)]
-    rejects = pd.concat(parts, ignore_index=True) if parts else _empty_rejects()
+    new_rejects = _rejects(_lost_rows(frame, lost, added), ["reject_reason", "reject_detail"])
+    rejects = concat_rejects([records.rejects, new_rejects])
     return Records(accepted=accepted, rejects=rejects, rows_read=records.rows_read, kind=records.kind)
 
 
@@ -177,11 +176,20 @@ def _has_polygons(frame: pd.DataFrame) -> bool:
     return bool(np.isin(types, [3, 6]).any())  # Polygon, MultiPolygon
 
 
+def _lost_rows(frame: gpd.GeoDataFrame, lost: np.ndarray, added: list[str]) -> pd.DataFrame:
+    """The rejected rows with only what the rejects table keeps: the input's own fields
+    and the reason (taking every located column and the geometry too costs more than
+    the lookup when most points are noise).
+    """
+    keep = [c for c in frame.columns if c not in added and c != frame.geometry.name]
+    return pd.DataFrame(frame[[*keep, "reject_reason", "reject_detail"]]).take(np.flatnonzero(lost))
+
+
 def _rejects(lost: pd.DataFrame, added: list[str]) -> pd.DataFrame:
     """Rejects table rows: ``row``, ``reason``, ``message``, then the original fields."""
     if not len(lost):
         return _empty_rejects()
-    messages = reject_messages(lost["reject_reason"].to_numpy(dtype=object), lost["reject_detail"].to_numpy(dtype=object))
+    messages = reject_messages(lost["reject_reason"], lost["reject_detail"])
     original = pd.DataFrame(lost.drop(columns=added))
     geom = lost.geometry.name if isinstance(lost, gpd.GeoDataFrame) else None
     if geom in original.columns:
@@ -189,11 +197,19 @@ def _rejects(lost: pd.DataFrame, added: list[str]) -> pd.DataFrame:
     head = pd.DataFrame(
         {
             "row": original.pop("row").to_numpy() if "row" in original.columns else np.arange(len(lost)),
-            "reason": lost["reject_reason"].astype(str).to_numpy(),
+            "reason": _reasons(lost["reject_reason"]),
             "message": messages,
         }
     )
     return pd.concat([head, original.reset_index(drop=True)], axis=1)
+
+
+def _reasons(column: pd.Series) -> Any:
+    """The reject reasons as a categorical of the reasons present (Dask's sample
+    partitions carry them as strings)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.remove_unused_categories().array
+    return pd.Categorical(column.astype(str))
 
 
 def _empty_rejects() -> pd.DataFrame:

@@ -90,6 +90,7 @@ class SubdistrictIndex:
         state = dict(self.__dict__)
         state.pop("_tree", None)
         state.pop("_code_tables", None)
+        state.pop("_near_masks", None)
         return state
 
     # -- building -----------------------------------------------------------------
@@ -214,13 +215,7 @@ class SubdistrictIndex:
         Lets the nearest-sub-district search skip noise far from land in one array step.
         """
         k = int(np.ceil(distance_deg / _CELL0)) + 1  # +1: the point may lie anywhere in its cell
-        land = (self.top != OUTSIDE).astype(np.int32)
-        # Box sum over (2k+1) x (2k+1) cells by an integral image: any land nearby.
-        padded = np.pad(land, k + 1)
-        integral = padded.cumsum(0).cumsum(1)
-        size = 2 * k + 1
-        box = (integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size] + integral[:-size, :-size])
-        near = box[: self.ny, : self.nx] > 0
+        near = self._near_mask(k)
         with np.errstate(invalid="ignore"):
             cx = np.floor((x - self.x0) / _CELL0)
             cy = np.floor((y - self.y0) / _CELL0)
@@ -228,6 +223,19 @@ class SubdistrictIndex:
         out = np.ones(len(x), dtype=bool)  # off the grid: let the exact search decide
         out[on_grid] = near[cy[on_grid].astype(np.intp), cx[on_grid].astype(np.intp)]
         return out
+
+    def _near_mask(self, k: int) -> np.ndarray:
+        """Level-0 cells with land within ``k`` cells; made once per ``k`` (per tolerance)."""
+        masks = self.__dict__.setdefault("_near_masks", {})
+        if k not in masks:
+            land = (self.top != OUTSIDE).astype(np.int32)
+            # Box sum over (2k+1) x (2k+1) cells by an integral image: any land nearby.
+            padded = np.pad(land, k + 1)
+            integral = padded.cumsum(0).cumsum(1)
+            size = 2 * k + 1
+            box = integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size] + integral[:-size, :-size]
+            masks[k] = box[: self.ny, : self.nx] > 0
+        return masks[k]
 
     @property
     def _top_flat(self) -> np.ndarray:

@@ -45,21 +45,29 @@ def mismatch_columns(
     """
     n = len(pos)
     level = np.full(n, -1, dtype=np.int8)
-    declared = np.full(n, None, dtype=object)
-    for i, (_, column, _) in enumerate(LEVELS):
-        if column in frame.columns:
-            given = frame[column].astype("string").str.strip().to_numpy(dtype=object, na_value=None)
-            take = (level < 0) & pd.notna(given) & (given != "")
-            level[take], declared[take] = i, given[take]
-    located = np.where(pos >= 0, codes[np.maximum(pos, 0)], "")
     mismatch = np.zeros(n, dtype=bool)
-    for i, (_, _, length) in enumerate(LEVELS):
-        rows = np.flatnonzero((level == i) & (pos >= 0))
-        mismatch[rows] = np.array([located[r][:length] != declared[r] for r in rows], dtype=bool)
+    declared_code = np.full(n, -1, dtype=np.int64)  # into ``distinct``: the codes declared
+    distinct: list[str] = []
+    for i, (_, column, length) in enumerate(LEVELS):
+        if column not in frame.columns:
+            continue
+        # Declared codes repeat: compare each distinct one once, as a position among the
+        # index's units of that level, then by integer per row.
+        row_code, values = pd.factorize(frame[column])
+        text = pd.Index(values, dtype=object).astype("string").str.strip().to_numpy(dtype=object, na_value="")
+        unit_of_value = _unit_positions(text, codes, length)
+        take = (level < 0) & (row_code >= 0)
+        take[take] = (text != "")[row_code[take]]
+        level[take] = i
+        declared_code[take] = len(distinct) + row_code[take]
+        distinct.extend(text)
+        rows = np.flatnonzero(take & (pos >= 0))
+        located_unit = _unit_of_position(codes, length)[pos[rows]]
+        mismatch[rows] = unit_of_value[row_code[rows]] != located_unit
     distance = np.full(n, np.nan)
-    for code in pd.unique(declared[mismatch]):
-        rows = np.flatnonzero(mismatch & (declared == code))
-        distance[rows] = _distance_to_unit(code, codes, geoms, x[rows], y[rows])
+    for value in np.unique(declared_code[mismatch]):
+        rows = np.flatnonzero(mismatch & (declared_code == value))
+        distance[rows] = _distance_to_unit(distinct[value], codes, geoms, x[rows], y[rows])
     klass = np.where(~mismatch, -1, np.where(distance <= near_border_m, 0, 1)).astype(np.int8)
     return {
         "address_mismatch": mismatch,
@@ -67,6 +75,25 @@ def mismatch_columns(
         "mismatch_distance_m": distance,
         "mismatch_class": pd.Categorical.from_codes(klass, categories=CLASS_VALUES),
     }
+
+
+def _unit_positions(text: np.ndarray, codes: np.ndarray, length: int) -> np.ndarray:
+    """For each distinct declared code, its position among the distinct ``length``-digit
+    prefixes of ``codes`` (-2 when no unit has that code: it then mismatches every place).
+    """
+    units = _units(codes, length)
+    wanted = text.astype(str)
+    at = np.minimum(np.searchsorted(units, wanted), max(len(units) - 1, 0))
+    return np.where((len(units) > 0) & (units[at] == wanted), at, -2)
+
+
+def _unit_of_position(codes: np.ndarray, length: int) -> np.ndarray:
+    """Position among the distinct ``length``-digit prefixes of each sub-district in ``codes``."""
+    return np.searchsorted(_units(codes, length), codes.astype(f"<U{length}"))
+
+
+def _units(codes: np.ndarray, length: int) -> np.ndarray:
+    return np.unique(codes.astype(f"<U{length}"))
 
 
 def _distance_to_unit(code: str, codes: np.ndarray, geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

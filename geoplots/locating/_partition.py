@@ -130,7 +130,10 @@ def locate_partition(
     distance = np.where(pos >= 0, 0.0, np.nan)
     has_xy = np.isfinite(x) & np.isfinite(y)
     reason = np.full(n, -1, dtype=np.int8)  # codes into REJECT_VALUES
-    detail = np.full(n, "", dtype=object)
+    # Details as codes into a few distinct texts: rejected rows repeat them, and a
+    # string per row costs more than the whole lookup when most points are noise.
+    detail = np.full(n, -1, dtype=np.int32)
+    texts: list[str] = []
 
     outside = np.flatnonzero((pos < 0) & has_xy)
     if outside.size:
@@ -141,7 +144,7 @@ def locate_partition(
         distance[outside[found]] = metres[found]
         lost = outside[~found]
         reason[lost] = 0
-        detail[lost] = _far_details(metres[~found], tolerance_m)
+        detail[lost] = _far_details(metres[~found], tolerance_m, texts)
 
     declared = _declared(frame)
     no_xy = np.flatnonzero(~has_xy)
@@ -152,7 +155,7 @@ def locate_partition(
         pos[no_xy[known]] = at[known]
         match[no_xy[known]] = 2
         reason[no_xy[~known]] = 1
-        detail[no_xy[~known]] = _unknown_details(wanted[~known])
+        detail[no_xy[~known]] = _unknown_details(wanted[~known], texts)
 
     # Shallow copy: with copy-on-write the caller's frame is never modified.
     stale = [c for c in LOCATED_COLUMNS + ["reject_reason", "reject_detail"] if c in frame.columns]
@@ -165,40 +168,44 @@ def locate_partition(
         out[column] = values
     out["reject_reason"] = pd.Categorical.from_codes(reason, categories=REJECT_VALUES)
     # Mostly empty: an all-NA string column costs nothing; only rejected rows get text.
-    out["reject_detail"] = pd.Series(_sparse_text(detail, reason >= 0), index=out.index)
+    out["reject_detail"] = pd.Series(_detail_column(detail, texts), index=out.index)
     return out
 
 
-def _sparse_text(text: np.ndarray, keep: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """A string column holding ``text`` where ``keep`` and NA elsewhere, built from the
-    distinct texts by one take (not a million-row object conversion).
+def _detail_column(codes: np.ndarray, texts: list[str]) -> pd.Categorical:
+    """A categorical text column: ``texts[code]`` where ``code >= 0``, NA elsewhere (no
+    per-row string is built, compared or copied).
     """
-    if not keep.any():
-        return pd.array(np.full(len(text), None, dtype=object), dtype="string")
-    uniques, codes = np.unique(text[keep].astype(str), return_inverse=True)
-    positions = np.full(len(text), -1, dtype=np.intp)
-    positions[keep] = codes.reshape(-1)
-    return pd.array(uniques.astype(object), dtype="string").take(positions, allow_fill=True)
+    # Distinct texts may repeat (a declared code and a distance can read alike): merge.
+    categories, first = np.unique(np.asarray(texts, dtype=object), return_inverse=True) if texts else ([], [])
+    remap = np.append(np.asarray(first, dtype=np.int32).reshape(-1), -1)
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index([str(t) for t in categories]))
 
 
-def _far_details(metres: np.ndarray, tolerance_m: float) -> np.ndarray:
-    """Why each far point was rejected; one string per distinct 0.1 km distance (vectorised)."""
+def _far_details(metres: np.ndarray, tolerance_m: float, texts: list[str]) -> np.ndarray:
+    """Why each far point was rejected, as codes into ``texts`` (extended here): one
+    text per distinct 0.1 km distance.
+    """
     tenths = np.where(np.isfinite(metres), np.round(metres / 100.0), -1.0)
     uniques, codes = np.unique(tenths, return_inverse=True)
-    text = np.array([
+    first = len(texts)
+    texts.extend(
         f"nearest sub-district is {t / 10:.1f} km away; allowed {tolerance_m:g} m" if t >= 0
         else f"no sub-district within {tolerance_m:g} m"
         for t in uniques
-    ], dtype=object)
-    return text[codes.reshape(-1)]
+    )
+    return first + codes.reshape(-1).astype(np.int32)
 
 
-def _unknown_details(wanted: np.ndarray) -> np.ndarray:
-    """Why each row without coordinates was rejected; one string per distinct declared code."""
+def _unknown_details(wanted: np.ndarray, texts: list[str]) -> np.ndarray:
+    """Why each row without coordinates was rejected, as codes into ``texts`` (extended
+    here): one text per distinct declared code.
+    """
     codes, uniques = pd.factorize(pd.Series(wanted, dtype=object), use_na_sentinel=True)
-    text = np.array([f"declared sub-district {w} is not in the boundaries" for w in uniques]
-                    + ["no address code either"], dtype=object)
-    return text[codes]  # -1 (missing) takes the last entry
+    first = len(texts)
+    texts.extend(f"declared sub-district {w} is not in the boundaries" for w in uniques)
+    texts.append("no address code either")
+    return np.where(codes >= 0, first + codes, len(texts) - 1).astype(np.int32)
 
 
 def _coordinates(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -236,7 +243,10 @@ def _nearest(index: SubdistrictIndex, x: np.ndarray, y: np.ndarray, tolerance_m:
     # Points with no land within reach (noise across the map) skip the exact search.
     maybe = np.flatnonzero(index.maybe_near(x, y, tolerance_m / _M_PER_DEG_MIN))
     pts = shapely.points(x[maybe], y[maybe])
-    i, j = index.tree.query(pts, predicate="dwithin", distance=tolerance_m / _M_PER_DEG_MIN)
+    if tolerance_m > 0:
+        i, j = index.tree.query(pts, predicate="dwithin", distance=tolerance_m / _M_PER_DEG_MIN)
+    else:  # only points on a border line are at 0 m: a cheaper predicate on prepared polygons
+        i, j = index.tree.query(pts, predicate="intersects")
     if len(i):
         line = shapely.shortest_line(pts[i], index.geoms[j])
         ends = shapely.get_coordinates(line).reshape(-1, 2, 2)
