@@ -206,7 +206,8 @@ def _rejects(lost: pd.DataFrame, added: list[str]) -> pd.DataFrame:
 
 def _reasons(column: pd.Series) -> Any:
     """The reject reasons as a categorical of the reasons present (Dask's sample
-    partitions carry them as strings)."""
+    partitions carry them as strings).
+    """
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.remove_unused_categories().array
     return pd.Categorical(column.astype(str))

@@ -63,18 +63,26 @@ def router() -> APIRouter:
     return EventsFactory().router
 
 
+async def _bus_events(request: Request, queue: Any, poll: float) -> AsyncIterator[Event | None]:
+    """Each event from the bus as it comes, or ``None`` after ``poll`` quiet seconds (the
+    moment to look for writes by another process, which send no event here), until the
+    client goes away.
+    """
+    while not await request.is_disconnected():
+        try:
+            yield await asyncio.wait_for(queue.get(), timeout=poll)
+        except TimeoutError:
+            yield None
+
+
 async def _stream(request: Request, store: Any, bus: Any, poll: float) -> AsyncIterator[str]:
     """Every batch: ``hello`` (version, record count), then ``records`` per batch."""
     async with bus.subscribe() as queue:
         version = await run_in_threadpool(store.version)
         count = await run_in_threadpool(store.count)
         yield "retry: 2000\n\n" + Event("hello", {"version": version, "records": count}).to_sse()
-        while True:
-            if await request.is_disconnected():
-                break
-            try:
-                event = await asyncio.wait_for(queue.get(), timeout=poll)
-            except TimeoutError:
+        async for event in _bus_events(request, queue, poll):
+            if event is None:
                 now = await run_in_threadpool(store.version)
                 if now == version:
                     yield ": keep-alive\n\n"
@@ -92,12 +100,8 @@ async def _zone_stream(request: Request, store: Any, bus: Any, poll: float, *, z
         version = await run_in_threadpool(store.version)
         count = await run_in_threadpool(store.count, RecordFilter(zone=zone))
         yield "retry: 2000\n\n" + Event("hello", {"records": count, "zone": zone}).to_sse()
-        while True:
-            if await request.is_disconnected():
-                break
-            try:
-                event = await asyncio.wait_for(queue.get(), timeout=poll)
-            except TimeoutError:
+        async for event in _bus_events(request, queue, poll):
+            if event is None:
                 # A write by another process (no event here): told only when the zone's count moved.
                 now = await run_in_threadpool(store.version)
                 if now == version:
