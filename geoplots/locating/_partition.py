@@ -177,7 +177,9 @@ def _detail_column(codes: np.ndarray, texts: list[str]) -> pd.Categorical:
     per-row string is built, compared or copied).
     """
     # Distinct texts may repeat (a declared code and a distance can read alike): merge.
-    categories, first = np.unique(np.asarray(texts, dtype=object), return_inverse=True) if texts else ([], [])
+    if not texts:
+        return pd.Categorical.from_codes(codes, categories=pd.Index([], dtype=str))
+    categories, first = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
     remap = np.append(np.asarray(first, dtype=np.int32).reshape(-1), -1)
     return pd.Categorical.from_codes(remap[codes], categories=pd.Index([str(t) for t in categories]))
 
