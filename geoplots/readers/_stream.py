@@ -91,10 +91,16 @@ def concat_records(chunks: Iterable[Records]) -> Records:
     parts = list(chunks)
     if not parts:
         raise ValueError("concat_records needs at least one chunk")
-    accepted = pd.concat([p.accepted for p in parts], ignore_index=True)
-    rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
+    accepted = _concat([p.accepted for p in parts])
+    rejects = _concat([p.rejects for p in parts])
     return Records(accepted=gpd.GeoDataFrame(accepted, geometry="geometry", crs=4326), rejects=rejects,
                    rows_read=sum(p.rows_read for p in parts), kind=parts[0].kind, notes=merge_notes(p.notes for p in parts))
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames one after the other; empty ones left out (their columns may have no dtype yet)."""
+    full = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(full, ignore_index=True) if len(full) > 1 else full[0].reset_index(drop=True)
 
 
 def merge_notes(notes: Iterable[dict]) -> dict:
