@@ -147,10 +147,10 @@ def test_seen_ids_remember_first_rows_across_many_adds():
     seen = SeenIds()
     for start in range(0, 3000, 1000):
         keys = np.array([f"K{i}" for i in range(start, start + 1000)], dtype=object)
-        assert not seen.first_rows(keys).any()
-        seen.add(keys, np.arange(start, start + 1000) + 2)
+        assert not seen.first_rows(seen.hashes(keys)).any()
+        seen.add(seen.hashes(keys), np.arange(start, start + 1000) + 2)
     probe = np.array(["K0", "K1500", "K2999", "K3000", "k0"], dtype=object)
-    assert seen.first_rows(probe).tolist() == [2, 1502, 3001, 0, 0]
+    assert seen.first_rows(seen.hashes(probe)).tolist() == [2, 1502, 3001, 0, 0]
 
 
 COLUMNS = ["id", "lat", "lon", "ตำบล", "จังหวัด", "มีสวนครัว", "วันที่"]

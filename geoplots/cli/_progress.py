@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,3 +31,27 @@ def reading_progress(name: str, quiet: bool = False) -> Iterator[Callable[[Any],
                                          f"{summary.rejected:,} rejected")
 
         yield update
+
+
+@contextlib.contextmanager
+def collected_per_chunk() -> Iterator[Callable[[], None]]:
+    """Run with Python's cycle collector paused, collecting once per chunk instead.
+
+    A chunk makes millions of small objects (a warnings list per row); left on, the
+    collector walks the whole heap (boundaries, caches) again and again while they are
+    made, a quarter of the reading time. What exists before reading starts (the
+    boundaries) is frozen out of the collections.
+    """
+    enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+
+    def collect() -> None:
+        gc.collect(1)  # young objects only: the chunk just dropped, not the frozen heap
+
+    try:
+        yield collect
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()

@@ -11,8 +11,8 @@ from rich.table import Table
 from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
-from geoplots.cli._progress import reading_progress
-from geoplots.counting import coverage_of_chunks, write_coverage
+from geoplots.cli._progress import collected_per_chunk, reading_progress
+from geoplots.counting import StreamSummary, coverage_of_chunks, write_coverage
 from geoplots.errors import GeoplotsError
 from geoplots.readers import CHUNK_ROWS, KINDS, iter_records
 
@@ -66,9 +66,14 @@ def coverage(
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     boundaries = Boundaries.load(data)
     chunks = iter_records(file, kind=kind, boundaries=boundaries, chunk_rows=chunk_rows, **read_options(chosen, given))
-    with reading_progress(file.name, quiet) as progress:
+    with reading_progress(file.name, quiet) as progress, collected_per_chunk() as collect:
+
+        def after_chunk(summary: StreamSummary) -> None:
+            collect()
+            progress(summary)
+
         result, read = coverage_of_chunks(chunks, chosen, zone=zone, by=grouping, boundaries=boundaries,
-                                          on_chunk=progress, **given)
+                                          on_chunk=after_chunk, **given)
     _print_read(read.as_dict())
     table = Table(title=result.title or f"coverage by {result.level}")
     for name in ("group", "covered", "total", "percent"):

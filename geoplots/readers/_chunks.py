@@ -39,8 +39,8 @@ class SeenIds:
     Examples
     --------
     >>> seen = SeenIds()
-    >>> seen.add(np.array(["A", "B"], dtype=object), np.array([2, 3]))
-    >>> seen.first_rows(np.array(["B", "C"], dtype=object)).tolist()
+    >>> seen.add(seen.hashes(np.array(["A", "B"], dtype=object)), np.array([2, 3]))
+    >>> seen.first_rows(seen.hashes(np.array(["B", "C"], dtype=object))).tolist()
     [3, 0]
     """
 
@@ -53,29 +53,30 @@ class SeenIds:
         return len(self._one)
 
     @staticmethod
-    def _hashes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def hashes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The two hashes of each key (made once per row, used to look up then to add)."""
         values = np.asarray(keys, dtype=object)
         return (pd.util.hash_array(values, hash_key=_KEYS[0], categorize=False),
                 pd.util.hash_array(values, hash_key=_KEYS[1], categorize=False))
 
-    def first_rows(self, keys: np.ndarray) -> np.ndarray:
-        """The row each key was first seen on, 0 for keys not seen before."""
-        out = np.zeros(len(keys), dtype=np.int64)
-        if not len(keys) or not len(self._one):
+    def first_rows(self, hashes: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The row each key (by its :meth:`hashes`) was first seen on, 0 for keys not seen before."""
+        one, two = hashes
+        out = np.zeros(len(one), dtype=np.int64)
+        if not len(one) or not len(self._one):
             return out
-        one, two = self._hashes(keys)
         at = np.searchsorted(self._one, one)
         inside = at < len(self._one)
-        hit = np.zeros(len(keys), dtype=bool)
+        hit = np.zeros(len(one), dtype=bool)
         hit[inside] = (self._one[at[inside]] == one[inside]) & (self._two[at[inside]] == two[inside])
         out[hit] = self._row[at[hit]]
         return out
 
-    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        """Remember ``keys`` (not seen before, distinct) first seen on ``rows``."""
-        if not len(keys):
+    def add(self, hashes: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> None:
+        """Remember keys (by their :meth:`hashes`; not seen before, distinct) first seen on ``rows``."""
+        one, two = hashes
+        if not len(one):
             return
-        one, two = self._hashes(keys)
         merged = np.concatenate([self._one, one])
         # Stable sort of a sorted run and a new run: timsort merges them in linear time.
         order = np.argsort(merged, kind="stable")

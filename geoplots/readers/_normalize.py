@@ -168,11 +168,12 @@ def _record_ids(
         keys[i] = clean_text(number_text(cells[i]))[0]
     open_rows = np.flatnonzero(np.array([r is None for r in reasons], dtype=bool) & pd.notna(keys))
     if seen is not None:  # a chunk of a file: IDs accepted in earlier chunks come first
-        prior = seen.first_rows(keys[open_rows])
+        hashes = seen.hashes(keys[open_rows])
+        prior = seen.first_rows(hashes)
         for i, first_row in zip(open_rows[prior > 0], prior[prior > 0]):
             reasons[i] = "duplicate_id"
             details[i] = f"ID {keys[i]} first seen on row {int(first_row)}"
-        open_rows = open_rows[prior == 0]
+        open_rows, hashes = open_rows[prior == 0], (hashes[0][prior == 0], hashes[1][prior == 0])
     codes, _ = pd.factorize(keys[open_rows])
     _, first = np.unique(codes, return_index=True)
     for j in np.flatnonzero(first[codes] != np.arange(len(codes))):
@@ -180,7 +181,7 @@ def _record_ids(
         reasons[i] = "duplicate_id"
         details[i] = f"ID {keys[i]} first seen on row {int(rows[open_rows[first[codes[j]]]])}"
     if seen is not None:
-        seen.add(keys[open_rows[first]], rows[open_rows[first]])
+        seen.add((hashes[0][first], hashes[1][first]), rows[open_rows[first]])
     return keys.tolist()
 
 
