@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import geothai
 
@@ -153,38 +151,6 @@ def test_seen_ids_remember_first_rows_across_many_adds():
     assert seen.first_rows(seen.hashes(probe)).tolist() == [2, 1502, 3001, 0, 0]
 
 
-COLUMNS = ["id", "lat", "lon", "ตำบล", "จังหวัด", "มีสวนครัว", "วันที่"]
-_cell = st.one_of(st.just(""), st.text(alphabet="0123456789๐๑๒๓๔๕๖๗๘๙.,-/ ", max_size=12),
-                  st.sampled_from(["16.43", "102.83", "102.83,16.43", "35.6", "16 25 30.5", "16°25'30\"N"]))
-_row = st.fixed_dictionaries({
-    "id": st.sampled_from(["P1", "P2", "๑", "1", " P1 ", ""]),
-    "lat": st.one_of(_cell, st.floats(5.0, 21.0).map(lambda v: f"{v:.5f}")),
-    "lon": st.one_of(_cell, st.floats(97.0, 106.0).map(lambda v: f"{v:.5f}")),
-    "ตำบล": st.sampled_from(["", "ในเมือง", "ต.ศิลา", "บ้านเป็ด"]),
-    "จังหวัด": st.sampled_from(["", "ขอนแก่น", "จ.ขอนแก่น", "กาฬสินธุ์"]),
-    "มีสวนครัว": st.sampled_from(["", "มี", "ไม่มี", "ปลูกผัก", "ไม่ปลูกผัก", "ทำสวน", "ไม่ทำสวน", "?", "๑"]),
-    "วันที่": st.sampled_from(["", "5/3/2567", "๕/๓/๒๕๖๗", "31/2/2567", "2024-01-05", "x"]),
-})
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
-@given(st.lists(st.one_of(_row, st.just(dict.fromkeys(COLUMNS, ""))), max_size=14),
-       st.integers(1, 6), st.sampled_from(["pins", "households"]))
-def test_chunked_and_whole_reading_agree_for_any_chunk_size(tiny_boundaries, tmp_path, rows, chunk_rows, kind):
-    path = _write(tmp_path / "p.csv", [[r[c] for c in COLUMNS] for r in rows], header=COLUMNS)
-    options = {"boundaries": tiny_boundaries, "yes_no": ["มีสวนครัว"]}
-    try:
-        whole = read_records(path, kind, **options)
-    except GeoplotsError as exc:  # e.g. no rows and no header: the same error chunk by chunk
-        with pytest.raises(GeoplotsError, match=str(exc)[:30].replace("(", ".").replace(")", ".")):
-            list(iter_records(path, kind, chunk_rows=chunk_rows, **options))
-        return
-    chunked = concat_records(iter_records(path, kind, chunk_rows=chunk_rows, **options))
-    _same(whole, chunked)
-    assert len(chunked.accepted) + len(chunked.rejects) == chunked.rows_read
-
-
 def _in_memory(path, boundaries, **options):
     records = read_records(path, "households", boundaries=boundaries, yes_no=["ปลูกผักสวนครัว"])
     result = RULES["household_participation"].run(records, boundaries=boundaries, column="ปลูกผักสวนครัว", **options)
@@ -240,3 +206,21 @@ def test_coverage_command_reads_in_chunks_and_reports_what_it_read(household_fil
     assert written.filter(like="participating").iloc[:, 0].tolist() == expected.units["participating"].tolist()
     # stderr is not a terminal here: no progress bar, no control characters in logs.
     assert "\x1b" not in done.stderr and "reading" not in done.stderr
+
+
+def test_join_writes_csv_chunk_by_chunk_as_it_would_whole(household_file, tiny_boundaries, tmp_path):
+    outputs = {}
+    for chunk_rows in ("23", "100000"):
+        out, rej = tmp_path / f"out{chunk_rows}.csv", tmp_path / f"rej{chunk_rows}.csv"
+        done = _cli("join", str(household_file), "--kind", "households", "--chunk-rows", chunk_rows, "--out", str(out),
+                    "--rejects", str(rej), boundaries=tiny_boundaries)
+        assert done.returncode == 0, done.stderr
+        assert out.read_bytes().count(b"\xef\xbb\xbf") == 1  # one BOM, one header
+        outputs[chunk_rows] = (done.stdout, pd.read_csv(out, dtype=str, encoding="utf-8-sig"),
+                               pd.read_csv(rej, dtype=str, encoding="utf-8-sig"))
+    (text, located, rejects), (whole_text, whole_located, whole_rejects) = outputs["23"], outputs["100000"]
+    assert text.split("located rows written")[0] == whole_text.split("located rows written")[0]
+    pd.testing.assert_frame_equal(located, whole_located)
+    by_row = lambda t: t.sort_values("row", key=lambda r: r.astype(int)).reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(by_row(rejects), by_row(whole_rejects))
+    assert len(located) + len(rejects) == read_records(household_file, "households", boundaries=tiny_boundaries).rows_read
