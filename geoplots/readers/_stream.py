@@ -17,8 +17,8 @@ from geoplots.readers._normalize import normalize_records
 from geoplots.readers._spatial import infer_kind
 from geoplots.records import Records
 
-#: Rows per chunk by default: about 150 MB of normalised records for an 8-column file.
-CHUNK_ROWS = 500_000
+#: Rows per chunk by default: about 600 MB while an 8-column chunk is read, located and counted.
+CHUNK_ROWS = 250_000
 #: Options that choose how the file is read, not how its columns are understood.
 FILE_OPTIONS = ("sheet", "layer", "max_rows", "max_unpacked_bytes")
 
@@ -45,7 +45,7 @@ def iter_records(
         As :func:`read_records` (decided on the first chunk when not given).
     boundaries : geoplots.Boundaries, optional
         Whose national outline decides what is "in Thailand".
-    chunk_rows : int, default 500,000
+    chunk_rows : int, default 250,000
         Rows per chunk (the last may be shorter; blank rows at a chunk's end move on to
         the next chunk, or are dropped at the end of the file).
     **column_options
