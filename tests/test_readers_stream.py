@@ -224,3 +224,10 @@ def test_join_writes_csv_chunk_by_chunk_as_it_would_whole(household_file, tiny_b
     by_row = lambda t: t.sort_values("row", key=lambda r: r.astype(int)).reset_index(drop=True)  # noqa: E731
     pd.testing.assert_frame_equal(by_row(rejects), by_row(whole_rejects))
     assert len(located) + len(rejects) == read_records(household_file, "households", boundaries=tiny_boundaries).rows_read
+
+
+def test_quoting_pyarrow_refuses_is_read_as_read_records_reads_it(tiny_boundaries, tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('id,lat,lon,note\nA,16.43,102.83,ok\nB,16.44,102.84,"never closed\n', encoding="utf-8")
+    _same(read_records(path, boundaries=tiny_boundaries),
+          concat_records(iter_records(path, chunk_rows=1, boundaries=tiny_boundaries)))

@@ -396,7 +396,14 @@ def _csv_frames(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         except StopIteration:
             break
         except pa.ArrowInvalid as exc:
-            raise _stream_error(path, exc, next_row) from exc
+            if yielded:
+                raise _stream_error(path, exc, next_row) from exc
+            # Quoting pyarrow will not parse (an unclosed quote): nothing given out yet, so
+            # the file is read as read_table reads it (its row reader), then cut.
+            whole = read_table(path)
+            for start in range(0, max(len(whole), 1), chunk_rows):
+                yield whole.iloc[start: start + chunk_rows]
+            return
         piece = _with_odd_rows(_text_frame(batch, header), odd, next_row, header, delimiter, path.name)
         next_row += len(piece)
         pieces.append(piece)
