@@ -11,7 +11,7 @@ from geoplots.boundaries import Boundaries, boundaries, boundaries_info, import_
 from geoplots.errors import GeoplotsError
 from geoplots.groups import inspection_zones, load_scheme
 from geoplots.maps import map  # noqa: A004 - geoplots.map(...) is the public name
-from geoplots.readers import read_records
+from geoplots.readers import iter_records, read_records
 from geoplots.locating import locate
 from geoplots.counting import coverage
 
@@ -26,6 +26,7 @@ __all__ = [
     "inspection_zones",
     "load_scheme",
     "map",
+    "iter_records",
     "read_records",
 ]
 

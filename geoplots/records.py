@@ -157,15 +157,17 @@ def concat_rejects(parts: list[pd.DataFrame]) -> pd.DataFrame:
     >>> concat_rejects([a, b])["message"].dtype.name
     'category'
     """
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
+    full = [p for p in parts if len(p)]
+    if not full:  # the first empty table keeps its columns (a chunk's own fields)
+        return parts[0].reset_index(drop=True) if parts else pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
+    parts = full
     if len(parts) == 1:
         return parts[0].reset_index(drop=True)
     shared = {}
     for column in ("reason", "message"):
-        if all(column in p.columns for p in parts):
-            shared[column] = union_categoricals([_text_categorical(p[column]) for p in parts], ignore_order=True)
+        if all(column in p.columns for p in parts) and any(
+                isinstance(p[column].dtype, pd.CategoricalDtype) for p in parts):
+            shared[column] = union_categoricals([_text_categorical(p[column]) for p in parts], sort_categories=True)
     out = pd.concat([p.drop(columns=list(shared)) for p in parts], ignore_index=True)
     for column, values in shared.items():
         out[column] = values

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import re
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geoplots.readers import normalize_records, parse_area, parse_coordinate, parse_date, parse_pair, parse_yes_no
-from geoplots.readers import resolve_address
+from geoplots.readers import concat_records, iter_records, read_records, resolve_address
+from geoplots.errors import GeoplotsError
 from geoplots.readers._coords import parse_zone
 from geoplots.records import WARNINGS, RowWarning
 
@@ -95,3 +99,42 @@ def test_duplicate_ids_keep_the_first_placeable_row(rows):
         key = str(reject.id).strip().translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
         assert first_row[key] < reject.row
         assert f"first seen on row {first_row[key]}" in reject.message
+
+
+STREAM_COLUMNS = ["id", "lat", "lon", "ตำบล", "จังหวัด", "มีสวนครัว", "วันที่"]
+_cell = st.one_of(st.just(""), st.text(alphabet="0123456789๐๑๒๓๔๕๖๗๘๙.,-/ ", max_size=12),
+                  st.sampled_from(["16.43", "102.83", "102.83,16.43", "35.6", "16 25 30.5", "16°25'30\"N"]))
+_row = st.fixed_dictionaries({
+    "id": st.sampled_from(["P1", "P2", "๑", "1", " P1 ", ""]),
+    "lat": st.one_of(_cell, st.floats(5.0, 21.0).map(lambda v: f"{v:.5f}")),
+    "lon": st.one_of(_cell, st.floats(97.0, 106.0).map(lambda v: f"{v:.5f}")),
+    "ตำบล": st.sampled_from(["", "ในเมือง", "ต.ศิลา", "บ้านเป็ด"]),
+    "จังหวัด": st.sampled_from(["", "ขอนแก่น", "จ.ขอนแก่น", "กาฬสินธุ์"]),
+    "มีสวนครัว": st.sampled_from(["", "มี", "ไม่มี", "ปลูกผัก", "ไม่ปลูกผัก", "ทำสวน", "ไม่ทำสวน", "?", "๑"]),
+    "วันที่": st.sampled_from(["", "5/3/2567", "๕/๓/๒๕๖๗", "31/2/2567", "2024-01-05", "x"]),
+})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(_row, st.just(dict.fromkeys(STREAM_COLUMNS, ""))), max_size=14),
+       st.integers(1, 6), st.sampled_from(["pins", "households"]))
+def test_chunked_and_whole_reading_agree_for_any_chunk_size(tiny_boundaries, tmp_path, rows, chunk_rows, kind):
+    """A file read chunk by chunk (iter_records) is the file read whole: same records,
+    row numbers, warnings, rejects and notes, whatever the chunk size."""
+    path = tmp_path / "p.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([STREAM_COLUMNS] + [[r[c] for c in STREAM_COLUMNS] for r in rows])
+    options = {"boundaries": tiny_boundaries, "yes_no": ["มีสวนครัว"]}
+    try:
+        whole = read_records(path, kind, **options)
+    except GeoplotsError as exc:  # e.g. no rows and no header: the same error chunk by chunk
+        with pytest.raises(GeoplotsError, match=re.escape(str(exc)[:30])):
+            list(iter_records(path, kind, chunk_rows=chunk_rows, **options))
+        return
+    chunked = concat_records(iter_records(path, kind, chunk_rows=chunk_rows, **options))
+    assert chunked.rows_read == whole.rows_read
+    pd.testing.assert_frame_equal(pd.DataFrame(chunked.accepted), pd.DataFrame(whole.accepted))
+    pd.testing.assert_frame_equal(chunked.rejects, whole.rejects)
+    assert chunked.notes == whole.notes and chunked.summary() == whole.summary()
+    assert len(chunked.accepted) + len(chunked.rejects) == chunked.rows_read

@@ -11,9 +11,10 @@ from rich.table import Table
 from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
-from geoplots.counting import coverage as compute_coverage, write_coverage
+from geoplots.cli._progress import collected_per_chunk, reading_progress
+from geoplots.counting import StreamSummary, coverage_of_chunks, write_coverage
 from geoplots.errors import GeoplotsError
-from geoplots.readers import KINDS, read_records
+from geoplots.readers import CHUNK_ROWS, KINDS, iter_records
 
 
 def _thresholds(text: str | None) -> tuple[float, ...] | None:
@@ -23,6 +24,14 @@ def _thresholds(text: str | None) -> tuple[float, ...] | None:
         return tuple(float(t) for t in text.split(","))
     except ValueError:
         raise GeoplotsError(f"--thresholds takes three rates separated by commas, e.g. 0.7,0.8,0.9, not {text!r}.") from None
+
+
+def _print_read(summary: dict) -> None:
+    """Rows read, placed and rejected (by reason): nothing read is left unaccounted for."""
+    console.print(f"rows read: {summary['rows_read']:,}; accepted: {summary['accepted']:,}; "
+                  f"rejected: {summary['rejected']:,}")
+    for reason, count in summary["rejected_by_reason"].items():
+        console.print(f"  rejected: {reason}: {count:,}")
 
 
 @app.command()
@@ -39,8 +48,14 @@ def coverage(
     blank_as: Annotated[str | None, typer.Option("--blank-as", help=option_help("blank_as", "Blank yes/no answers: exclude (left out of the denominator) or no"), show_default=False)] = None,
     kind: Annotated[str | None, typer.Option(help="pins, plots or households (default: what the rule reads, else pins).")] = None,
     data: DataOption = None,
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read at a time (memory grows with it, not with the file).")] = CHUNK_ROWS,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on stderr.")] = False,
 ) -> None:
-    """Count records per unit (every unit, also those with none) and report coverage per zone."""
+    """Count records per unit (every unit, also those with none) and report coverage per zone.
+
+    FILE is read chunk by chunk (each located, counted per unit, then dropped), so the
+    national household file needs no more memory than one chunk.
+    """
     grouping = None if by.strip().lower() == "none" else by
     chosen = chosen_rule(rule)
     # Checked against the rule before the file is read: a flag the rule does not take is an error.
@@ -50,11 +65,16 @@ def coverage(
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     boundaries = Boundaries.load(data)
-    records = read_records(file, kind=kind, boundaries=boundaries, **read_options(chosen, given))
-    if chosen is None:
-        result = compute_coverage(records, by=grouping, zone=zone, boundaries=boundaries, **given)
-    else:
-        result = chosen.run(records, zone=zone, by=grouping, boundaries=boundaries, **given)
+    chunks = iter_records(file, kind=kind, boundaries=boundaries, chunk_rows=chunk_rows, **read_options(chosen, given))
+    with reading_progress(file.name, quiet) as progress, collected_per_chunk() as collect:
+
+        def after_chunk(summary: StreamSummary) -> None:
+            collect()
+            progress(summary)
+
+        result, read = coverage_of_chunks(chunks, chosen, zone=zone, by=grouping, boundaries=boundaries,
+                                          on_chunk=after_chunk, **given)
+    _print_read(read.as_dict())
     table = Table(title=result.title or f"coverage by {result.level}")
     for name in ("group", "covered", "total", "percent"):
         table.add_column(name)

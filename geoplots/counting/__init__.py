@@ -3,7 +3,8 @@
 :func:`coverage` counts located records per unit of a level (every unit of the
 boundaries, zero-count ones included) and summarises per group (inspection zone
 เขตตรวจราชการ by default); :func:`coverage_from_counts` builds the same table from
-counts a database made (the server's ``Store.counts_by``). :mod:`geoplots.counting.rules` names the department's three
+counts a database made (the server's ``Store.counts_by``); :func:`coverage_of_chunks` counts
+a file read chunk by chunk (``geoplots.iter_records``) in bounded memory. :mod:`geoplots.counting.rules` names the department's three
 targets; :mod:`geoplots.counting.report` writes the XLSX/CSV reports.
 """
 
@@ -16,6 +17,7 @@ from geoplots.counting._core import (
     summarize,
     tier_of,
 )
+from geoplots.counting._stream import StreamSummary, coverage_of_chunks
 from geoplots.counting.report import write_coverage
 from geoplots.counting.rules import RULES, NoOptions, ParticipationOptions, Rule, change_leader_targets, get_rule, run_rule
 
@@ -27,9 +29,11 @@ __all__ = [
     "NoOptions",
     "ParticipationOptions",
     "Rule",
+    "StreamSummary",
     "change_leader_targets",
     "coverage",
     "coverage_from_counts",
+    "coverage_of_chunks",
     "get_rule",
     "run_rule",
     "summarize",

@@ -228,6 +228,22 @@ def unit_counts(located: pd.DataFrame, column: str, participation: str | None) -
     return out.astype({c: "int64" for c in SUMS})
 
 
+def add_counts(total: pd.DataFrame | None, counts: pd.DataFrame) -> pd.DataFrame:
+    """Add the :func:`unit_counts` of one chunk of records to the running ``total``
+    (indexed by ``code``): a file is counted chunk by chunk in bounded memory.
+
+    Examples
+    --------
+    >>> one = pd.DataFrame({"code": ["4001"], "count": [2], "households": [2], "participating": [1]})
+    >>> add_counts(add_counts(None, one), one).loc["4001"].tolist()
+    [4, 4, 2]
+    """
+    part = counts.set_index("code")[SUMS]
+    if total is None:
+        return part
+    return total.add(part, fill_value=0).astype("int64")
+
+
 def from_counts(
     sums: pd.DataFrame,
     level: Level,

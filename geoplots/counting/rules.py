@@ -322,8 +322,13 @@ def _bad_answers(frame: pd.DataFrame, column: str) -> np.ndarray:
     if "warnings" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
     prefix = f"{column} "
-    return np.array([any(w.code == "bad_yes_no" and w.detail.startswith(prefix) for w in (ws or ()))
-                     for ws in frame["warnings"]], dtype=bool)
+    bad = np.zeros(len(frame), dtype=bool)
+    # Only a row left without an answer can have been a bad one: look at those alone.
+    unread = np.flatnonzero(frame[column].isna().to_numpy())
+    warnings = frame["warnings"].to_numpy()
+    bad[unread] = [any(w.code == "bad_yes_no" and w.detail.startswith(prefix) for w in (warnings[i] or ()))
+                   for i in unread]
+    return bad
 
 
 def change_leader_targets(boundaries: Boundaries | None = None) -> pd.DataFrame:

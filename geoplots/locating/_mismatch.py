@@ -65,8 +65,13 @@ def mismatch_columns(
         located_unit = _unit_of_position(codes, length)[pos[rows]]
         mismatch[rows] = unit_of_value[row_code[rows]] != located_unit
     distance = np.full(n, np.nan)
-    for value in np.unique(declared_code[mismatch]):
-        rows = np.flatnonzero(mismatch & (declared_code == value))
+    # Grouped once by declared code (not one scan of every row per code: quadratic on noisy files).
+    flagged = np.flatnonzero(mismatch)
+    group, units = pd.factorize(declared_code[flagged])
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(units) + 1))
+    for k, value in enumerate(units):
+        rows = flagged[order[bounds[k]:bounds[k + 1]]]
         distance[rows] = _distance_to_unit(distinct[value], codes, geoms, x[rows], y[rows])
     klass = np.where(~mismatch, -1, np.where(distance <= near_border_m, 0, 1)).astype(np.int8)
     return {

@@ -5,6 +5,8 @@ with BOM or TIS-620/cp874; XLSX; GeoJSON; GeoPackage; Kobo/ODK and Google Sheets
 exports) and :func:`normalize_records` applies the same rules to a table in memory.
 What can be fixed without guessing is fixed and recorded as a per-row warning; a row
 that cannot be placed is rejected with a reason; every row read is in one or the other.
+:func:`iter_records` reads a file too big for memory (the national household survey)
+chunk by chunk, with the same result.
 """
 
 from __future__ import annotations
@@ -21,16 +23,20 @@ from geoplots.readers._dates import parse_date
 from geoplots.readers._files import read_table
 from geoplots.readers._normalize import KINDS, normalize_records
 from geoplots.readers._spatial import infer_kind, protect_file
+from geoplots.readers._stream import CHUNK_ROWS, concat_records, iter_records
 from geoplots.readers._yesno import parse_yes_no
 from geoplots.records import Records
 
 __all__ = [
+    "CHUNK_ROWS",
     "COLUMN_NAMES",
     "KINDS",
     "ROLES",
     "THAILAND_BOX",
     "find_columns",
+    "concat_records",
     "in_thailand",
+    "iter_records",
     "normalize_records",
     "parse_area",
     "parse_coordinate",

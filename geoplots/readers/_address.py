@@ -173,7 +173,7 @@ def province_codes(name: str) -> tuple[set[str], bool]:
     key = _key(name)
     if not key:
         return set(), False
-    exact = {p.code for p in geothai.provinces() if geothai.is_province(p, key)}
+    exact = set(_provinces_named(key))
     if exact:
         return exact, False
     nick = PROVINCE_NICKNAMES.get(key) or PROVINCE_NICKNAMES.get(geothai.normalize(name).replace("ฯ", ""))
@@ -196,15 +196,30 @@ def district_codes(name: str, provinces: set[str]) -> tuple[set[str], bool]:
     key = _key(name)
     if not key:
         return set(), False
+    found, short = _districts_named(key, frozenset(provinces), bool(_KING.match(name)))
+    return set(found), short
+
+
+@lru_cache(maxsize=4096)
+def _provinces_named(key: str) -> frozenset[str]:
+    """Codes of the provinces ``geothai.is_province`` says ``key`` names: asked once per
+    distinct name, not once per province per address (the registry normalises every name
+    it compares, which made this the slowest step of reading a national file).
+    """
+    return frozenset(p.code for p in geothai.provinces() if geothai.is_province(p, key))
+
+
+@lru_cache(maxsize=16384)
+def _districts_named(key: str, provinces: frozenset[str], short: bool) -> tuple[frozenset[str], bool]:
+    """:func:`district_codes` for one normalised name, cached (see :func:`_provinces_named`)."""
     pool = [d for p in (provinces or {p.code for p in geothai.provinces()}) for d in geothai.districts(p)]
-    exact = {d.code for d in pool if geothai.is_district(d, key)}
-    short = bool(_KING.match(name))
+    exact = frozenset(d.code for d in pool if geothai.is_district(d, key))
     if exact:
         return exact, short
     names: dict[str, list[str]] = {}
     for d in pool:
         names.setdefault(geothai.normalize(d.name_th), []).append(d.code)
-    found = {c for codes in _by_prefix(key, names) for c in codes}
+    found = frozenset(c for codes in _by_prefix(key, names) for c in codes)
     return found, bool(found)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -18,7 +19,8 @@ from geoplots.boundaries import Boundaries
 from geoplots.readers._coords import _PLAIN, inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
 from geoplots.readers._dates import parse_date
 from geoplots.readers._text import clean_text, is_blank, number_text
-from geoplots.readers._yesno import check_blank_as, yes_no_values
+from geoplots.readers._chunks import ChunkContext, SeenIds
+from geoplots.readers._yesno import check_blank_as, yes_no_key, yes_no_values
 from geoplots.records import REJECT_COLUMNS, Records, RowWarning, reject_messages
 
 KINDS = ("pins", "plots", "households")
@@ -150,7 +152,7 @@ def _declared_addresses(
 
 def _record_ids(
     raw: pd.Series, column: Any, reasons: list[str | None], details: list[str], warnings: list[list[RowWarning]],
-    rows: np.ndarray,
+    rows: np.ndarray, seen: SeenIds | None = None,
 ) -> list[str | None]:
     """IDs as text; the second and later accepted rows with one ID are ``duplicate_id``."""
     n = len(raw)
@@ -165,12 +167,21 @@ def _record_ids(
             continue
         keys[i] = clean_text(number_text(cells[i]))[0]
     open_rows = np.flatnonzero(np.array([r is None for r in reasons], dtype=bool) & pd.notna(keys))
+    if seen is not None:  # a chunk of a file: IDs accepted in earlier chunks come first
+        hashes = seen.hashes(keys[open_rows])
+        prior = seen.first_rows(hashes)
+        for i, first_row in zip(open_rows[prior > 0], prior[prior > 0]):
+            reasons[i] = "duplicate_id"
+            details[i] = f"ID {keys[i]} first seen on row {int(first_row)}"
+        open_rows, hashes = open_rows[prior == 0], (hashes[0][prior == 0], hashes[1][prior == 0])
     codes, _ = pd.factorize(keys[open_rows])
     _, first = np.unique(codes, return_index=True)
     for j in np.flatnonzero(first[codes] != np.arange(len(codes))):
         i = open_rows[j]
         reasons[i] = "duplicate_id"
         details[i] = f"ID {keys[i]} first seen on row {int(rows[open_rows[first[codes[j]]]])}"
+    if seen is not None:
+        seen.add((hashes[0][first], hashes[1][first]), rows[open_rows[first]])
     return keys.tolist()
 
 
@@ -192,13 +203,14 @@ def _dates(raw: pd.Series, warnings: list[list[RowWarning]]) -> pd.Series:
 
 
 def _yes_no(
-    raw: pd.Series, column: Any, warnings: list[list[RowWarning]], blank_as: str
+    raw: pd.Series, column: Any, warnings: list[list[RowWarning]], blank_as: str, chunk: ChunkContext | None = None,
 ) -> tuple[pd.Series, dict[str, list[str]]]:
     """A yes/no column (ปลูก/ไม่ปลูก, มี/ไม่มี) read once per distinct cell; other values warn
     ``bad_yes_no``. Returns the values and which texts were taken as yes and as no.
     """
     codes, uniques = _distinct(raw)
-    values, bad, taken = yes_no_values(pd.Series(uniques, dtype=object), blank_as=blank_as)
+    context = None if chunk is None else partial(chunk.yes_no_keys, column, key=yes_no_key)
+    values, bad, taken = yes_no_values(pd.Series(uniques, dtype=object), blank_as=blank_as, context=context)
     notes = [[RowWarning("bad_yes_no", f"{column} {str(v)!r}")] if b else [] for v, b in zip(uniques, bad)]
     _spread(warnings, codes, notes)
     return pd.Series(values.array.take(codes), index=raw.index, dtype="boolean"), taken
@@ -210,7 +222,8 @@ def _rename_clashes(frame: pd.DataFrame, reserved: tuple[str, ...]) -> pd.DataFr
 
 
 def normalize_records(
-    frame: pd.DataFrame, kind: str = "pins", *, boundaries: Boundaries | None = None, **column_options: Any
+    frame: pd.DataFrame, kind: str = "pins", *, boundaries: Boundaries | None = None,
+    chunk: ChunkContext | None = None, **column_options: Any
 ) -> Records:
     """Apply the reading rules to an in-memory table of field records.
 
@@ -226,6 +239,9 @@ def normalize_records(
     boundaries : geoplots.Boundaries, optional
         Whose national outline decides what is "in Thailand" (:meth:`geoplots.Boundaries.load`);
         default: the default import, else the box lon 97.3-105.7, lat 5.6-20.5.
+    chunk : ChunkContext, optional
+        When ``frame`` is one chunk of a file (:func:`geoplots.readers.iter_records`):
+        its first row number, the IDs of earlier chunks and the whole column's yes/no answers.
     **column_options
         A column name for a role, overriding the header search: ``lat``, ``lon``,
         ``coords`` (one column holding both, e.g. a Kobo geopoint), ``zone`` (UTM zone),
@@ -288,7 +304,8 @@ def normalize_records(
     if geoms is None and not has_coord_cols and not (kind == "households" and has_address):
         raise GeoplotsError(coordinate_help(original.columns))
 
-    rows = np.arange(2, n + 2)
+    first_row = 2 if chunk is None else chunk.first_row
+    rows = np.arange(first_row, first_row + n)
     warnings: list[list[RowWarning]] = [[] for _ in range(n)]
     outline = national_outline(boundaries)
 
@@ -373,7 +390,8 @@ def normalize_records(
     # --- IDs ------------------------------------------------------------------------
     record_id: list[str | None] | None = None
     if "id" in cols:
-        record_id = _record_ids(original[cols["id"]], cols["id"], reasons, details, warnings, rows)
+        record_id = _record_ids(original[cols["id"]], cols["id"], reasons, details, warnings, rows,
+                                None if chunk is None else chunk.ids)
 
     # --- optional fields: never reject, warn and leave empty --------------------------
     parsed_cols: dict[str, pd.Series] = {}
@@ -384,7 +402,7 @@ def normalize_records(
     converted = {}
     taken: dict[str, dict[str, list[str]]] = {}
     for col in yes_no:
-        converted[col], taken[str(col)] = _yes_no(original[col], col, warnings, blank_as)
+        converted[col], taken[str(col)] = _yes_no(original[col], col, warnings, blank_as, chunk)
 
     # --- assemble -------------------------------------------------------------------
     ok = np.array([r is None for r in reasons], dtype=bool)

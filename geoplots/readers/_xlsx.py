@@ -168,3 +168,13 @@ def _trimmed(row: list[Any]) -> list[Any]:
     while end and row[end - 1] == "":
         end -= 1
     return row[:end]
+
+
+def iter_xlsx(
+    path: Path, sheet: str | int | None = None, *, chunk_rows: int, max_rows: int | None = None,
+    max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+) -> Iterator[pd.DataFrame]:
+    """:func:`read_xlsx` in pieces of ``chunk_rows`` rows (a sheet has at most 1,048,576)."""
+    whole = read_xlsx(path, sheet, max_rows=max_rows, max_unpacked_bytes=max_unpacked_bytes)
+    for start in range(0, max(len(whole), 1), chunk_rows):
+        yield whole.iloc[start: start + chunk_rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 import numpy as np
 import pandas as pd
 
@@ -63,6 +65,19 @@ def _pairs(distinct: list[str]) -> dict[str, bool]:
     return found
 
 
+def context_free(text: str) -> bool:
+    """Whether an answer (as :func:`_key` gives it) reads the same whatever else its
+    column holds: a known verb (``ปลูก``), its negation (``ไม่ปลูกผัก``) or a "don't know";
+    not an ``X`` that is yes only when ``ไม่X`` is in the column too.
+    """
+    if text in UNKNOWN or text in VERBS:
+        return True
+    if text.startswith(_NOT) and len(text) > len(_NOT):
+        base = text[len(_NOT):]
+        return base in VERBS or any(base.startswith(v) for v in VERBS)
+    return False
+
+
 #: What a blank answer means: left empty (NA, excluded from a denominator) or "no".
 BLANK_AS = ("exclude", "no")
 
@@ -77,11 +92,15 @@ def check_blank_as(blank_as: str) -> str:
 
 
 def yes_no_values(
-    series: pd.Series, *, blank_as: str = "exclude"
+    series: pd.Series, *, blank_as: str = "exclude",
+    context: Callable[[list[str]], Collection[str]] | None = None,
 ) -> tuple[pd.Series, pd.Series, dict[str, list[str]]]:
     """Read a yes/no column, each distinct value once.
 
     ``blank_as="no"`` reads blank cells as no (False); ``"exclude"`` leaves them NA.
+    ``context``, given the column's unread answers (normalised), returns the answers to
+    pair them with (``X`` / ``ไม่X``): by default the series' own; a chunk of a file
+    passes the whole column's (:class:`geoplots.readers._chunks.ChunkContext`).
 
     Returns
     -------
@@ -101,7 +120,8 @@ def yes_no_values(
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     read = [_read(u) for u in uniques]
-    pairs = _pairs([_key(u) for u, r in zip(uniques, read) if isinstance(r, str)])
+    unread = [_key(u) for u, r in zip(uniques, read) if isinstance(r, str)]
+    pairs = _pairs(unread if context is None else list(dict.fromkeys([*unread, *context(unread)])))
     read = [pairs.get(_key(u), r) if isinstance(r, str) else r for u, r in zip(uniques, read)]
     blank = pd.NA if check_blank_as(blank_as) == "exclude" else False
     table = pd.array([blank if r is None else pd.NA if isinstance(r, str) else r for r in read] + [blank],
@@ -133,3 +153,7 @@ def parse_yes_no(series: pd.Series) -> pd.Series:
     [True, False, True, False, <NA>, <NA>]
     """
     return yes_no_with_bad(series)[0]
+
+
+#: How an answer is compared (case, spaces, Thai digits and a final dot do not matter).
+yes_no_key = _key
