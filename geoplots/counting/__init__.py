@@ -17,7 +17,16 @@ from geoplots.counting._core import (
     tier_of,
 )
 from geoplots.counting.report import write_coverage
-from geoplots.counting.rules import RULES, NoOptions, ParticipationOptions, Rule, change_leader_targets, get_rule, run_rule
+from geoplots.counting.rules import (
+    RULES,
+    NoOptions,
+    ParticipationOptions,
+    Rule,
+    change_leader_targets,
+    distinct_villages,
+    get_rule,
+    run_rule,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -30,6 +39,7 @@ __all__ = [
     "change_leader_targets",
     "coverage",
     "coverage_from_counts",
+    "distinct_villages",
     "get_rule",
     "run_rule",
     "summarize",
