@@ -137,6 +137,24 @@ def find_columns(columns: Sequence[object], options: dict[str, str | None]) -> d
     return {role: found[role] for role in ROLES if role in found}
 
 
+#: Kobo/ODK time columns that date a record whose own date is blank, in order of trust.
+_FORM_TIMES = ("today", "start", "starttime", "end", "endtime")
+
+
+def fallback_dates(columns: Sequence[object], date: object, submitted: object | None) -> list[object]:
+    """Columns to fill a blank record date from: the form's ``today``/``start``/``end`` (the
+    officer's phone), then the server's submission time; never ``date`` itself.
+
+    Examples
+    --------
+    >>> fallback_dates(["end", "today", "start", "_submission_time"], "today", "_submission_time")
+    ['start', 'end', '_submission_time']
+    """
+    keyed = {_key(c): c for c in columns}
+    found = [keyed[k] for k in _FORM_TIMES if k in keyed] + ([submitted] if submitted is not None else [])
+    return [c for c in found if str(c) != str(date)]
+
+
 def coordinate_help(columns: Iterable[object]) -> str:
     """The message for a file with no coordinate columns: what was seen, what is accepted."""
     seen = ", ".join(map(str, columns)) or "(none)"

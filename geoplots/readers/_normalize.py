@@ -14,7 +14,7 @@ import shapely
 from geoplots.errors import GeoplotsError
 from geoplots.readers._address import parse_moo, resolve_address, village_code_of
 from geoplots.readers._area import M2_PER_NGAN, M2_PER_RAI, M2_PER_WA, parse_area, parse_part, polygon_area_m2, rai_ngan_wa
-from geoplots.readers._columns import coordinate_help, find_columns
+from geoplots.readers._columns import coordinate_help, fallback_dates, find_columns
 from geoplots.boundaries import Boundaries
 from geoplots.readers._coords import _PLAIN, inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
 from geoplots.readers._dates import parse_date
@@ -402,10 +402,11 @@ def normalize_records(
     date_col, date_note = _date_column(original, cols, yes_no)
     if date_col is not None:
         parsed_cols["date"] = _dates(original[date_col], warnings)
-        if "submitted" in cols and date_col != cols["submitted"]:
-            # A blank survey date falls back to the server's date, without its warnings.
-            submitted = _dates(original[cols["submitted"]], [[] for _ in range(n)])
-            parsed_cols["date"] = parsed_cols["date"].fillna(submitted)
+        for other in fallback_dates(list(original.columns), date_col, cols.get("submitted")):
+            # A blank survey date falls back to the form's start/end time, then the server's
+            # date (Kobo/ODK), without their warnings: the row's own date is the one warned about.
+            if parsed_cols["date"].isna().any():
+                parsed_cols["date"] = parsed_cols["date"].fillna(_dates(original[other], [[] for _ in range(n)]))
     if date_note:
         notes["date"] = date_note
     parsed_cols.update(_villages(original, cols))
