@@ -169,3 +169,19 @@ def test_a_column_of_mostly_other_things_is_not_a_date(tmp_path, tiny_boundaries
     rec = geoplots.read_records(write_csv(tmp_path / "notes.csv", rows), boundaries=tiny_boundaries)
     assert "date" not in rec.accepted.columns and "date" not in rec.notes
     assert not any(rec.accepted["warnings"].map(len))
+
+
+def test_cli_check_rejects_poor_fixes_on_request(tmp_path, pins):
+    from typer.testing import CliRunner
+
+    from geoplots.cli import app
+
+    path = write_csv(tmp_path / "kobo.csv", _kobo_rows(pins), delimiter=";")
+    plain = CliRunner().invoke(app, ["check", str(path)])
+    assert plain.exit_code == 0, plain.output
+    assert "gps_inaccurate" not in plain.output and "review_rejected" in plain.output
+    strict = CliRunner().invoke(app, ["check", str(path), "--max-gps-accuracy", "10", "--keep-review-rejected",
+                                      "--rejects", str(tmp_path / "rej.csv")])
+    assert strict.exit_code == 0, strict.output
+    rejects = pd.read_csv(tmp_path / "rej.csv")
+    assert rejects[["row", "reason"]].values.tolist() == [[5, "gps_inaccurate"]]

@@ -241,7 +241,18 @@ def normalize_records(
         ``coords`` (one column holding both, e.g. a Kobo geopoint), ``zone`` (UTM zone),
         ``id``, ``date``, ``area`` (rai-ngan-wa or rai), ``rai``, ``ngan``, ``wa``,
         ``address_code``, ``subdistrict``, ``district``, ``province``, ``address`` (a whole
-        address in one cell); and ``yes_no=[columns]`` to read yes/no columns as booleans.
+        address in one cell), ``name``, ``moo`` (หมู่), ``village``, ``accuracy`` (GPS, m),
+        ``review`` (Kobo/ODK review state), ``submitted`` (server time); ``yes_no=[columns]``
+        to read yes/no columns as booleans.
+    max_gps_accuracy_m : float, optional (in ``**column_options``)
+        Reject rows whose GPS accuracy (Kobo ``_<q>_precision``, ODK ``-Accuracy``, or the
+        fourth number of a raw geopoint) is worse than this, as ``gps_inaccurate``. Rows
+        without an accuracy are kept: no number is no proof of a bad fix.
+    keep_review_rejected : bool, default False (in ``**column_options``)
+        Submissions a reviewer rejected (Kobo ``validation_status_not_approved``, ODK
+        ``rejected``) are by default ``review_rejected`` rejects: a careful officer does not
+        count what the reviewer sent back, but keeps it listed with the reason. True keeps
+        them, each with a ``review_rejected`` warning.
 
     Returns
     -------
@@ -253,8 +264,15 @@ def normalize_records(
         ``declared_subdistrict_code``/``declared_district_code``/``declared_province_code``
         (DOPA codes from the address, or NA), ``date`` (datetime64, when a date column
         exists) and, for plots, ``area_m2``, ``area_rai``, ``area_ngan``, ``area_wa`` and
-        ``area_rai_ngan_wa`` ("5-2-30"). ``rejects`` has ``row``, ``reason``, ``message``
-        then the original fields (a geometry as WKT in ``wkt``).
+        ``area_rai_ngan_wa`` ("5-2-30"). Found by their columns: ``village_code`` (8 digits)
+        and ``moo`` (from a code, a หมู่ column, ``ม.5``/``หมู่ที่ ๕`` in a village or address
+        cell), ``gps_accuracy_m``, ``review_state``, and ``name`` (from ชื่อแปลง,
+        ชื่อหมู่บ้าน, เจ้าของแปลง ... when the file has no ``name`` column; map popups show it).
+        The record ``date`` is the column named like one (Kobo/ODK ``today``, then ``start``),
+        its blanks filled from ``start``/``end`` then the submission time; with none named,
+        the submission time, else the first column whose values are mostly dates (e.g.
+        ``registered``), said in ``notes["date"]``. ``rejects`` has ``row``, ``reason``,
+        ``message`` then the original fields (a geometry as WKT in ``wkt``).
 
     Raises
     ------
