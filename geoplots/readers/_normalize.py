@@ -37,6 +37,8 @@ REVIEW_REJECTED = frozenset({"rejected", "notapproved", "validationstatusnotappr
 DATE_CONTENT_SHARE = 0.8
 #: Distinct values looked at to decide whether a column holds dates.
 DATE_CONTENT_SAMPLE = 200
+#: Rows looked through for those values.
+DATE_CONTENT_ROWS = 50_000
 #: Typed polygon and typed area may differ by this share before a warning.
 AREA_TOLERANCE = 0.25
 
@@ -641,7 +643,9 @@ def _date_share(cells: pd.Series) -> tuple[float, int]:
         return 1.0, int(cells.notna().any())
     if pd.api.types.is_numeric_dtype(cells.dtype) or pd.api.types.is_bool_dtype(cells.dtype):
         return 0.0, 0
-    values = [v for v in pd.unique(cells.dropna())[: DATE_CONTENT_SAMPLE * 2] if not is_blank(v)]
+    # The first rows are enough to tell, and a national file is not scanned whole per column.
+    values = [v for v in pd.unique(cells.head(DATE_CONTENT_ROWS).dropna())[: DATE_CONTENT_SAMPLE * 2]
+              if not is_blank(v)]
     values = values[:DATE_CONTENT_SAMPLE]
     if not values:
         return 0.0, 0
