@@ -40,6 +40,16 @@ REJECT_REASONS: dict[str, tuple[str, str]] = {
         "พิกัดไม่อยู่ในตำบลใด และห่างจากเขตตำบลที่ใกล้ที่สุดเกินระยะที่กำหนด",
         "The point is in no sub-district and farther than the allowed distance from the nearest one.",
     ),
+    "gps_inaccurate": (
+        "พิกัด GPS คลาดเคลื่อนเกินกำหนด กรุณาไปจับพิกัดใหม่ในที่โล่ง รอจนค่าความแม่นยำบนโทรศัพท์ต่ำกว่าเกณฑ์ แล้วส่งใหม่",
+        "The GPS fix is too imprecise: take the point again in the open, wait until the phone shows an "
+        "accuracy within the limit, and send it again.",
+    ),
+    "review_rejected": (
+        "ผู้ตรวจสอบในแบบฟอร์ม (Kobo/ODK) ไม่อนุมัติรายการนี้ จึงไม่นับ กรุณาแก้ไขตามผู้ตรวจแล้วส่งใหม่",
+        "A reviewer rejected this submission in Kobo/ODK, so it is not counted: fix it as the reviewer asks "
+        "and send it again.",
+    ),
 }
 
 #: Columns every rejects table starts with, before the original fields.
@@ -83,6 +93,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
         "The typed area differs from the polygon's; the polygon's area is used.",
     ),
     "bad_yes_no": ("ไม่ใช่ค่า มี/ไม่มี เว้นว่างไว้", "Not a yes/no value; left empty."),
+    "review_rejected": (
+        "ผู้ตรวจสอบในแบบฟอร์ม (Kobo/ODK) ไม่อนุมัติรายการนี้ แต่เก็บไว้ตามที่สั่ง",
+        "A reviewer rejected this submission in Kobo/ODK; kept as asked (keep_review_rejected).",
+    ),
 }
 
 

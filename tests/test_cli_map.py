@@ -91,8 +91,10 @@ def test_province_map_with_own_tiles(messy_zone12, tmp_path, boundaries):
     assert all(n in html for n in districts.loc[districts["province_code"] == "40", "name_th"])
     # Pins are drawn for the province only; counted for its inspection zone (12) only.
     kk = pins["subdistrict_code"].str.startswith("40")
-    assert all(f">{rid}<" in html for rid in pins.loc[kk, "record_id"])
-    assert not any(f">{rid}<" in html for rid in pins.loc[~kk, "record_id"])
+    # The popup's title is the plot's name (ชื่อแปลง fills name), the ID on the line below.
+    assert all(f"ID: {rid}<" in html for rid in pins.loc[kk, "record_id"])
+    assert not any(f"ID: {rid}<" in html for rid in pins.loc[~kk, "record_id"])
+    assert ">แปลงโคก หนอง นา 1<" in html or not kk.iloc[0]
     assert [line for line in done.stdout.splitlines() if line.startswith("inspection_zone")] == [
         line for line in done.stdout.splitlines() if line.startswith("inspection_zone 12:")] != []
 

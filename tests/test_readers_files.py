@@ -315,7 +315,8 @@ def test_headers_found_by_last_or_first_word():
     from geoplots.readers import find_columns
 
     cols = find_columns(["Latitude (องศา)", "Longitude (องศา)", "group_a/survey_date", "ODK gps-Accuracy"], {})
-    assert cols == {"lat": "Latitude (องศา)", "lon": "Longitude (องศา)", "date": "group_a/survey_date"}
+    assert cols == {"lat": "Latitude (องศา)", "lon": "Longitude (องศา)", "date": "group_a/survey_date",
+                    "accuracy": "ODK gps-Accuracy"}  # the GPS accuracy, not a second coordinates column
     # An exact name wins over a word match, and a column serves one role only.
     cols = find_columns(["sub_district", "district", "lat_note", "lat", "lon"], {})
     assert cols == {"lat": "lat", "lon": "lon", "subdistrict": "sub_district", "district": "district"}

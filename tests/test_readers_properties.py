@@ -138,3 +138,37 @@ def test_chunked_and_whole_reading_agree_for_any_chunk_size(tiny_boundaries, tmp
     pd.testing.assert_frame_equal(chunked.rejects, whole.rejects)
     assert chunked.notes == whole.notes and chunked.summary() == whole.summary()
     assert len(chunked.accepted) + len(chunked.rejects) == chunked.rows_read
+# Kobo/ODK exports and household files (issue 12): the same accounting with their column shapes.
+KOBO_COLUMNS = ["today", "start", "_submission_time", "group_a/ชื่อแปลง", "group_a/หมู่บ้าน", "group_a/gps",
+                "group_a/_gps_latitude", "group_a/_gps_longitude", "group_a/_gps_precision", "_id", "_uuid",
+                "_validation_status", "รหัสหมู่บ้าน", "registered", "ReviewState", "g-gps-Accuracy"]
+review = st.one_of(cell, st.sampled_from(["validation_status_not_approved", "rejected", "approved", "hasIssues", ""]))
+geopoint = st.one_of(messy_text, st.tuples(st.floats(5, 21), st.floats(97, 106), st.floats(0, 500), st.floats(0, 99))
+                     .map(lambda t: " ".join(f"{v:.5f}" for v in t)))
+KOBO = {c: cell for c in KOBO_COLUMNS} | {
+    "group_a/_gps_latitude": near, "group_a/_gps_longitude": near, "group_a/gps": geopoint,
+    "_validation_status": review, "ReviewState": review, "group_a/หมู่บ้าน": st.one_of(cell, st.sampled_from(
+        ["ม.5", "หมู่ที่ ๑๒", "บ้านโนน"])), "_uuid": st.one_of(cell, st.sampled_from(["u1", "u2"])),
+    "รหัสหมู่บ้าน": st.one_of(cell, st.sampled_from(["40010105", "400101", "4001010"]))}
+
+
+@FAST
+@given(st.lists(st.fixed_dictionaries(KOBO), max_size=8), st.sampled_from(["pins", "households"]),
+       st.sampled_from([None, 5, 30.5]), st.booleans(), st.integers(0, len(KOBO_COLUMNS)))
+def test_kobo_shaped_rows_are_all_accounted_for(rows, kind, max_accuracy, keep_rejected, drop):
+    table = pd.DataFrame(rows, columns=KOBO_COLUMNS).drop(columns=KOBO_COLUMNS[drop:drop + 3])
+    if not any(c in table.columns for c in ("group_a/gps", "group_a/_gps_latitude", "group_a/_gps_longitude")):
+        table["lat"] = None
+        table["lon"] = None
+    rec = normalize_records(table, kind=kind, max_gps_accuracy_m=max_accuracy, keep_review_rejected=keep_rejected)
+    assert len(rec.accepted) + len(rec.rejects) == len(table) == rec.rows_read
+    assert sorted(rec.accepted["row"].tolist() + rec.rejects["row"].tolist()) == list(range(2, len(table) + 2))
+    reasons = set(rec.rejects["reason"])
+    assert reasons <= {"missing_coordinates", "unparseable_coordinates", "outside_thailand", "duplicate_id",
+                       "gps_inaccurate", "review_rejected"}
+    assert max_accuracy is not None or "gps_inaccurate" not in reasons
+    assert not keep_rejected or "review_rejected" not in reasons
+    if "gps_accuracy_m" in rec.accepted.columns and max_accuracy is not None:
+        assert not (rec.accepted["gps_accuracy_m"] > max_accuracy).fillna(False).any()
+    if "moo" in rec.accepted.columns:
+        assert rec.accepted["moo"].dropna().between(1, 99).all()

@@ -20,7 +20,7 @@ def _column(role: str, what: str) -> object:
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson, .gpkg or .kml.")],
+    file: Annotated[Path, typer.Argument(help="Records file: .csv, .xlsx, .geojson, .gpkg, .kml or .kmz.")],
     kind: Annotated[str, typer.Option(help="pins, plots or households.")] = "pins",
     out: Annotated[Path | None, typer.Option("--out", help="Write accepted rows (.csv, .gpkg or .parquet).")] = None,
     rejects: Annotated[
@@ -41,6 +41,12 @@ def check(
     yes_no: Annotated[
         list[str] | None, typer.Option("--yes-no", help="A yes/no column to read as true/false (repeatable).")
     ] = None,
+    max_gps_accuracy: Annotated[float | None, typer.Option(
+        "--max-gps-accuracy", help="Reject GPS fixes less accurate than this many metres (Kobo/ODK accuracy "
+        "column) as gps_inaccurate.", show_default=False)] = None,
+    keep_review_rejected: Annotated[bool, typer.Option(
+        "--keep-review-rejected", help="Keep submissions a Kobo/ODK reviewer rejected (with a warning) "
+        "instead of rejecting them as review_rejected.")] = False,
     sheet: Annotated[str | None, typer.Option(help="Workbook sheet name (default: the first).")] = None,
     layer: Annotated[str | None, typer.Option(help="GeoPackage layer name (when it has several).")] = None,
 ) -> None:
@@ -55,6 +61,10 @@ def check(
     options = {k: v for k, v in options.items() if v is not None}
     if yes_no:
         options["yes_no"] = list(yes_no)
+    if max_gps_accuracy is not None:
+        options["max_gps_accuracy_m"] = max_gps_accuracy
+    if keep_review_rejected:
+        options["keep_review_rejected"] = True
     if sheet is not None:
         options["sheet"] = sheet
     if layer is not None:

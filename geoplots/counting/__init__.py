@@ -19,7 +19,16 @@ from geoplots.counting._core import (
 )
 from geoplots.counting._stream import StreamSummary, coverage_of_chunks
 from geoplots.counting.report import write_coverage
-from geoplots.counting.rules import RULES, NoOptions, ParticipationOptions, Rule, change_leader_targets, get_rule, run_rule
+from geoplots.counting.rules import (
+    RULES,
+    NoOptions,
+    ParticipationOptions,
+    Rule,
+    change_leader_targets,
+    distinct_villages,
+    get_rule,
+    run_rule,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -34,6 +43,7 @@ __all__ = [
     "coverage",
     "coverage_from_counts",
     "coverage_of_chunks",
+    "distinct_villages",
     "get_rule",
     "run_rule",
     "summarize",

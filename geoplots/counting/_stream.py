@@ -11,7 +11,7 @@ import pandas as pd
 
 from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.counting._core import Coverage, _no_column, add_counts, coverage_from_counts, unit_counts
-from geoplots.counting.rules import Rule, apply_blank_policy
+from geoplots.counting.rules import Rule, apply_blank_policy, villages_note
 from geoplots.levels import CODE_COLUMN, parse_level
 from geoplots.records import Records
 
@@ -93,7 +93,8 @@ def coverage_of_chunks(
                                                                      "distinct": None}
     level = parse_level(str(request["level"]))
     column = getattr(params, "column", None) if rule is not None and rule.yes_no else None
-    totals = _Totals(CODE_COLUMN[level], column, getattr(params, "blank_as", "exclude"), request["distinct"])
+    totals = _Totals(CODE_COLUMN[level], column, getattr(params, "blank_as", "exclude"), request["distinct"],
+                     keys=rule.chunk_keys if rule is not None else None)
     summary = StreamSummary()
     for chunk in chunks:
         located = locate(chunk, schemes=(), boundaries=source)
@@ -109,13 +110,20 @@ def coverage_of_chunks(
 class _Totals:
     """Counts per unit code added chunk by chunk, with the notes of the blank-answer policy."""
 
-    def __init__(self, code_column: str, participation: str | None, blank_as: str, distinct: str | None) -> None:
+    def __init__(self, code_column: str, participation: str | None, blank_as: str, distinct: str | None,
+                 keys: Callable[[pd.DataFrame], Any] | None = None) -> None:
         self.code_column, self.participation, self.blank_as, self.distinct = code_column, participation, blank_as, distinct
+        self.keys, self.pins = keys, 0
         self.sums: pd.DataFrame | None = None
         self.pairs: set[tuple[str, str]] = set()
         self.notes: dict[str, Any] = {}
 
     def add(self, accepted: pd.DataFrame) -> None:
+        if self.keys is not None:  # things counted once per unit (villages), across chunks
+            placed = accepted[accepted[self.code_column].notna()]
+            self.pins += len(placed)
+            self.pairs.update(zip(placed[self.code_column].astype(str), self.keys(placed)))
+            return
         if self.distinct is not None:
             pairs = accepted[[self.code_column, self.distinct]].dropna().astype(str)
             self.pairs.update(zip(pairs[self.code_column], pairs[self.distinct].str.strip()))
@@ -129,7 +137,7 @@ class _Totals:
         self.sums = add_counts(self.sums, unit_counts(accepted, self.code_column, self.participation))
 
     def counts(self) -> pd.DataFrame:
-        if self.distinct is not None:
+        if self.distinct is not None or self.keys is not None:
             table = pd.DataFrame(sorted(self.pairs), columns=["code", "value"])
             return table.groupby("code").size().rename("count").reset_index()
         return self.sums.reset_index() if self.sums is not None else pd.DataFrame({"code": [], "count": []})
@@ -138,6 +146,9 @@ class _Totals:
         counts = self.counts()
         if rule is None:
             return coverage_from_counts(counts, params.level, params.min_count, **common)
+        if self.keys is not None:
+            result = rule.run_counts(counts, **common, **dataclasses.asdict(params))
+            return dataclasses.replace(result, notes={**result.notes, "villages": villages_note(len(self.pairs), self.pins)})
         if self.distinct is not None or rule.yes_no is None:
             return rule.run_counts(counts, **common, **dataclasses.asdict(params))
         result = coverage_from_counts(counts, level=params.level, min_count=params.min_count,

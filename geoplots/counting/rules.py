@@ -8,7 +8,8 @@ maps names to rules; ``geoplots coverage --rule``, ``geoplots map --rule`` and
 An option a rule does not take is a ``TypeError`` naming the ones it does.
 
 1. ``model_villages`` - at least one model village (โก่งธนูโมเดล) per district
-   (อย่างน้อยอำเภอละ 1 หมู่บ้าน), summarised per inspection zone. Counts pins.
+   (อย่างน้อยอำเภอละ 1 หมู่บ้าน), summarised per inspection zone. Counts distinct
+   villages (หมู่บ้าน), not pins: see :func:`distinct_villages`.
 2. ``change_leaders`` - change-leader sub-districts (ตำบลผู้นำการเปลี่ยนแปลง): one per
    district outside Bangkok, plus one more in districts with 14 or more sub-districts.
    The expected number is computed from the boundaries and from the DOPA registry
@@ -142,6 +143,9 @@ class Rule:
     yes_no: str | None = None
     from_counts: Callable[..., Coverage] | None = None
     distinct: str | None = None
+    #: Per located row, the key of the thing the rule counts once per unit (a village):
+    #: read chunk by chunk, only the distinct (unit, key) pairs are kept.
+    chunk_keys: Callable[[pd.DataFrame], np.ndarray] | None = None
 
     common: ClassVar[tuple[str, ...]] = COMMON_ARGUMENTS
 
@@ -255,8 +259,81 @@ class Rule:
 
 
 def _model_villages(records, options: NoOptions, *, zone, by, boundaries) -> Coverage:
-    """At least one model village (โก่งธนูโมเดล) per district, per inspection zone."""
-    return coverage(records, level="district", min_count=1, by=by, zone=zone, boundaries=boundaries)
+    """At least one model village (โก่งธนูโมเดล) per district, per inspection zone,
+    counting distinct villages (two pins in one village are one village).
+    """
+    from geoplots.locating import is_dask
+
+    if is_dask(records):  # partitions cannot see each other's villages: pins are counted
+        return coverage(records, level="district", min_count=1, by=by, zone=zone, boundaries=boundaries)
+    source = resolve_boundaries(boundaries)
+    located, pins, villages = distinct_villages(records, boundaries=source)
+    result = coverage(located, level="district", min_count=1, by=by, zone=zone, boundaries=source)
+    return dataclasses.replace(result, notes={**result.notes, "villages": villages_note(villages, pins)})
+
+
+def villages_note(villages: int, pins: int) -> str:
+    """The note stating how model-village pins were counted as villages."""
+    return (f"นับหมู่บ้านไม่ซ้ำ / distinct villages counted: {villages} villages from {pins} located pins "
+            "(by village code, else sub-district + หมู่, else name within the sub-district, else the pin)")
+
+
+def distinct_villages(records, *, boundaries: Boundaries | None = None) -> tuple[pd.DataFrame, int, int]:
+    """Located records with one row per village (หมู่บ้าน) per district, and the counts.
+
+    A village is known by, in order: its 8-digit ``village_code`` (รหัสหมู่บ้าน); the
+    located sub-district with its ``moo`` (หมู่ที่), which is the same code; its ``name``
+    within the located sub-district; else each pin is its own village. Rejected rows
+    are kept as they are (they are not counted anyway).
+
+    Parameters
+    ----------
+    records : Records or geopandas.GeoDataFrame
+        Model-village pins, located or not (located here when not).
+    boundaries : geoplots.Boundaries, optional
+        The snapshot to locate with.
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, int, int)
+        The located rows left, the located pins and the distinct villages among them.
+    """
+    from geoplots.locating import is_located, locate
+
+    if isinstance(records, Records):
+        frame = records.accepted if is_located(records) else locate(records, schemes=(), boundaries=boundaries).accepted
+    else:
+        frame = records if is_located(records) else locate(records, schemes=(), boundaries=boundaries).accepted
+    counted = frame["subdistrict_code"].notna().to_numpy()
+    if "reject_reason" in frame.columns:
+        counted &= frame["reject_reason"].isna().to_numpy()
+    keys = _village_keys(frame)
+    district = frame["district_code"].astype("string").fillna("").to_numpy(dtype=object)
+    # Only counted rows are compared: a rejected row never hides an accepted one.
+    pairs = pd.Series(district + "|" + keys).where(counted)
+    repeat = pairs.duplicated().to_numpy() & counted
+    kept = frame.loc[~repeat]
+    return kept, int(counted.sum()), int(counted.sum() - repeat.sum())
+
+
+def _village_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One text key per row naming its village (see :func:`distinct_villages`)."""
+    n = len(frame)
+    sub = frame["subdistrict_code"].astype("string")
+    # A pin with nothing else is its own village: named by its row, unique in the file
+    # (so chunks of one file never merge two such pins).
+    rows = frame["row"].to_numpy() if "row" in frame.columns else np.arange(n)
+    keys = pd.Series([f"pin:{r}" for r in rows], index=frame.index, dtype="string")
+    if "name" in frame.columns:
+        name = frame["name"].astype("string").str.replace(r"\s+", "", regex=True).str.lower()
+        name = name.where(name.str.len() > 0)
+        keys = ("name:" + sub + ":" + name).fillna(keys)
+    if "moo" in frame.columns:
+        moo = pd.to_numeric(frame["moo"], errors="coerce").astype("Int64")
+        keys = (sub + moo.astype("string").str.zfill(2)).fillna(keys)
+    if "village_code" in frame.columns:
+        keys = frame["village_code"].astype("string").fillna(keys)
+    return keys.to_numpy(dtype=object)
 
 
 def _model_villages_counts(counts, options: NoOptions, *, zone, by, boundaries) -> Coverage:
@@ -482,6 +559,7 @@ model_villages = Rule(
     kind="pins",
     compute=_model_villages,
     from_counts=_model_villages_counts,
+    chunk_keys=_village_keys,
 )
 change_leaders = Rule(
     "change_leaders",

@@ -63,8 +63,10 @@ def read_records(
     ----------
     path : path
         .csv (UTF-8, UTF-8 with BOM or TIS-620/cp874; comma, semicolon or tab), .xlsx,
-        .geojson/.json, .gpkg or .kml (Google Earth; every folder). Kobo/ODK CSV exports
-        and Google Sheets CSV downloads are plain CSV files.
+        .geojson/.json, .gpkg, .kml (Google Earth; every folder) or .kmz (Google My Maps:
+        folders in ``kml_folder``, image links in ``photo_url``, never fetched). KoboToolbox
+        and ODK Central exports (CSV or XLSX) are read as they come: geopoint columns, ``_uuid``
+        / ``KEY`` as the record ID, GPS accuracy, review state (see :func:`normalize_records`).
     kind : {"pins", "plots", "households"}, optional
         See :func:`normalize_records`. Not given: ``plots`` when most of the file's
         geometries are polygons (said in ``summary()["notes"]["kind"]``), else ``pins``.
@@ -72,7 +74,7 @@ def read_records(
         Whose national outline decides what is "in Thailand"; see :func:`normalize_records`.
     **column_options
         Column names overriding the header search (``lat="พิกัด Y"``, ``id="รหัส"``, ...),
-        ``yes_no=[...]``, for workbooks/GeoPackages ``sheet=``/``layer=``, and the limits
+        ``yes_no=[...]``, ``max_gps_accuracy_m=``, ``keep_review_rejected=``, for workbooks/GeoPackages ``sheet=``/``layer=``, and the limits
         of :func:`read_table`: ``max_rows=`` (none by default; the server passes its batch
         limit) and ``max_unpacked_bytes=``.
 

@@ -62,6 +62,60 @@ def split_address(text: str) -> dict[str, str]:
     return parts
 
 
+#: หมู่ (village number) as typed in an address or village cell: ``ม.5``, ``ม. 5``, ``หมู่ 5``,
+#: ``หมู่ที่ ๕`` (Thai digits are made Arabic first), ``Moo 5``.
+_MOO = re.compile(r"(?:หมู่\s*ที่|หมู่|ม\s*\.|\bmoo\b\.?|\bm\.)\s*(\d{1,2})(?!\d)", re.IGNORECASE)
+#: A cell holding only the number (a หมู่ column): ``5``, ``05``, ``5.0`` from Excel.
+_MOO_ONLY = re.compile(r"(\d{1,2})(?:\.0+)?")
+
+
+def parse_moo(value: object, *, bare: bool = False) -> int | None:
+    """The หมู่ (village number, 1-99) in a cell, or None.
+
+    Parameters
+    ----------
+    value : object
+        The cell: an address, a village name (``บ้านโนนสูง ม.5``) or a หมู่ column.
+    bare : bool
+        Accept a cell that is only a number (a column named หมู่/moo); otherwise the
+        number must follow ``ม.``, ``หมู่`` or ``หมู่ที่``, so a house number is never read.
+
+    Examples
+    --------
+    >>> [parse_moo(v) for v in ("ม.5", "บ้านโนนสูง หมู่ที่ ๑๒", "12 หมู่ 3 ต.ในเมือง", "ม. 7", "บ้านเลขที่ 5")]
+    [5, 12, 3, 7, None]
+    >>> parse_moo("05", bare=True), parse_moo(5.0, bare=True), parse_moo("0", bare=True)
+    (5, 5, None)
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    text = clean_text(int(value) if isinstance(value, float) else value)[0]
+    found = _MOO_ONLY.fullmatch(text) if bare else None
+    found = found or _MOO.search(text)
+    moo = int(found.group(1)) if found else 0
+    return moo if 1 <= moo <= 99 else None
+
+
+def village_code_of(value: object) -> str | None:
+    """An 8-digit village code (รหัสหมู่บ้าน: sub-district code + 2-digit หมู่) in a cell, or None.
+
+    Examples
+    --------
+    >>> village_code_of("40010105"), village_code_of(40010105.0), village_code_of("400101")
+    ('40010105', '40010105', None)
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    text = clean_text(value)[0].replace(" ", "").replace("-", "")
+    return text if len(text) == 8 and text.isdigit() and text[6:] != "00" else None
+
+
 def _province_name(name: str) -> str:
     """Bangkok's short forms (กทม., กรุงเทพฯ) as its registry name; others unchanged."""
     m = _MARKERS.fullmatch(name.strip())

@@ -1,7 +1,7 @@
 """Finding the columns that matter by their Thai or English header, overridable by name.
 
-Each role (latitude, longitude, ID, date, address parts, areas) has a list of header
-names. A header matches when, lower-cased and without spaces, dots, underscores and
+Each role (latitude, longitude, ID, date, address parts, areas, name, village, Kobo/ODK
+metadata) has a list of header names. A header matches when, lower-cased and without spaces, dots, underscores and
 hyphens, it equals a name; failing that, when its last word does (``_gps_latitude``,
 ``gps-Longitude`` from Kobo/ODK, ``survey_date``); for coordinates, failing that, when
 its first word does (``Latitude (องศา)``). Options given by the caller
@@ -25,18 +25,33 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
                "latlong", "latlng", "lat,lon", "lat,long", "gps", "geopoint", "location", "geolocation",
                "gpslocation", "point"),
     "zone": ("zone", "utmzone", "โซน", "zoneutm"),
-    "id": ("recordid", "plotid", "householdid", "hhid", "villageid", "pinid", "id", "รหัสแปลง",
-           "รหัสครัวเรือน", "รหัสบ้าน", "รหัส", "uuid"),
+    # Kobo's ``_uuid`` and ODK's ``KEY``/``meta-instanceID`` come first: they survive a
+    # re-export, so a file sent again replaces its records instead of duplicating them.
+    "id": ("uuid", "key", "metainstanceid", "instanceid", "recordid", "plotid", "householdid", "hhid",
+           "villageid", "pinid", "id", "รหัสแปลง", "รหัสครัวเรือน", "รหัสบ้าน", "รหัส"),
+    # The officer's own date (Kobo/ODK ``today``, then ``start``) before the server's
+    # submission time, which is only used when nothing else dates the record.
     "date": ("date", "วันที่", "วันที่สำรวจ", "วันที่บันทึก", "วันที่เก็บข้อมูล", "surveydate", "today",
-             "วันเดือนปี"),
+             "วันเดือนปี", "start", "starttime", "end", "endtime"),
+    "submitted": ("submissiontime", "submissiondate", "วันที่ส่ง"),
+    "accuracy": ("gpsaccuracym", "gpsaccuracy", "accuracy", "precision", "gpsprecision", "ความแม่นยำ",
+                 "ความคลาดเคลื่อน"),
+    "review": ("validationstatus", "reviewstate", "สถานะการตรวจ"),
+    "name": ("name", "ชื่อ", "ชื่อแปลง", "ชื่อหมู่บ้าน", "ชื่อบ้าน", "ชื่อสถานที่", "ชื่อจุด", "plotname",
+             "villagename", "placename", "เจ้าของแปลง", "ชื่อเจ้าของแปลง", "ชื่อเจ้าของ", "ชื่อเกษตรกร", "เกษตรกร",
+             "ชื่อสกุล", "ชื่อนามสกุล", "ชื่อหัวหน้าครัวเรือน", "หัวหน้าครัวเรือน", "ownername", "farmername",
+             "householdname", "owner", "farmer"),
+    "altitude": ("altitude", "alt", "elevation", "ความสูง"),
+    "moo": ("moo", "หมู่", "หมู่ที่", "ม", "villageno", "moono", "เลขหมู่", "หมู่บ้านที่"),
+    "village": ("หมู่บ้าน", "village", "mooban", "บ้าน"),
     "area": ("area", "พื้นที่", "เนื้อที่", "ขนาดพื้นที่", "ขนาดแปลง", "พื้นที่แปลง", "arearai", "ไร่งานวา",
              "พื้นที่ไร่งานวา"),
     "rai": ("rai", "ไร่"),
     "ngan": ("ngan", "งาน"),
     "wa": ("wa", "sqwa", "ตารางวา", "ตรว", "วา"),
-    "address_code": ("subdistrictcode", "tamboncode", "รหัสตำบล", "geocode", "รหัสพื้นที่", "areacode",
-                     "districtcode", "amphoecode", "รหัสอำเภอ", "provincecode", "รหัสจังหวัด", "villagecode",
-                     "รหัสหมู่บ้าน"),
+    "address_code": ("villagecode", "รหัสหมู่บ้าน", "subdistrictcode", "tamboncode", "รหัสตำบล", "geocode",
+                     "รหัสพื้นที่", "areacode", "districtcode", "amphoecode", "รหัสอำเภอ", "provincecode",
+                     "รหัสจังหวัด"),
     "subdistrict": ("subdistrict", "tambon", "ตำบล", "แขวง", "ตำบลแขวง", "subdistrictname", "tambonname"),
     "district": ("district", "amphoe", "amphur", "อำเภอ", "เขต", "อำเภอเขต", "districtname"),
     "province": ("province", "changwat", "จังหวัด", "provincename"),
@@ -87,7 +102,9 @@ def find_columns(columns: Sequence[object], options: dict[str, str | None]) -> d
     Examples
     --------
     >>> find_columns(["ชื่อ", "_gps_latitude", "_gps_longitude", "ตำบล"], {})
-    {'lat': '_gps_latitude', 'lon': '_gps_longitude', 'subdistrict': 'ตำบล'}
+    {'lat': '_gps_latitude', 'lon': '_gps_longitude', 'name': 'ชื่อ', 'subdistrict': 'ตำบล'}
+    >>> find_columns(["start", "today", "group_a/gps", "_id", "_uuid", "_submission_time"], {})
+    {'coords': 'group_a/gps', 'id': '_uuid', 'date': 'today', 'submitted': '_submission_time'}
     """
     found: dict[str, object] = {}
     by_text = {str(c): c for c in columns}
@@ -118,6 +135,24 @@ def find_columns(columns: Sequence[object], options: dict[str, str | None]) -> d
         found.pop("lat", None)
         found.pop("lon", None)
     return {role: found[role] for role in ROLES if role in found}
+
+
+#: Kobo/ODK time columns that date a record whose own date is blank, in order of trust.
+_FORM_TIMES = ("today", "start", "starttime", "end", "endtime")
+
+
+def fallback_dates(columns: Sequence[object], date: object, submitted: object | None) -> list[object]:
+    """Columns to fill a blank record date from: the form's ``today``/``start``/``end`` (the
+    officer's phone), then the server's submission time; never ``date`` itself.
+
+    Examples
+    --------
+    >>> fallback_dates(["end", "today", "start", "_submission_time"], "today", "_submission_time")
+    ['start', 'end', '_submission_time']
+    """
+    keyed = {_key(c): c for c in columns}
+    found = [keyed[k] for k in _FORM_TIMES if k in keyed] + ([submitted] if submitted is not None else [])
+    return [c for c in found if str(c) != str(date)]
 
 
 def coordinate_help(columns: Iterable[object]) -> str:

@@ -3,7 +3,8 @@
 CSV (UTF-8, UTF-8 with BOM, TIS-620/cp874 as Thai Excel saves it; comma, semicolon
 or tab separated as Kobo/ODK and Google Sheets export), XLSX (first sheet unless
 named), GeoJSON, GeoPackage (its only layer, or the one named) and KML from Google
-Earth (every folder, each row tagged with its folder in ``kml_folder``). Each is opened
+Earth (every folder, each row tagged with its folder in ``kml_folder``), KMZ from Google
+My Maps (the same, plus ``photo_url`` from image links). Each is opened
 only by the reader its suffix names, and limits (rows, unpacked bytes) are enforced while
 reading.
 """
@@ -23,13 +24,13 @@ import pandas as pd
 
 from geoplots.errors import FileContentError, GeoplotsError
 from geoplots.readers._limits import check_width, take_rows
-from geoplots.readers._spatial import read_geojson, read_geopackage, read_kml
+from geoplots.readers._spatial import read_geojson, read_geopackage, read_kml, read_kmz
 from geoplots.readers._text import is_blank
 from geoplots.readers._xlsx import MAX_UNPACKED_BYTES, iter_xlsx, read_xlsx
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".kml")
+SPATIAL_SUFFIXES = (".geojson", ".json", ".gpkg", ".kml", ".kmz")
 SUFFIXES = TABLE_SUFFIXES + EXCEL_SUFFIXES + SPATIAL_SUFFIXES
 
 
@@ -234,7 +235,7 @@ def _local_file(path: str | os.PathLike[str]) -> Path:
     path = Path(raw)
     if path.suffix.lower() not in SUFFIXES:
         raise GeoplotsError(
-            f"Cannot read {path.name}: use a .csv, .xlsx, .geojson, .gpkg or .kml file "
+            f"Cannot read {path.name}: use a .csv, .xlsx, .geojson, .gpkg, .kml or .kmz file "
             "(save other spreadsheets from Excel or Google Sheets as CSV or XLSX)."
         )
     if not path.exists():
@@ -260,6 +261,8 @@ def _read_by_type(
         frame = read_geopackage(path, layer, max_rows)
     elif suffix == ".kml":
         frame = read_kml(path, layer, max_rows)
+    elif suffix == ".kmz":
+        frame = read_kmz(path, layer, max_rows, max_unpacked_bytes)
     else:
         frame = read_geojson(path, max_rows)
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -12,9 +13,9 @@ import pandas as pd
 import shapely
 
 from geoplots.errors import GeoplotsError
-from geoplots.readers._address import resolve_address
+from geoplots.readers._address import parse_moo, resolve_address, village_code_of
 from geoplots.readers._area import M2_PER_NGAN, M2_PER_RAI, M2_PER_WA, parse_area, parse_part, polygon_area_m2, rai_ngan_wa
-from geoplots.readers._columns import coordinate_help, find_columns
+from geoplots.readers._columns import coordinate_help, fallback_dates, find_columns
 from geoplots.boundaries import Boundaries
 from geoplots.readers._coords import _PLAIN, inside, national_outline, parse_coordinate, parse_pair, parse_zone, place
 from geoplots.readers._dates import parse_date
@@ -28,7 +29,18 @@ ADDRESS_ROLES = ("address_code", "subdistrict", "district", "province", "address
 DECLARED = ("declared_subdistrict_code", "declared_district_code", "declared_province_code")
 #: Columns normalize_records adds; an original column with one of these names is kept as ``<name>_input``.
 ADDED = ("row", "lat", "lon", "warnings", "record_id", *DECLARED, "date", "area_m2", "area_rai", "area_ngan",
-         "area_wa", "area_rai_ngan_wa", "geometry")
+         "area_wa", "area_rai_ngan_wa", "village_code", "moo", "gps_accuracy_m", "review_state", "geometry")
+#: Kobo ``_validation_status`` and ODK ``ReviewState`` values (lower-cased, letters only)
+#: that mean a reviewer rejected the submission.
+REVIEW_REJECTED = frozenset({"rejected", "notapproved", "validationstatusnotapproved", "validationnotapproved",
+                             "ไม่อนุมัติ", "ไม่ผ่าน"})
+#: Share of a column's distinct non-blank values that must be dates for it to be read
+#: as the record date when no column is named like one.
+DATE_CONTENT_SHARE = 0.8
+#: Distinct values looked at to decide whether a column holds dates.
+DATE_CONTENT_SAMPLE = 200
+#: Rows looked through for those values.
+DATE_CONTENT_ROWS = 50_000
 #: Typed polygon and typed area may differ by this share before a warning.
 AREA_TOLERANCE = 0.25
 
@@ -247,7 +259,18 @@ def normalize_records(
         ``coords`` (one column holding both, e.g. a Kobo geopoint), ``zone`` (UTM zone),
         ``id``, ``date``, ``area`` (rai-ngan-wa or rai), ``rai``, ``ngan``, ``wa``,
         ``address_code``, ``subdistrict``, ``district``, ``province``, ``address`` (a whole
-        address in one cell); and ``yes_no=[columns]`` to read yes/no columns as booleans.
+        address in one cell), ``name``, ``moo`` (หมู่), ``village``, ``accuracy`` (GPS, m),
+        ``review`` (Kobo/ODK review state), ``submitted`` (server time); ``yes_no=[columns]``
+        to read yes/no columns as booleans.
+    max_gps_accuracy_m : float, optional (in ``**column_options``)
+        Reject rows whose GPS accuracy (Kobo ``_<q>_precision``, ODK ``-Accuracy``, or the
+        fourth number of a raw geopoint) is worse than this, as ``gps_inaccurate``. Rows
+        without an accuracy are kept: no number is no proof of a bad fix.
+    keep_review_rejected : bool, default False (in ``**column_options``)
+        Submissions a reviewer rejected (Kobo ``validation_status_not_approved``, ODK
+        ``rejected``) are by default ``review_rejected`` rejects: a careful officer does not
+        count what the reviewer sent back, but keeps it listed with the reason. True keeps
+        them, each with a ``review_rejected`` warning.
 
     Returns
     -------
@@ -259,8 +282,15 @@ def normalize_records(
         ``declared_subdistrict_code``/``declared_district_code``/``declared_province_code``
         (DOPA codes from the address, or NA), ``date`` (datetime64, when a date column
         exists) and, for plots, ``area_m2``, ``area_rai``, ``area_ngan``, ``area_wa`` and
-        ``area_rai_ngan_wa`` ("5-2-30"). ``rejects`` has ``row``, ``reason``, ``message``
-        then the original fields (a geometry as WKT in ``wkt``).
+        ``area_rai_ngan_wa`` ("5-2-30"). Found by their columns: ``village_code`` (8 digits)
+        and ``moo`` (from a code, a หมู่ column, ``ม.5``/``หมู่ที่ ๕`` in a village or address
+        cell), ``gps_accuracy_m``, ``review_state``, and ``name`` (from ชื่อแปลง,
+        ชื่อหมู่บ้าน, เจ้าของแปลง ... when the file has no ``name`` column; map popups show it).
+        The record ``date`` is the column named like one (Kobo/ODK ``today``, then ``start``),
+        its blanks filled from ``start``/``end`` then the submission time; with none named,
+        the submission time, else the first column whose values are mostly dates (e.g.
+        ``registered``), said in ``notes["date"]``. ``rejects`` has ``row``, ``reason``,
+        ``message`` then the original fields (a geometry as WKT in ``wkt``).
 
     Raises
     ------
@@ -282,6 +312,8 @@ def normalize_records(
     if isinstance(yes_no, str):
         yes_no = [yes_no]
     blank_as = check_blank_as(options.pop("blank_as", "exclude"))
+    max_accuracy = _max_accuracy(options.pop("max_gps_accuracy_m", None))
+    keep_review_rejected = bool(options.pop("keep_review_rejected", False))
     frame = frame.reset_index(drop=True)
     n = len(frame)
     geoms: gpd.GeoSeries | None = None
@@ -387,6 +419,16 @@ def normalize_records(
                     [d for d in (details[i], "and no address that names one sub-district") if d] + why
                 )
 
+    # --- Kobo/ODK review and GPS accuracy: before IDs, so a rejected row frees its ID ---
+    parsed_cols: dict[str, pd.Series] = {}
+    accuracy = _gps_accuracy(original, cols)
+    _reject_inaccurate(accuracy, max_accuracy, reasons, details)
+    if accuracy is not None:
+        parsed_cols["gps_accuracy_m"] = accuracy
+    if "review" in cols:
+        parsed_cols["review_state"] = _review(original[cols["review"]], cols["review"], reasons, details, warnings,
+                                              keep_review_rejected)
+
     # --- IDs ------------------------------------------------------------------------
     record_id: list[str | None] | None = None
     if "id" in cols:
@@ -394,9 +436,19 @@ def normalize_records(
                                 None if chunk is None else chunk.ids)
 
     # --- optional fields: never reject, warn and leave empty --------------------------
-    parsed_cols: dict[str, pd.Series] = {}
-    if "date" in cols:
-        parsed_cols["date"] = _dates(original[cols["date"]], warnings)
+    notes: dict[str, Any] = {}
+    date_col, date_note = _date_column(original, cols, yes_no)
+    if date_col is not None:
+        parsed_cols["date"] = _dates(original[date_col], warnings)
+        for other in fallback_dates(list(original.columns), date_col, cols.get("submitted")):
+            # A blank survey date falls back to the form's start/end time, then the server's
+            # date (Kobo/ODK), without their warnings: the row's own date is the one warned about.
+            if parsed_cols["date"].isna().any():
+                parsed_cols["date"] = parsed_cols["date"].fillna(_dates(original[other], [[] for _ in range(n)]))
+    if date_note:
+        notes["date"] = date_note
+    parsed_cols.update(_villages(original, cols))
+    parsed_cols.update(_names(original, cols))
     if kind == "plots":
         parsed_cols.update(_areas(original, cols, out_geom, warnings))
     converted = {}
@@ -431,8 +483,22 @@ def normalize_records(
     rej.insert(0, "row", rows[bad_idx])
     rej.insert(1, "reason", [reasons[i] for i in bad_idx])
     rej.insert(2, "message", reject_messages([reasons[i] for i in bad_idx], [details[i] for i in bad_idx]))
-    return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind,
-                   notes={"yes_no": taken, "blank_as": blank_as} if taken else {})
+    if taken:
+        notes.update({"yes_no": taken, "blank_as": blank_as})
+    return Records(accepted=accepted, rejects=rej.reset_index(drop=True), rows_read=n, kind=kind, notes=notes)
+
+
+def _max_accuracy(value: Any) -> float | None:
+    """The ``max_gps_accuracy_m`` option as a positive number of metres, or None."""
+    if value is None:
+        return None
+    try:
+        limit = float(value)
+    except (TypeError, ValueError):
+        limit = float("nan")
+    if not limit > 0:
+        raise GeoplotsError(f"max_gps_accuracy_m must be a positive number of metres, not {value!r}.")
+    return limit
 
 
 def _areas(
@@ -479,3 +545,127 @@ def _areas(
     out = {"area_m2": area_m2}
     out.update({c: s for c, s in rai_ngan_wa(area_m2).items()})
     return out
+
+
+# -- Kobo/ODK metadata, names, villages and dates found by content --------------------
+
+
+def _review(
+    raw: pd.Series, column: Any, reasons: list[str | None], details: list[str], warnings: list[list[RowWarning]],
+    keep_rejected: bool,
+) -> pd.Series:
+    """The review state (Kobo ``_validation_status``, ODK ``ReviewState``) as typed; rows
+    a reviewer rejected are ``review_rejected`` rejects, or kept with that warning.
+    """
+    codes, uniques = _distinct(raw)
+    texts = [None if is_blank(v) else clean_text(v)[0] for v in uniques]
+    said_no = np.array([t is not None and re.sub(r"[^a-zก-๙]", "", t.lower()) in REVIEW_REJECTED for t in texts],
+                       dtype=bool)
+    for i in np.flatnonzero(said_no[codes]):
+        detail = f"{column} {texts[codes[i]]!r}"
+        if keep_rejected:
+            warnings[i].append(RowWarning("review_rejected", detail))
+        elif reasons[i] is None:
+            reasons[i], details[i] = "review_rejected", detail
+    return pd.Series(pd.array(texts, dtype="string").take(codes), index=raw.index)
+
+
+def _gps_accuracy(original: pd.DataFrame, cols: dict[str, Any]) -> pd.Series | None:
+    """GPS accuracy in metres: the accuracy column (Kobo ``_precision``, ODK ``-Accuracy``),
+    else the fourth number of a raw geopoint (``lat lon altitude accuracy``); None when neither.
+    """
+    if "accuracy" in cols:
+        cells = original[cols["accuracy"]]
+    elif "coords" in cols:
+        cells = original[cols["coords"]].map(
+            lambda v: v.split()[3] if isinstance(v, str) and len(v.split()) == 4 else None)
+        if cells.isna().all():
+            return None
+    else:
+        return None
+    text = cells.map(lambda v: None if is_blank(v) else clean_text(number_text(v))[0].removesuffix("m").strip())
+    values = pd.to_numeric(text, errors="coerce").astype("Float64")
+    return values.where(values >= 0)
+
+
+def _reject_inaccurate(
+    accuracy: pd.Series | None, limit: float | None, reasons: list[str | None], details: list[str]
+) -> None:
+    """``gps_inaccurate`` for fixes worse than ``limit`` metres (unknown accuracy is kept)."""
+    if limit is None or accuracy is None:
+        return
+    worse = (accuracy > limit).fillna(False).to_numpy(dtype=bool)
+    for i in np.flatnonzero(worse):
+        if reasons[i] is None:
+            reasons[i], details[i] = "gps_inaccurate", f"accuracy {float(accuracy.iat[i]):g} m, at most {limit:g} m"
+
+
+def _villages(original: pd.DataFrame, cols: dict[str, Any]) -> dict[str, pd.Series]:
+    """``village_code`` (8 digits, รหัสหมู่บ้าน) and ``moo`` (หมู่) from a code, a หมู่ column,
+    a village cell (``บ้านโนนสูง ม.5``) or the address (``หมู่ที่ ๕``), the first that says.
+    """
+    if not any(r in cols for r in ("address_code", "moo", "village", "address")):
+        return {}
+    code = pd.Series(pd.NA, index=original.index, dtype="string")
+    if "address_code" in cols:
+        codes, uniques = _distinct(original[cols["address_code"]])
+        code = pd.Series(pd.array([village_code_of(v) for v in uniques], dtype="string").take(codes),
+                         index=original.index)
+    moo = pd.to_numeric(code.str.slice(6, 8), errors="coerce").astype("Int64")
+    for role in ("moo", "village", "address"):
+        if role not in cols or not moo.isna().any():
+            continue
+        codes, uniques = _distinct(original[cols[role]])
+        found = pd.array([parse_moo(v, bare=role == "moo") for v in uniques], dtype="Int64").take(codes)
+        moo = moo.fillna(pd.Series(found, index=original.index))
+    return {"village_code": code, "moo": moo}
+
+
+def _names(original: pd.DataFrame, cols: dict[str, Any]) -> dict[str, pd.Series]:
+    """``name`` from a column named like one (ชื่อแปลง, ชื่อหมู่บ้าน, เจ้าของแปลง, ...), for
+    map popups; a file's own ``name`` column is left as it is.
+    """
+    if "name" not in cols or "name" in original.columns:
+        return {}
+    codes, uniques = _distinct(original[cols["name"]])
+    texts = [None if is_blank(v) else clean_text(number_text(v))[0] for v in uniques]
+    return {"name": pd.Series(pd.array(texts, dtype="string").take(codes), index=original.index)}
+
+
+def _date_column(original: pd.DataFrame, cols: dict[str, Any], skip: list[Any]) -> tuple[Any, str | None]:
+    """The column to read as the record date and the note saying why, when none is named
+    ``date``/``วันที่``/``today``: the server's submission time (Kobo ``_submission_time``,
+    ODK ``SubmissionDate``), else the first other column whose values are mostly dates.
+    """
+    if "date" in cols:
+        if "submitted" in cols:
+            return cols["date"], (f"record date from {cols['date']!r} (the officer's); the submission time "
+                                  f"{cols['submitted']!r} is kept as typed")
+        return cols["date"], None
+    if "submitted" in cols:
+        return cols["submitted"], f"record date from the submission time {cols['submitted']!r} (no survey date column)"
+    taken = {str(c) for c in cols.values()} | {str(c) for c in skip}
+    for column in original.columns:
+        if str(column) in taken:
+            continue
+        share, seen = _date_share(original[column])
+        if seen and share >= DATE_CONTENT_SHARE:
+            return column, (f"column {column!r} read as the record date: {share:.0%} of its {seen} distinct "
+                            "values are dates")
+    return None, None
+
+
+def _date_share(cells: pd.Series) -> tuple[float, int]:
+    """Share of a column's distinct non-blank values (a sample) that are dates, and how many were looked at."""
+    if pd.api.types.is_datetime64_any_dtype(cells.dtype):
+        return 1.0, int(cells.notna().any())
+    if pd.api.types.is_numeric_dtype(cells.dtype) or pd.api.types.is_bool_dtype(cells.dtype):
+        return 0.0, 0
+    # The first rows are enough to tell, and a national file is not scanned whole per column.
+    values = [v for v in pd.unique(cells.head(DATE_CONTENT_ROWS).dropna())[: DATE_CONTENT_SAMPLE * 2]
+              if not is_blank(v)]
+    values = values[:DATE_CONTENT_SAMPLE]
+    if not values:
+        return 0.0, 0
+    dates = sum(1 for v in values if parse_date(v)[0] is not None)
+    return dates / len(values), len(values)

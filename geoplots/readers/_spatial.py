@@ -8,8 +8,13 @@ GDAL picks a driver from a file's content, not its name: an OGR VRT document sav
   hold no SQL views or virtual tables other than R-trees, and not be a database this
   process has open (the server's store); it is then opened by GDAL's GPKG driver alone,
   read-only.
-* KML (``.kml``) must be a plain XML document (no DOCTYPE) whose root is ``<kml>``; GDAL
-  must then have opened it with its KML or LIBKML driver.
+* KML (``.kml``) must be a plain XML document (no DOCTYPE) whose root is ``<kml>`` and
+  holding no ``<NetworkLink>`` (a link is data elsewhere, never fetched); GDAL must then
+  have opened it with its KML or LIBKML driver.
+* KMZ (``.kmz``, Google My Maps and Google Earth) is a zip: its main KML (``doc.kml``, else
+  the first ``.kml`` at the top) is unpacked in memory within limits (members, unpacked
+  bytes, no member path leaving the archive) and read as KML above. Images in the zip
+  are not unpacked; image links become ``photo_url`` and are never fetched.
 
 Every GDAL call runs with network access switched off (``/vsicurl/`` and its kin fetch
 nothing), as a second line of defence.
@@ -24,14 +29,16 @@ import re
 import sqlite3
 import threading
 from collections import Counter
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from geoplots.errors import FileContentError, GeoplotsError
+from geoplots.errors import FileContentError, GeoplotsError, InputTooLargeError
 from geoplots.readers._limits import too_many_rows
 
 # -- GeoJSON -------------------------------------------------------------------------
@@ -209,24 +216,49 @@ def _check_geopackage_schema(path: Path) -> None:
 
 def read_kml(path: Path, layer: str | None, max_rows: int | None = None) -> gpd.GeoDataFrame:
     """A Google Earth KML, every folder (each row tagged with ``kml_folder``) unless one is named."""
-    _check_kml(path)
-    return _read_layers(str(path), path, {"KML", "LIBKML"}, layer, max_rows, several="folders")
+    data_names = _check_kml(path)
+    frame = _read_layers(str(path), path, {"KML", "LIBKML"}, layer, max_rows, several="folders")
+    return _thai_field_names(_without_style_fields(frame, data_names), data_names)
 
 
-def _check_kml(path: Path) -> None:
+#: Fields LIBKML adds to every KML layer, with the value they have when the file set none.
+_LIBKML_FIELDS = {"id": None, "timestamp": None, "begin": None, "end": None, "altitudeMode": None,
+                  "tessellate": -1, "extrude": 0, "visibility": -1, "drawOrder": None, "icon": None}
+
+
+def _without_style_fields(frame: gpd.GeoDataFrame, data_names: list[str]) -> gpd.GeoDataFrame:
+    """Drop the fields LIBKML adds when no placemark set them (an all-empty ``id`` would
+    otherwise warn ``missing_id`` on every row, an empty ``end`` pass for a date column).
+    """
+    unused = [c for c, default in _LIBKML_FIELDS.items() if c in frame.columns and c not in data_names
+              and (frame[c].isna() | (frame[c] == default if default is not None else False)).all()]
+    return frame.drop(columns=unused) if unused else frame
+
+
+def _check_kml(path: Path) -> list[str]:
+    """Refuse anything but a plain KML document; return its ``ExtendedData`` field names."""
     from xml.etree.ElementTree import ParseError
 
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import iterparse
 
     root = None
+    names: dict[str, None] = {}
     try:
         for event, element in iterparse(str(path), events=("start", "end"), forbid_dtd=True):
+            tag = element.tag.rsplit("}", 1)[-1]
             if root is None:
-                root = element.tag.rsplit("}", 1)[-1]
+                root = tag
                 if root != "kml":
                     break
+            elif event == "start" and tag == "NetworkLink":
+                raise FileContentError(
+                    f"{path.name} is a network link (data kept online), not the data: it is never fetched. "
+                    "Export the map again as KML/KMZ without 'keep data up to date' (Google My Maps)."
+                )
             elif event == "end":
+                if tag in ("Data", "SimpleData") and element.get("name"):
+                    names.setdefault(str(element.get("name")), None)
                 element.clear()
     except (ParseError, DefusedXmlException) as exc:
         raise FileContentError(
@@ -235,6 +267,123 @@ def _check_kml(path: Path) -> None:
         ) from None
     if root != "kml":
         raise FileContentError(f"{path.name} is not a KML document (its root element is not <kml>).")
+    return list(names)
+
+
+def _mangled(name: str) -> str:
+    """A field name as GDAL's LIBKML driver writes it: every byte not an ASCII letter,
+    digit or underscore becomes ``_`` (a Thai letter, three bytes in UTF-8, becomes ``___``).
+    """
+    return "".join(chr(b) if chr(b).isascii() and (chr(b).isalnum() or b == 0x5F) else "_"
+                   for b in name.encode("utf-8"))
+
+
+def _thai_field_names(frame: gpd.GeoDataFrame, data_names: list[str]) -> gpd.GeoDataFrame:
+    """Give back the Thai names LIBKML turned into underscores (``หมู่บ้าน`` -> ``________________________``),
+    where the document's field names say unambiguously which is which.
+    """
+    by_form: dict[str, list[str]] = {}
+    for name in data_names:
+        by_form.setdefault(_mangled(name), []).append(name)
+    mapping = {form: names[0] for form, names in by_form.items()
+               if len(names) == 1 and form != names[0] and form in frame.columns and names[0] not in frame.columns}
+    return frame.rename(columns=mapping) if mapping else frame
+
+
+# -- KMZ -------------------------------------------------------------------------------
+
+#: Most members a KMZ may list (a My Maps export has the KML and one file per icon/image).
+KMZ_MAX_MEMBERS = 10_000
+#: Most bytes the KML inside a KMZ may unpack to, unless the caller gives a limit.
+KMZ_MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
+#: Image links in a description (``<img src="...">``), as My Maps writes them.
+_IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def read_kmz(path: Path, layer: str | None, max_rows: int | None = None,
+             max_unpacked_bytes: int = KMZ_MAX_UNPACKED_BYTES) -> gpd.GeoDataFrame:
+    """A KMZ (Google My Maps/Earth export): its main KML, unpacked within limits, read as
+    KML; ``kml_folder`` (the My Maps layer) on every row, ``photo_url`` from image links.
+
+    Raises
+    ------
+    FileContentError
+        Not a zip, no KML inside, a member path that leaves the archive (``../``, ``/``).
+    InputTooLargeError
+        More than :data:`KMZ_MAX_MEMBERS` members or a KML over ``max_unpacked_bytes``.
+    """
+    document = _kmz_document(path, max_unpacked_bytes)
+    with tempfile.TemporaryDirectory(prefix="geoplots-kmz-") as tmp:
+        kml = Path(tmp) / "doc.kml"
+        kml.write_bytes(document)
+        frame = read_kml(kml, layer, max_rows)
+        if "kml_folder" not in frame.columns:
+            import pyogrio
+
+            with gdal_offline():
+                only = str(layer) if layer is not None else str(pyogrio.list_layers(str(kml))[0][0])
+            frame = frame.assign(kml_folder=only)
+    return _photo_urls(frame)
+
+
+def _kmz_document(path: Path, max_unpacked_bytes: int) -> bytes:
+    """The main KML of a KMZ as bytes, read in pieces so the limit holds whatever the zip claims."""
+    if not zipfile.is_zipfile(path):
+        raise FileContentError(f"{path.name} is not a KMZ (it is not a zip). Export it again from Google My Maps.")
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > KMZ_MAX_MEMBERS:
+            raise InputTooLargeError(f"{path.name} holds {len(members):,} files; a KMZ may hold {KMZ_MAX_MEMBERS:,}.")
+        for member in members:
+            parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+            if member.filename.startswith(("/", "\\")) or ".." in parts or ":" in member.filename:
+                raise FileContentError(f"{path.name} holds a file whose path leaves the archive "
+                                       f"({member.filename!r}): it is not read.")
+        kml = [m for m in members if m.filename.lower().endswith(".kml") and "/" not in m.filename.strip("/")]
+        main = next((m for m in kml if m.filename.lower() == "doc.kml"), kml[0] if kml else None)
+        if main is None:
+            raise FileContentError(f"{path.name} holds no KML document (doc.kml). Export it again from Google My Maps.")
+        return _read_member(archive, main, path.name, max_unpacked_bytes)
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, limit: int) -> bytes:
+    too_big = InputTooLargeError(f"The KML inside {name} unpacks to more than {limit:,} bytes; it is not read.")
+    if member.file_size > limit:
+        raise too_big
+    chunks, total = [], 0
+    try:
+        with archive.open(member) as fh:
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+                if total > limit:  # the header may lie about the size: count what comes out
+                    raise too_big
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        raise FileContentError(f"{name} is a damaged KMZ ({exc}). Export it again.") from None
+    return b"".join(chunks)
+
+
+def _photo_urls(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``photo_url``: the first http(s) image link of a placemark (My Maps ``gx_media_links``,
+    else an ``<img src>`` in its description); links are kept as text, never fetched.
+    """
+    links = pd.Series(None, index=frame.index, dtype=object)
+    for column, in_html in (("gx_media_links", False), ("description", True), ("Description", True)):
+        if column in frame.columns:
+            found = frame[column].map(lambda v, h=in_html: _first_http_link(v, h), na_action="ignore")
+            links = links.where(links.notna(), found)
+    if links.isna().all():
+        return frame
+    return frame.assign(photo_url=pd.array(links, dtype="string"))
+
+
+def _first_http_link(text: object, in_html: bool) -> str | None:
+    """The first http(s) URL among ``<img src>`` attributes (``in_html``) or space-separated links."""
+    if not isinstance(text, str):
+        return None
+    candidates = _IMG_SRC.findall(text) if in_html else text.split()
+    return next((c for c in candidates if re.match(r"https?://[^\s<>\"']+$", c, re.IGNORECASE)), None)
 
 
 # -- GDAL, offline -------------------------------------------------------------------

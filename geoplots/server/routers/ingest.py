@@ -50,8 +50,9 @@ _FILE_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/geopackage+sqlite3": ".gpkg",
     "application/vnd.google-earth.kml+xml": ".kml",
+    "application/vnd.google-earth.kmz": ".kmz",
 }
-_UPLOAD_SUFFIXES = {".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml"}
+_UPLOAD_SUFFIXES = {".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml", ".kmz"}
 
 #: Located columns echoed back for each accepted row.
 _ECHO = ["record_id", "subdistrict_code", "district_code", "province_code", "inspection_zone", "match",
@@ -283,7 +284,7 @@ async def _upload(request: Request) -> tuple[bytes, str]:
     if suffix not in _UPLOAD_SUFFIXES:
         raise ApiError(
             422, "unsupported_file", f"Files of type {suffix or '(none)'!r} are not read. Send "
-            ".csv, .xlsx, .geojson, .gpkg or .kml.",
+            ".csv, .xlsx, .geojson, .gpkg, .kml or .kmz.",
         )
     return await upload.read(), suffix
 
