@@ -13,6 +13,7 @@ from geoplots.cli._app import DataOption, app, console
 from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
 from geoplots.counting import coverage as compute_coverage, write_coverage
 from geoplots.errors import GeoplotsError
+from geoplots.locating import locate
 from geoplots.readers import KINDS, read_records
 
 
@@ -51,6 +52,8 @@ def coverage(
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     boundaries = Boundaries.load(data)
     records = read_records(file, kind=kind, boundaries=boundaries, **read_options(chosen, given))
+    # Located here, not inside coverage(): the report accounts for the rows the join rejects too.
+    records = locate(records, schemes=(), boundaries=boundaries)
     if chosen is None:
         result = compute_coverage(records, by=grouping, zone=zone, boundaries=boundaries, **given)
     else:
@@ -63,4 +66,5 @@ def coverage(
     console.print(table)
     for key, value in result.notes.items():
         console.print(f"{key}: {value}")
-    console.print(f"report written to {write_coverage(result, out)}")
+    written = write_coverage(result, out, records=records, boundaries=boundaries, source=file.name)
+    console.print(f"report written to {written}")

@@ -19,6 +19,8 @@ from __future__ import annotations
 MET_COLOR = "#2166ac"
 #: A unit that misses it (ยังไม่ถึงเป้า): orange.
 NOT_MET_COLOR = "#e08214"
+#: Light tint of "not met" for shading rows of a report (ยังไม่ผ่าน): PuOr's light orange.
+NOT_MET_FILL = "#fee0b6"
 #: No data for the unit (ไม่มีข้อมูล): neutral grey, unlike "failed".
 NO_DATA_COLOR = "#bdbdbd"
 #: The gap outline drawn over units that miss their target: dark orange.
