@@ -29,6 +29,7 @@ from geoplots.layers import (
     pins,
     popup_html,
 )
+from geoplots.layers.palette import NO_DATA_COLOR
 from geoplots.synthetic import model_villages, sample_points
 from tests._maps_support import ZONE12, count_units, household_units, unpack
 
@@ -95,8 +96,10 @@ def test_choropleth_by_met_legend_counts_and_styles(zone12_counts):
     assert layer.by == "met"
     data = _data(layer)
     met = zone12_counts["met"].tolist()
-    assert data["props"]["met_key"] == ["true" if v else "false" for v in met]
-    expected = {"true": sum(met), "false": len(met) - sum(met)}
+    empty = (zone12_counts["count"] == 0).tolist()
+    keys = ["true" if v else ("no_data" if e else "false") for v, e in zip(met, empty)]
+    assert data["props"]["met_key"] == keys
+    expected = {k: keys.count(k) for k in ("true", "false")}
     assert {k: layer.legend.counts[k] for k in expected} == expected
     colors = {c.key: c.color for c in MET}
     assert layer.styles["true"]["fillColor"] == colors["true"]
@@ -122,6 +125,20 @@ def test_choropleth_by_tier_uses_the_four_tiers(boundaries):
     # Tier words are looked up in the browser, not repeated in every feature.
     tier_row = next(row for row in layer.tooltip if row[0] == "tier")
     assert tier_row[2]["plaque"].startswith("โล่")
+
+
+def test_choropleth_shows_units_without_records_as_no_data_not_failed(zone12_counts):
+    units = zone12_counts.copy()
+    units.loc[units.index[:3], ["count", "met"]] = [0, False]
+    units.loc[units.index[3], ["count", "met"]] = [1, False]
+    layer = CoverageChoropleth(units)
+    keys = _data(layer)["props"]["met_key"]
+    assert keys[:4] == ["no_data", "no_data", "no_data", "false"]
+    assert layer.legend.counts["no_data"] == int((units["count"] == 0).sum()) >= 3
+    assert layer.styles["no_data"]["fillColor"] == NO_DATA_COLOR != layer.styles["false"]["fillColor"]
+    assert "ไม่มีข้อมูล" in layer.legend.html()
+    tiers = units.assign(households=units["count"], participating=0, rate=None, tier="not_passed")
+    assert _data(CoverageChoropleth(tiers, by="tier"))["props"]["tier"][:4] == ["no_data"] * 3 + ["not_passed"]
 
 
 def test_choropleth_rejects_a_table_without_the_column(zone12_counts):
