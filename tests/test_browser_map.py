@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import geoplots
+from geoplots.layers.background import background_countries
 from geoplots.layers.browser import CHROMIUM, CHROMIUM_ARGS, open_map
 from geoplots.synthetic import model_villages, sample_points
 from tests._maps_support import ZONE12, count_units
@@ -45,7 +46,9 @@ def test_zone12_offline_map_draws_polygons_and_pins_without_network(boundaries, 
     n_districts = len(counts)
     n_gaps = int((~counts["met"]).sum())
     assert r.svg_paths >= n_districts + n_gaps
-    assert r.features == n_districts + n_gaps + len(ZONE12) + 1
+    # ...over the shipped sea-and-neighbours background (drawn, never interactive).
+    assert r.features == n_districts + n_gaps + len(ZONE12) + 1 + len(background_countries())
+    assert "Natural Earth" in r.attribution
     assert r.clusters > 0  # pins gathered into clusters at the zone's zoom
     assert "OCHA, Royal Thai Survey Department" in r.attribution
     assert "ถึงเป้า" in r.legend
@@ -61,7 +64,7 @@ def test_national_subdistrict_choropleth_renders_on_canvas(boundaries, tmp_path)
     assert not r.errors and r.remote_requests == []
     assert r.canvases >= 1 and r.svg_paths == 0
     provinces, zones = 77, len(geoplots.inspection_zones().groups())
-    assert r.features == len(units) + int((~units["met"]).sum()) + provinces + zones
+    assert r.features == len(units) + int((~units["met"]).sum()) + provinces + zones + len(background_countries())
 
 
 _FIND = """(kind) => {

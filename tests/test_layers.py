@@ -29,6 +29,7 @@ from geoplots.layers import (
     pins,
     popup_html,
 )
+from geoplots.layers import palette
 from geoplots.layers.palette import NO_DATA_COLOR
 from geoplots.synthetic import model_villages, sample_points
 from tests._maps_support import ZONE12, count_units, household_units, unpack
@@ -246,3 +247,31 @@ def test_heat_counts_drawable_households_and_reports_the_rest(boundaries):
     with pytest.raises(GeoplotsError, match="garden"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         household_heat(pts, weight="gardens")
+
+
+def test_background_is_a_small_shipped_layer_of_thailand_and_its_neighbours():
+    from geoplots.layers import Background
+    from geoplots.layers.assets import vendor_dir
+    from geoplots.layers.background import BACKGROUND_FILE, background_countries
+
+    shipped = vendor_dir() / BACKGROUND_FILE
+    assert shipped.stat().st_size < 150_000 and (shipped.parent / "LICENSE").is_file()
+    countries = background_countries()
+    assert {"Thailand", "Laos", "Cambodia", "Myanmar", "Malaysia", "Vietnam"} <= set(countries["name"])
+    x0, y0, x1, y1 = countries.total_bounds
+    assert x0 < 97.3 and x1 > 105.7 and y0 < 5.6 and y1 > 20.5  # Thailand's extent, with room around it
+    layer = Background()
+    options = json.loads(layer.options_json())
+    assert options["interactive"] is False and not layer.control  # never takes the pointer
+    html = _render(layer)
+    assert f"background: {palette.SEA_COLOR}" in html and palette.LAND_COLOR in html
+
+
+def test_offline_map_has_the_background_first_and_a_basemap_replaces_it(tiny_boundaries):
+    from geoplots.layers import Background
+
+    offline = geoplots.map(level="province", boundaries=tiny_boundaries)
+    layers = [c for c in offline._children.values() if isinstance(c, folium.map.Layer)]
+    assert isinstance(layers[0], Background)
+    online = geoplots.map(level="province", offline=False, boundaries=tiny_boundaries)
+    assert not any(isinstance(c, Background) for c in online._children.values())

@@ -45,6 +45,11 @@ UNLOCATED_COLOR = "#636363"
 #: The ring of a pin whose typed address names another sub-district.
 MISMATCH_COLOR = "#000000"
 
+#: The map's background (พื้นหลัง): pale sea, light neutral land of the neighbours, their borders.
+SEA_COLOR = "#dce9f2"
+LAND_COLOR = "#efede8"
+LAND_BORDER_COLOR = "#c8c4bb"
+
 #: Marker-cluster bubbles: neutral slate greys (Leaflet.markercluster's default
 #: green/yellow/orange would read as a score), small to large.
 CLUSTER_COLORS: tuple[str, str, str] = ("#9aa7b4", "#74879a", "#4f6378")
