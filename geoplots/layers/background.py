@@ -56,7 +56,7 @@ class Background(GeoJsonLayer):
                          interactive=False)
         self._name = "Background"
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs):
         # The sea is the map container's own colour: one CSS rule in the page's head.
         sea = f"<style>.leaflet-container {{ background: {SEA_COLOR}; }}</style>"
         self.get_root().header.add_child(Element(sea), name="geoplots_sea")  # type: ignore[attr-defined]
