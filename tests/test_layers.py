@@ -201,7 +201,8 @@ def test_pins_many_are_sent_as_compact_columns(boundaries):
     pts["name"] = "<img src=x onerror=alert(1)>"
     pts["photo_url"] = "javascript:alert(1)"
     layer = pins(pts, places={c: ("ตำบลทดสอบ", "อำเภอ", "จังหวัด") for c in pts["subdistrict_code"]})
-    assert isinstance(layer, CompactPins) and isinstance(layer, MarkerCluster)
+    assert isinstance(layer, CompactPins) and not isinstance(layer, MarkerCluster)
+    assert [name for name, _ in layer.default_js] == ["supercluster"]  # shipped: geoplots.layers.assets
     cols = layer.columns
     assert len(cols["lat"]) == len(cols["lon"]) == len(cols["name"]) == len(pts)
     assert layer.pin_count == len(pts)
