@@ -169,3 +169,35 @@ def test_report_refuses_other_formats(tiny_boundaries, tmp_path, suffix):
                       boundaries=tiny_boundaries)
     with pytest.raises(Exception, match="xlsx"):
         write_coverage(result, tmp_path / f"r{suffix}", boundaries=tiny_boundaries)
+
+
+def test_coverage_command_report_accounts_for_rows_the_join_rejects(tiny_boundaries, tmp_path):
+    # Formerly: rows read but not located vanished from the report without a note.
+    import subprocess
+    import sys
+
+    pins = synthetic.sample_points(120, codes=["40"], seed=6, boundaries=tiny_boundaries)
+    table = pd.DataFrame({"record_id": pins["record_id"], "lat": pins["lat"], "lon": pins["lon"]})
+    # 3 km outside the imported provinces: read (inside the outline's margin), then not located.
+    import shapely
+
+    provinces = shapely.union_all(tiny_boundaries.level("province").geometry.values).buffer(0.03)
+    ring = max(getattr(provinces, "geoms", [provinces]), key=lambda g: g.area).exterior
+    far = ring.interpolate(0.0)
+    table.loc[len(table)] = ["FAR-1", far.y, far.x]
+    table.loc[len(table)] = ["NONE-1", None, None]  # no coordinates: rejected on reading
+    src = tmp_path / "pins.csv"
+    table.to_csv(src, index=False)
+    out = tmp_path / "report.xlsx"
+    done = subprocess.run([sys.executable, "-c", "from geoplots.cli import main; main()", "coverage", str(src),
+                           "--level", "district", "--zone", "12", "--out", str(out),
+                           "--data", str(tiny_boundaries.root)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    book = openpyxl.load_workbook(out)
+    info = {r[0]: r[1] for r in _sheet_rows(book["แถวที่ไม่รับ (rejected)"]) if r[0]}
+    assert info["แถวที่อ่าน (rows read)"] == len(table)
+    assert info["รับ (accepted)"] == len(pins) and info["ไม่รับ (rejected), ดูแผ่นงาน แถวที่ไม่รับ (rejected)"] == 2
+    _, reasons = _table_after(_sheet_rows(book["แถวที่ไม่รับ (rejected)"]), "เหตุผล (reason)")
+    assert sorted(r[0] for r in reasons) == ["missing_coordinates", "outside_boundaries"]
+    summary = {r[0]: r[1] for r in _sheet_rows(book["สรุป"]) if r[0]}
+    assert summary["ที่มาของข้อมูล (source)"] == "pins.csv" and CREDIT in summary["ขอบเขตการปกครอง (boundaries)"]
