@@ -472,8 +472,10 @@ def _listed_rejects(records: Records | None) -> pd.DataFrame:
         return pd.DataFrame(columns=["row", "reason", "message"])
     rows = pd.DataFrame(records.rejects.head(MAX_LISTED_REJECTS))
     rows = rows.drop(columns=[c for c in ("geometry",) if c in rows.columns])
-    for col in rows.columns:  # lists and objects as text: a spreadsheet cell holds a value
-        if rows[col].dtype == object:
+    for col in rows.columns:  # lists, objects and zoned times as text: a spreadsheet cell holds a value
+        if isinstance(rows[col].dtype, pd.DatetimeTZDtype):
+            rows[col] = rows[col].astype("string")
+        elif rows[col].dtype == object:
             rows[col] = rows[col].map(lambda v: v if v is None or isinstance(v, (str, int, float)) else str(v))
     return rows
 
