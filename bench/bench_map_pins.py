@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_map import _ensure_boundaries  # noqa: E402
 
 N_VILLAGES = 65_213
-#: True once every pin is clustered (they cluster in chunks after the page loads).
+#: True once the pins are clustered and the ones in view drawn (CompactPins sets it).
 PINS_READY = "window.geoplotsPinsReady !== false"
 
 

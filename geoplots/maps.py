@@ -17,7 +17,7 @@ from branca.element import Figure
 
 from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
-from geoplots.layers import (BoundaryOutlines, CoverageChoropleth, Gaps, MapTitle, ZoneOutlines, household_heat,
+from geoplots.layers import (Background, BoundaryOutlines, CoverageChoropleth, Gaps, MapTitle, ZoneOutlines, household_heat,
                              pins, thai_date)
 from geoplots.layers.assets import localize
 from geoplots.layers.palette import PROVINCE_OUTLINE_COLOR
@@ -120,9 +120,11 @@ def _places(source: Boundaries, frame) -> dict[str, tuple[str, str, str]]:
 
 
 def _tiles(m: folium.Map, tiles: str | None, attribution: str | None, offline) -> None:
+    """A basemap when asked; without one, the shipped sea-and-neighbours background."""
     if tiles == "auto":
         tiles = None if offline else _OSM
     if tiles is None or str(tiles).lower() == "none":
+        Background().add_to(m)  # first, so every layer is drawn over it
         return
     if "{" in str(tiles):
         folium.TileLayer(tiles, attr=attribution or "Map tiles", name="แผนที่ฐาน / basemap").add_to(m)

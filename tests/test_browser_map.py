@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import geoplots
+from geoplots.layers.background import background_countries
 from geoplots.layers.browser import CHROMIUM, CHROMIUM_ARGS, open_map
 from geoplots.synthetic import model_villages, sample_points
 from tests._maps_support import ZONE12, count_units
@@ -45,7 +46,9 @@ def test_zone12_offline_map_draws_polygons_and_pins_without_network(boundaries, 
     n_districts = len(counts)
     n_gaps = int((~counts["met"]).sum())
     assert r.svg_paths >= n_districts + n_gaps
-    assert r.features == n_districts + n_gaps + len(ZONE12) + 1
+    # ...over the shipped sea-and-neighbours background (drawn, never interactive).
+    assert r.features == n_districts + n_gaps + len(ZONE12) + 1 + len(background_countries())
+    assert "Natural Earth" in r.attribution
     assert r.clusters > 0  # pins gathered into clusters at the zone's zoom
     assert "OCHA, Royal Thai Survey Department" in r.attribution
     assert "ถึงเป้า" in r.legend
@@ -61,18 +64,47 @@ def test_national_subdistrict_choropleth_renders_on_canvas(boundaries, tmp_path)
     assert not r.errors and r.remote_requests == []
     assert r.canvases >= 1 and r.svg_paths == 0
     provinces, zones = 77, len(geoplots.inspection_zones().groups())
-    assert r.features == len(units) + int((~units["met"]).sum()) + provinces + zones
+    assert r.features == len(units) + int((~units["met"]).sum()) + provinces + zones + len(background_countries())
 
 
 _FIND = """(kind) => {
   for (const key of Object.keys(window)) {
     let v;
     try { v = window[key]; } catch (e) { continue; }
-    const hit = kind === "map" ? v instanceof L.Map : v instanceof L.MarkerClusterGroup;
+    // Pins: Leaflet.markercluster's group (few pins) or CompactPins' supercluster group (many).
+    const hit = kind === "map" ? v instanceof L.Map
+        : v instanceof L.FeatureGroup && (!!v.geoplotsIndex || (L.MarkerClusterGroup && v instanceof L.MarkerClusterGroup));
     if (v && hit) { window["__" + kind] = v; return key; }
   }
   return null;
 }"""
+
+
+# Click the first cluster bubble in view: returns [zoom before, zoom after].
+# (Resolved when the zoom animation ends: Leaflet ignores a new view while it runs.)
+_CLICK_A_CLUSTER = """new Promise(resolve => {
+  const group = window.__cluster, map = window.__map, before = map.getZoom();
+  const bubble = group.getLayers().find(l => l._geoplotsCluster !== undefined);
+  map.once('zoomend', () => resolve([before, map.getZoom()]));
+  setTimeout(() => resolve([before, map.getZoom()]), 5000);
+  group.fire('click', {layer: bubble, latlng: bubble.getLatLng()});
+})"""
+
+# Zoom to street level on the first pin (every pin drawn there), click the first pin in view;
+# returns its row. With few pins (markercluster) the marker's own popup is opened.
+_CLICK_A_PIN = """(() => {
+  const group = window.__cluster, map = window.__map;
+  if (!group.geoplotsIndex) {
+    const m = group.getLayers()[0];
+    m.getPopup().setLatLng(m.getLatLng()).openOn(map);
+    return null;
+  }
+  const first = group.geoplotsIndex.points[0].geometry.coordinates;
+  map.setView([first[1], first[0]], 16, {animate: false});
+  const pin = group.getLayers().find(l => l._geoplotsRow !== undefined);
+  group.fire('click', {layer: pin, latlng: pin.getLatLng()});
+  return pin._geoplotsRow;
+})()"""
 
 
 def test_zone12_map_reads_for_an_inspector(boundaries, tmp_path):
@@ -109,9 +141,7 @@ def test_zone12_map_reads_for_an_inspector(boundaries, tmp_path):
             page.mouse.move(xy[0], xy[1])
             page.wait_for_selector(".leaflet-tooltip:not(.geoplots-label)", timeout=5000)
             hover = page.locator(".leaflet-tooltip:not(.geoplots-label)").first.text_content()
-            page.evaluate("(() => { const m = window.__cluster.getLayers()[0];"
-                          " if (m.getPopup()) { m.getPopup().setLatLng(m.getLatLng()).openOn(window.__map); }"
-                          " else { window.__cluster.fire('click', {layer: m, latlng: m.getLatLng()}); } })()")
+            page.evaluate(_CLICK_A_PIN)
             popup = page.locator(".leaflet-popup-content").text_content()
         finally:
             browser.close()
@@ -142,15 +172,16 @@ def test_compact_pins_popup_names_the_place_as_text(boundaries, tmp_path):
         try:
             page = browser.new_page()
             page.goto(page_path.as_uri(), wait_until="load")
-            page.evaluate(_FIND, "cluster")
+            assert page.evaluate(_FIND, "map") and page.evaluate(_FIND, "cluster")
             page.wait_for_function("window.geoplotsPinsReady === true")
-            page.evaluate("(() => { const m = window.__cluster.getLayers()[0];"
-                          " window.__cluster.fire('click', {layer: m, latlng: m.getLatLng()}); })()")
+            # A cluster bubble zooms in when clicked; a pin opens its popup.
+            zoomed = page.evaluate(_CLICK_A_CLUSTER)
+            row = page.evaluate(_CLICK_A_PIN)
             popup = page.locator(".leaflet-popup-content").text_content()
             xss = page.evaluate("window.__xss === 1")
-            row = page.evaluate("window.__cluster.getLayers()[0]._geoplotsRow")
         finally:
             browser.close()
+    assert zoomed[1] > zoomed[0], zoomed
     first = pts.iloc[row]
     assert "<img src=x" in popup and not xss  # shown as typed, never run
     assert sub[first["subdistrict_code"]] in popup and first["subdistrict_code"] in popup

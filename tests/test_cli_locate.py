@@ -46,7 +46,8 @@ def test_coverage_command_writes_xlsx_per_zone(boundaries, tmp_path):
                 boundaries=boundaries)
     assert done.returncode == 0, done.stderr
     assert out.is_file()
-    assert openpyxl.load_workbook(out).sheetnames == ["สรุป", "เขตตรวจราชการที่ 12"]
+    assert openpyxl.load_workbook(out).sheetnames == ["สรุป", "เขตตรวจราชการที่ 12", "หน่วยที่ยังไม่ผ่าน (gaps)",
+                                                      "แถวที่ไม่รับ (rejected)"]
     bad = _run("coverage", str(src), "--rule", "nope", "--out", str(out), boundaries=boundaries)
     assert bad.returncode == 2 and "Unknown rule" in bad.stderr
 

@@ -162,19 +162,20 @@ def test_a_rule_titles_its_result_and_passes_its_options(boundaries):
 def test_xlsx_report_has_a_sheet_per_zone_with_thai_headers(boundaries, tmp_path):
     villages = synthetic.model_villages(["12", "central"], seed=10, boundaries=boundaries)
     result = run_rule("model_villages", villages, boundaries=boundaries)
-    path = write_coverage(result, tmp_path / "report.xlsx")
+    path = write_coverage(result, tmp_path / "report.xlsx", boundaries=boundaries)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames[0] == "สรุป"
     assert "เขตตรวจราชการที่ 12" in book.sheetnames and "กรุงเทพมหานคร" in book.sheetnames
-    assert len(book.sheetnames) == 1 + len(result.summary)
+    assert book.sheetnames[-2:] == ["หน่วยที่ยังไม่ผ่าน (gaps)", "แถวที่ไม่รับ (rejected)"]
+    assert len(book.sheetnames) == 3 + len(result.summary)
     sheet = book["เขตตรวจราชการที่ 12"]
     header = [c.value for c in sheet[1]]
-    assert header[:2] == ["รหัส (code)", "ชื่อ"] and "ผ่านเป้าหมาย" in header
+    assert header[:2] == ["รหัส (code)", "ชื่อ"] and "ผลการประเมิน (status)" in header
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     zone12 = result.units[result.units["inspection_zone"] == "12"]
     assert sorted(r[0] for r in rows) == sorted(zone12["code"])
-    met = header.index("ผ่านเป้าหมาย")
-    assert sum(r[met] == "ยังไม่ผ่าน" for r in rows) == int((~zone12["met"]).sum())
+    met = header.index("ผลการประเมิน (status)")
+    assert sum(r[met] != "ผ่าน (met)" for r in rows) == int((~zone12["met"]).sum())
     csv = write_coverage(result, tmp_path / "report.csv")
     table = pd.read_csv(csv, dtype={"code": str}, encoding="utf-8-sig")
     assert len(table) == len(result.units)

@@ -29,6 +29,8 @@ from geoplots.layers import (
     pins,
     popup_html,
 )
+from geoplots.layers import palette
+from geoplots.layers.palette import NO_DATA_COLOR
 from geoplots.synthetic import model_villages, sample_points
 from tests._maps_support import ZONE12, count_units, household_units, unpack
 
@@ -95,8 +97,10 @@ def test_choropleth_by_met_legend_counts_and_styles(zone12_counts):
     assert layer.by == "met"
     data = _data(layer)
     met = zone12_counts["met"].tolist()
-    assert data["props"]["met_key"] == ["true" if v else "false" for v in met]
-    expected = {"true": sum(met), "false": len(met) - sum(met)}
+    empty = (zone12_counts["count"] == 0).tolist()
+    keys = ["true" if v else ("no_data" if e else "false") for v, e in zip(met, empty)]
+    assert data["props"]["met_key"] == keys
+    expected = {k: keys.count(k) for k in ("true", "false")}
     assert {k: layer.legend.counts[k] for k in expected} == expected
     colors = {c.key: c.color for c in MET}
     assert layer.styles["true"]["fillColor"] == colors["true"]
@@ -122,6 +126,20 @@ def test_choropleth_by_tier_uses_the_four_tiers(boundaries):
     # Tier words are looked up in the browser, not repeated in every feature.
     tier_row = next(row for row in layer.tooltip if row[0] == "tier")
     assert tier_row[2]["plaque"].startswith("โล่")
+
+
+def test_choropleth_shows_units_without_records_as_no_data_not_failed(zone12_counts):
+    units = zone12_counts.copy()
+    units.loc[units.index[:3], ["count", "met"]] = [0, False]
+    units.loc[units.index[3], ["count", "met"]] = [1, False]
+    layer = CoverageChoropleth(units)
+    keys = _data(layer)["props"]["met_key"]
+    assert keys[:4] == ["no_data", "no_data", "no_data", "false"]
+    assert layer.legend.counts["no_data"] == int((units["count"] == 0).sum()) >= 3
+    assert layer.styles["no_data"]["fillColor"] == NO_DATA_COLOR != layer.styles["false"]["fillColor"]
+    assert "ไม่มีข้อมูล" in layer.legend.html()
+    tiers = units.assign(households=units["count"], participating=0, rate=None, tier="not_passed")
+    assert _data(CoverageChoropleth(tiers, by="tier"))["props"]["tier"][:4] == ["no_data"] * 3 + ["not_passed"]
 
 
 def test_choropleth_rejects_a_table_without_the_column(zone12_counts):
@@ -183,7 +201,8 @@ def test_pins_many_are_sent_as_compact_columns(boundaries):
     pts["name"] = "<img src=x onerror=alert(1)>"
     pts["photo_url"] = "javascript:alert(1)"
     layer = pins(pts, places={c: ("ตำบลทดสอบ", "อำเภอ", "จังหวัด") for c in pts["subdistrict_code"]})
-    assert isinstance(layer, CompactPins) and isinstance(layer, MarkerCluster)
+    assert isinstance(layer, CompactPins) and not isinstance(layer, MarkerCluster)
+    assert [name for name, _ in layer.default_js] == ["supercluster"]  # shipped: geoplots.layers.assets
     cols = layer.columns
     assert len(cols["lat"]) == len(cols["lon"]) == len(cols["name"]) == len(pts)
     assert layer.pin_count == len(pts)
@@ -229,3 +248,31 @@ def test_heat_counts_drawable_households_and_reports_the_rest(boundaries):
     with pytest.raises(GeoplotsError, match="garden"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         household_heat(pts, weight="gardens")
+
+
+def test_background_is_a_small_shipped_layer_of_thailand_and_its_neighbours():
+    from geoplots.layers import Background
+    from geoplots.layers.assets import vendor_dir
+    from geoplots.layers.background import BACKGROUND_FILE, background_countries
+
+    shipped = vendor_dir() / BACKGROUND_FILE
+    assert shipped.stat().st_size < 150_000 and (shipped.parent / "LICENSE").is_file()
+    countries = background_countries()
+    assert {"Thailand", "Laos", "Cambodia", "Myanmar", "Malaysia", "Vietnam"} <= set(countries["name"])
+    x0, y0, x1, y1 = countries.total_bounds
+    assert x0 < 97.3 and x1 > 105.7 and y0 < 5.6 and y1 > 20.5  # Thailand's extent, with room around it
+    layer = Background()
+    options = json.loads(layer.options_json())
+    assert options["interactive"] is False and not layer.control  # never takes the pointer
+    html = _render(layer)
+    assert f"background: {palette.SEA_COLOR}" in html and palette.LAND_COLOR in html
+
+
+def test_offline_map_has_the_background_first_and_a_basemap_replaces_it(tiny_boundaries):
+    from geoplots.layers import Background
+
+    offline = geoplots.map(level="province", boundaries=tiny_boundaries)
+    layers = [c for c in offline._children.values() if isinstance(c, folium.map.Layer)]
+    assert isinstance(layers[0], Background)
+    online = geoplots.map(level="province", offline=False, boundaries=tiny_boundaries)
+    assert not any(isinstance(c, Background) for c in online._children.values())

@@ -22,7 +22,8 @@ def test_wheel_ships_the_offline_assets_and_draws_a_map(tmp_path, tiny_boundarie
     names = set(zipfile.ZipFile(wheel).namelist())
     for asset in ASSETS.values():
         assert f"geoplots/layers/static/{asset.path}" in names
-    for extra in ("LICENSES", "VERSIONS", "leaflet/LICENSE", "swagger-ui-dist/swagger-ui-bundle.js"):
+    for extra in ("LICENSES", "VERSIONS", "leaflet/LICENSE", "swagger-ui-dist/swagger-ui-bundle.js",
+                  "background/countries.geojson", "background/LICENSE"):
         assert f"geoplots/layers/static/{extra}" in names
     assert not any(n.startswith("geoplots/vendor/") for n in names)  # no set-up-time folder
 

@@ -83,4 +83,5 @@ def coverage(
     console.print(table)
     for key, value in result.notes.items():
         console.print(f"{key}: {value}")
-    console.print(f"report written to {write_coverage(result, out)}")
+    written = write_coverage(result, out, records=read, boundaries=boundaries, source=file.name)
+    console.print(f"report written to {written}")

@@ -13,7 +13,7 @@ from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.counting._core import Coverage, _no_column, add_counts, coverage_from_counts, unit_counts
 from geoplots.counting.rules import Rule, apply_blank_policy, villages_note
 from geoplots.levels import CODE_COLUMN, parse_level
-from geoplots.records import Records
+from geoplots.records import Records, concat_rejects
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,13 +24,36 @@ class PlainOptions:
     min_count: int = 1
 
 
+#: Rejected rows kept to be listed (an XLSX sheet holds 1,048,576 rows); the rest are counted.
+MAX_LISTED_REJECTS = 1_000_000
+
+
 @dataclasses.dataclass
 class StreamSummary:
-    """What the chunks held: rows read, accepted (placed and located), rejected by reason."""
+    """What the chunks held: rows read, accepted (placed and located), rejected by reason,
+    the first :data:`MAX_LISTED_REJECTS` rejected rows as sent, and the records' first and
+    last ``date`` (``period``), so that a report accounts for every row of a streamed file.
+    """
 
     rows_read: int = 0
     accepted: int = 0
     rejected_by_reason: Counter[str] = dataclasses.field(default_factory=Counter)
+    rejects: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    period: tuple[Any, Any] | None = None
+
+    def add(self, located: Records) -> None:
+        """Account for one located chunk."""
+        self.rows_read += located.rows_read
+        self.accepted += len(located.accepted)
+        self.rejected_by_reason.update(located.rejects["reason"].astype(str).tolist())
+        room = MAX_LISTED_REJECTS - len(self.rejects)
+        if room > 0 and len(located.rejects):
+            self.rejects = concat_rejects([self.rejects, located.rejects.head(room)])
+        if "date" in located.accepted.columns:
+            dates = pd.to_datetime(located.accepted["date"], errors="coerce").dropna()
+            if len(dates):
+                first, last = dates.min().date(), dates.max().date()
+                self.period = (min(first, self.period[0]), max(last, self.period[1])) if self.period else (first, last)
 
     @property
     def rejected(self) -> int:
@@ -98,9 +121,7 @@ def coverage_of_chunks(
     summary = StreamSummary()
     for chunk in chunks:
         located = locate(chunk, schemes=(), boundaries=source)
-        summary.rows_read += located.rows_read
-        summary.accepted += len(located.accepted)
-        summary.rejected_by_reason.update(located.rejects["reason"].tolist())
+        summary.add(located)
         totals.add(located.accepted)
         if on_chunk is not None:
             on_chunk(summary)

@@ -476,20 +476,25 @@ def _change_leaders(records, options: NoOptions, *, zone, by, boundaries) -> Cov
     source = resolve_boundaries(boundaries)
     codes = _enrolled_codes(records, source)
     enrolled = pd.Series(codes.unique()).str[:4].value_counts()
-    return _change_leaders_table(enrolled, int(codes.nunique()), zone=zone, by=by, boundaries=source)
+    return _change_leaders_table(enrolled, zone=zone, by=by, boundaries=source)
 
 
 def _change_leaders_counts(counts, options: NoOptions, *, zone, by, boundaries) -> Coverage:
     """:func:`_change_leaders` from distinct enrolled sub-districts counted per district."""
     enrolled = counts.groupby(counts["code"].astype("string"))["count"].sum()
-    return _change_leaders_table(enrolled, int(counts["count"].sum()), zone=zone, by=by,
-                                 boundaries=resolve_boundaries(boundaries))
+    return _change_leaders_table(enrolled, zone=zone, by=by, boundaries=resolve_boundaries(boundaries))
 
 
-def _change_leaders_table(enrolled: pd.Series, total: int, *, zone, by, boundaries: Boundaries) -> Coverage:
-    """The change-leaders coverage from enrolled sub-districts per district code."""
+def _change_leaders_table(enrolled: pd.Series, *, zone, by, boundaries: Boundaries) -> Coverage:
+    """The change-leaders coverage from enrolled sub-districts per district code.
+
+    ``enrolled_subdistricts`` counts only the sub-districts of districts with a target
+    (outside Bangkok); Bangkok's, sent but outside the target, are reported apart
+    (``enrolled_outside_target``) rather than added to it.
+    """
     source = boundaries
     targets = change_leader_targets(source)
+    in_target = enrolled.index.isin(targets["code"])
     scheme = source.scheme(by)
     units = source.level("district").merge(
         targets[["code", "expected_boundaries", "expected_registry"]], on="code", how="inner"
@@ -516,7 +521,8 @@ def _change_leaders_table(enrolled: pd.Series, total: int, *, zone, by, boundari
         "districts_outside_bangkok": int(len(targets)),
         "large_districts": int(extra),
         "formula": f"{base + extra} + {extra} = {int(targets['expected_boundaries'].sum())}",
-        "enrolled_subdistricts": total,
+        "enrolled_subdistricts": int(enrolled[in_target].sum()),
+        "enrolled_outside_target": int(enrolled[~in_target].sum()),
     }
     return Coverage(units=units, summary=summary, level="district", by=group, min_count=1, notes=notes)
 

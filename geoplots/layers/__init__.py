@@ -1,5 +1,6 @@
 """Folium map layers (ชั้นแผนที่): each adds itself to a ``folium.Map`` with ``.add_to(m)``.
 
+* :class:`Background` — the sea and the neighbouring countries, under everything;
 * :class:`BoundaryOutlines` — outlines of any level, Thai and English names on hover;
 * :class:`CoverageChoropleth` — units coloured by tier or met/not met, Thai legend;
 * :class:`Gaps` — units that miss their target, drawn to stand out;
@@ -21,6 +22,7 @@ Examples
 
 from geoplots.layers._geojson import BOUNDARY_ATTRIBUTION, GeoJsonLayer
 from geoplots.layers._simplify import web_geometry
+from geoplots.layers.background import Background
 from geoplots.layers.boundaries import BoundaryOutlines
 from geoplots.layers.coverage import MET, TIERS, CoverageChoropleth, Gaps, Legend
 from geoplots.layers import palette
@@ -31,6 +33,7 @@ from geoplots.layers.zones import ZoneOutlines, dissolve_groups
 
 __all__ = [
     "BOUNDARY_ATTRIBUTION",
+    "Background",
     "MET",
     "TIERS",
     "BoundaryOutlines",

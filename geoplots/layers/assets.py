@@ -10,8 +10,8 @@ The copies are committed in ``geoplots/layers/static/`` (package data, so every
 ``VERSIONS``). Nothing is fetched when a map is drawn or when the package is
 installed. Maintainers refresh the committed copy from the npm registry with
 ``python -m geoplots.layers.install_assets`` (run in a source checkout).
-Only what the maps use is shipped: Leaflet, Leaflet.markercluster, Leaflet.heat and
-jQuery (``folium.Popup`` builds its content with it). Bootstrap, Font Awesome and
+Only what the maps use is shipped: Leaflet, Leaflet.markercluster, supercluster,
+Leaflet.heat and jQuery (``folium.Popup`` builds its content with it). Bootstrap, Font Awesome and
 awesome-markers are not: no geoplots layer needs them; offline, their links are
 dropped, and a map with a ``folium.Icon`` (which would need them) is refused.
 Swagger UI (for the server's ``/docs``) is shipped in the same folder.
@@ -59,6 +59,7 @@ NPM_PACKAGES: tuple[str, ...] = (
     "leaflet.markercluster@1.1.0",
     "jquery@3.7.1",
     "swagger-ui-dist@5.35.0",
+    "supercluster@8.0.1",
 )
 
 #: Files copied from ``node_modules/<package>/`` into :func:`vendor_dir` (same sub-paths),
@@ -68,6 +69,7 @@ _COPIES: dict[str, tuple[str, ...]] = {
     "leaflet.markercluster": ("dist/leaflet.markercluster.js", "dist/MarkerCluster.css",
                               "dist/MarkerCluster.Default.css", "MIT-LICENCE.txt"),
     "jquery": ("dist/jquery.min.js", "LICENSE.txt"),
+    "supercluster": ("dist/supercluster.min.js", "LICENSE"),
     "swagger-ui-dist": ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png",
                         "LICENSE", "NOTICE"),
 }
@@ -91,6 +93,8 @@ ASSETS: dict[str, Asset] = {
     "markerclustercss": Asset("leaflet.markercluster/dist/MarkerCluster.css"),
     "markerclusterdefaultcss": Asset("leaflet.markercluster/dist/MarkerCluster.Default.css"),
     "leaflet-heat.js": Asset("folium/leaflet_heat.min.js"),
+    # Clusters of many pins (CompactPins): a k-d tree index, built in a fraction of a second.
+    "supercluster": Asset("supercluster/dist/supercluster.min.js"),
 }
 
 #: folium links not shipped; dropped offline (no geoplots layer uses them).

@@ -41,7 +41,10 @@ MET: tuple[Category, ...] = (
     Category("true", MET_COLOR, "ถึงเป้า", "target met"),
 )
 
-_NO_DATA = Category("_default", NO_DATA_COLOR, "ไม่มีข้อมูล", "no data")
+#: A unit without a single record (ไม่มีข้อมูล): grey, never the "not met" orange, so a
+#: district nobody reported on does not read as one that failed.
+NO_DATA = Category("no_data", NO_DATA_COLOR, "ไม่มีข้อมูล", "no data")
+_NO_DATA = Category("_default", NO_DATA_COLOR, NO_DATA.label_th, NO_DATA.label_en)
 
 def _words(categories: Sequence[Category]) -> dict[str, str]:
     return {c.key: f"{c.label_th} ({c.label_en})" for c in categories}
@@ -52,8 +55,8 @@ _COUNT_LABELS: list[tuple] = [
     ("households", "ครัวเรือน / households"),
     ("participating", "เข้าร่วม / participating"),
     ("rate_pct", "ร้อยละ / %"),
-    ("tier", "ระดับ / tier", _words(TIERS)),
-    ("met_key", "เป้าหมาย / target", _words(MET)),
+    ("tier", "ระดับ / tier", _words((*TIERS, NO_DATA))),
+    ("met_key", "เป้าหมาย / target", _words((*MET, NO_DATA))),
 ]
 
 
@@ -70,6 +73,12 @@ def _prepare(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if "met" in out:
         met = out["met"].astype("boolean")
         out["met_key"] = met.map({True: "true", False: "false"}).astype(object)
+    if "count" in out and "met" in out:
+        # No record at all is "no data", not "not met" nor ไม่ผ่านเกณฑ์.
+        empty = ((out["count"].fillna(0) == 0) & ~out["met"].astype("boolean").fillna(False)).to_numpy()
+        out["met_key"] = out["met_key"].where(~empty, NO_DATA.key)
+        if "tier" in out:
+            out["tier"] = out["tier"].astype(object).where(~empty, NO_DATA.key)
     if "rate" in out:
         out["rate_pct"] = (pd.to_numeric(out["rate"], errors="coerce") * 100).round(1)
     return out
@@ -86,7 +95,7 @@ def _counts_tooltip(units: gpd.GeoDataFrame) -> list[tuple[str, str]]:
 def _category_styles(categories: Sequence[Category], opacity: float) -> dict[str, dict]:
     styles = {
         c.key: {"fillColor": c.color, "fillOpacity": opacity, "color": "#ffffff", "weight": 0.5, "opacity": 0.8}
-        for c in (*categories, _NO_DATA)
+        for c in (*categories, NO_DATA, _NO_DATA)
     }
     return styles
 
@@ -185,8 +194,8 @@ class CoverageChoropleth(GeoJsonLayer):
         self.by = by
         found = prepared[key].value_counts()
         counts = {c.key: int(found.get(c.key, 0)) for c in categories}
-        counts["_default"] = int(prepared[key].isna().sum())
-        shown = list(categories) + ([_NO_DATA] if counts["_default"] else [])
+        counts[NO_DATA.key] = int(found.get(NO_DATA.key, 0)) + int(prepared[key].isna().sum())
+        shown = list(categories) + ([NO_DATA] if counts[NO_DATA.key] else [])
         self.legend = Legend(self, title, shown, counts)
         self.add_child(self.legend)
 

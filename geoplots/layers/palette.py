@@ -19,6 +19,8 @@ from __future__ import annotations
 MET_COLOR = "#2166ac"
 #: A unit that misses it (ยังไม่ถึงเป้า): orange.
 NOT_MET_COLOR = "#e08214"
+#: Light tint of "not met" for shading rows of a report (ยังไม่ผ่าน): PuOr's light orange.
+NOT_MET_FILL = "#fee0b6"
 #: No data for the unit (ไม่มีข้อมูล): neutral grey, unlike "failed".
 NO_DATA_COLOR = "#bdbdbd"
 #: The gap outline drawn over units that miss their target: dark orange.
@@ -42,6 +44,11 @@ MATCH_COLORS: dict[str, str] = {"inside": "#4d6a8a", "nearest": "#e6a100", "addr
 UNLOCATED_COLOR = "#636363"
 #: The ring of a pin whose typed address names another sub-district.
 MISMATCH_COLOR = "#000000"
+
+#: The map's background (พื้นหลัง): pale sea, light neutral land of the neighbours, their borders.
+SEA_COLOR = "#dce9f2"
+LAND_COLOR = "#efede8"
+LAND_BORDER_COLOR = "#c8c4bb"
 
 #: Marker-cluster bubbles: neutral slate greys (Leaflet.markercluster's default
 #: green/yellow/orange would read as a score), small to large.

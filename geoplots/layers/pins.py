@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 import folium
 import geopandas as gpd
 import pandas as pd
+from folium.elements import JSCSSMixin
+from folium.map import Layer
 from folium.plugins import HeatMap, MarkerCluster
 
 from geoplots.errors import GeoplotsError
@@ -17,7 +19,7 @@ from geoplots.layers.palette import MATCH_COLORS, MISMATCH_COLOR, UNLOCATED_COLO
 from geoplots.records import Records
 
 
-#: Above this many pins, markers are built in the browser (FastMarkerCluster).
+#: Above this many pins, clusters and markers are built in the browser (CompactPins).
 FAST_THRESHOLD = 2000
 
 _MATCH_TH = {"inside": "อยู่ในเขต (inside)", "nearest": "ใกล้เขตที่สุด (nearest)", "address": "จากที่อยู่ (address)"}
@@ -132,22 +134,34 @@ def _color(match) -> str:
     return MATCH_COLORS.get(str(match), UNLOCATED_COLOR)
 
 
-class CompactPins(MarkerCluster):
-    """Many pins sent as columns; markers and popups are built in the browser.
+class CompactPins(JSCSSMixin, Layer):
+    """Many pins sent as columns; clusters, markers and popups are built in the browser.
 
     ``lat``/``lon`` (5 decimals, about 1 m) and, per pin, indices into small tables of
     repeated values (names, places, match kinds, photos): a zone of 7,000 village pins
-    is a few hundred kB instead of 1.9 kB of popup HTML per pin. Each popup is built
-    when it opens, with ``textContent`` only (record text never becomes HTML).
+    is a few hundred kB instead of 1.9 kB of popup HTML per pin. The pins are clustered
+    with supercluster (shipped in the package), and only the clusters and pins in view
+    become Leaflet markers: 65,213 village pins draw nationally in about a second, where
+    Leaflet.markercluster needed a marker object per pin and seconds of clustering. Each
+    popup is built when it opens, with ``textContent`` only (record text never becomes HTML).
     """
 
     _template = template("compact_pins.js")
+    default_js = [("supercluster", "https://cdn.jsdelivr.net/npm/supercluster@8.0.1/dist/supercluster.min.js")]
+    default_css = [
+        ("markerclustercss", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css"),
+        ("markerclusterdefaultcss",
+         "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css"),
+    ]
 
     def __init__(self, columns: dict, *, name: str, show: bool = True):
-        # Clusters are computed per zoom level: none below the country view or past street
-        # level (15), which halves the work for 65,000 pins.
-        super().__init__(name=name, show=show, options={"chunkedLoading": True, "disableClusteringAtZoom": 15})
+        super().__init__(name=name, overlay=True, show=show)
         self._name = "CompactPins"
+        # Cluster radius in pixels of 256-px tiles, as Leaflet.markercluster's 80; clusters
+        # from the country view (zoom 4) to zoom 12; from 13 on (a view of about 50 km,
+        # a hundred or so villages) every pin is drawn. Each level clustered costs time
+        # when the page opens, the levels nearest the street most.
+        self.options = {"radius": 80, "extent": 256, "minZoom": 4, "maxZoom": 12}
         self.columns = columns
         self.mismatch_color = MISMATCH_COLOR
         self.unlocated_color = UNLOCATED_COLOR
@@ -213,7 +227,7 @@ def pins(
     fast: bool | None = None,
     show: bool = True,
     places: Mapping[str, tuple[str, str, str]] | None = None,
-) -> MarkerCluster:
+) -> MarkerCluster | CompactPins:
     """Return located records as clustered pins with popups.
 
     Each pin is coloured by how it was located (blue inside a unit, orange snapped to
@@ -230,8 +244,8 @@ def pins(
     name : str, optional
         Name in the layer control.
     fast : bool, optional
-        Build markers in the browser (FastMarkerCluster); default above
-        :data:`FAST_THRESHOLD` pins (:class:`CompactPins`: columns, popups built on open).
+        Build clusters, markers and popups in the browser (:class:`CompactPins`);
+        default above :data:`FAST_THRESHOLD` pins.
     show : bool
     places : mapping, optional
         Sub-district code -> (ตำบล, อำเภอ, จังหวัด) names, shown in the compact popups
@@ -239,7 +253,7 @@ def pins(
 
     Returns
     -------
-    MarkerCluster or FastMarkerCluster
+    MarkerCluster or CompactPins
         Add it to a map with ``.add_to(m)``.
 
     Examples
@@ -253,7 +267,7 @@ def pins(
     label = name or f"หมุดแปลง / pins ({len(frame):,})"
     if isinstance(frame, gpd.GeoDataFrame):
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    layer: MarkerCluster
+    layer: MarkerCluster | CompactPins
     if fast:
         layer = CompactPins(_compact_columns(frame, places), name=label, show=show)
     else:
@@ -275,7 +289,7 @@ def pins(
                 weight=3 if mismatch else 1,
                 popup=folium.Popup(popup_html(r), max_width=300),
             ).add_to(layer)
-    setattr(layer, "pin_count", len(frame))  # noqa: B010 - folium's MarkerCluster declares no such attribute
+    setattr(layer, "pin_count", len(frame))  # noqa: B010 - folium's layers declare no such attribute
     return layer
 
 

@@ -3,9 +3,9 @@ var {{ this.get_name() }} = (function () {
     // Pins as columns: lat/lon and indices into small tables; a popup is built only when
     // it opens, with textContent (record text never becomes HTML).
     var d = {{ this.columns|tojson }};
-    var options = {{ this.options|tojavascript }};
-    options.chunkProgress = function (done, total) { window.geoplotsPinsReady = done >= total; };
-    var cluster = L.markerClusterGroup(options);
+    var options = {{ this.options|tojson }};
+    var map = {{ this._parent.get_name() }};
+    window.geoplotsPinsReady = false;
     function row(table, th, td) {
         var tr = document.createElement("tr");
         var a = document.createElement("th"); a.textContent = th;
@@ -61,7 +61,7 @@ var {{ this.get_name() }} = (function () {
         }
         return box;
     }
-    // Four shared style objects and one popup for the layer: 65,000 markers stay cheap.
+    // Four shared style objects and one popup for the layer: markers stay cheap.
     var styles = {};
     function style(color, flagged) {
         var key = color + (flagged ? "!" : "");
@@ -71,22 +71,64 @@ var {{ this.get_name() }} = (function () {
         }
         return styles[key];
     }
-    var markers = new Array(d.lat.length);
-    for (var i = 0; i < d.lat.length; i++) {
+    // All pins go into one supercluster index (a k-d tree per zoom: a fraction of a second
+    // for 65,000 pins); only the clusters and pins in view become Leaflet markers, rebuilt
+    // when the view changes. Nothing is created for the pins off screen.
+    var n = d.lat.length, points = new Array(n);
+    for (var i = 0; i < n; i++) {
+        points[i] = {type: "Feature", properties: {i: i}, geometry: {type: "Point", coordinates: [d.lon[i], d.lat[i]]}};
+    }
+    var index = new Supercluster(options).load(points);
+    var group = L.featureGroup();
+    function pin(i) {
         var color = d.match[i] >= 0 ? d.matches[d.match[i]][1] : {{ this.unlocated_color|tojson }};
         var m = L.circleMarker([d.lat[i], d.lon[i]], style(color, d.flag[i] === 1));
         m._geoplotsRow = i;
-        markers[i] = m;
+        return m;
     }
-    cluster.on("click", function (e) {
-        L.popup({maxWidth: 300}).setLatLng(e.layer.getLatLng())
-            .setContent(popup(e.layer._geoplotsRow)).openOn({{ this._parent.get_name() }});
+    function bubble(c) {
+        // Leaflet.markercluster's classes, so the neutral cluster colours apply (MapTitle's styles).
+        var count = c.properties.point_count;
+        var size = count < 10 ? "small" : (count < 100 ? "medium" : "large");
+        var icon = L.divIcon({html: "<div><span>" + count.toLocaleString("en-US") + "</span></div>",
+                              className: "marker-cluster marker-cluster-" + size, iconSize: L.point(40, 40)});
+        var m = L.marker([c.geometry.coordinates[1], c.geometry.coordinates[0]], {icon: icon});
+        m._geoplotsCluster = c.properties.cluster_id;
+        return m;
+    }
+    function update() {
+        if (!group._map) { return; }
+        var b = map.getBounds().pad(0.25);
+        var box = [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()),
+                   Math.min(180, b.getEast()), Math.min(85, b.getNorth())];
+        var found = index.getClusters(box, Math.floor(map.getZoom()));
+        var shown = new Array(found.length);
+        for (var k = 0; k < found.length; k++) {
+            shown[k] = found[k].properties.cluster ? bubble(found[k]) : pin(found[k].properties.i);
+        }
+        group.clearLayers();
+        for (var j = 0; j < shown.length; j++) { group.addLayer(shown[j]); }
+        window.geoplotsPinsReady = true;
+    }
+    group.on("add", function () { map.on("moveend", update); update(); });
+    group.on("remove", function () { map.off("moveend", update); });
+    group.on("click", function (e) {
+        var m = e.layer;
+        if (m._geoplotsCluster !== undefined) {
+            var zoom = Math.min(index.getClusterExpansionZoom(m._geoplotsCluster), map.getMaxZoom());
+            map.setView(m.getLatLng(), zoom);
+        } else {
+            group.geoplotsOpen(m._geoplotsRow);
+        }
     });
-    // On the map first, so the clustering runs in chunks and the page stays responsive;
-    // window.geoplotsPinsReady turns true when every pin is clustered.
-    window.geoplotsPinsReady = false;
-    cluster.addTo({{ this._parent.get_name() }});
-    cluster.addLayers(markers);
-    return cluster;
+    // Open the popup of pin ``i`` (row of the columns), wherever the view is.
+    group.geoplotsOpen = function (i) {
+        L.popup({maxWidth: 300}).setLatLng([d.lat[i], d.lon[i]]).setContent(popup(i)).openOn(map);
+    };
+    group.geoplotsIndex = index;
+    return group;
 })();
+{%- if this.show %}
+{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+{%- endif %}
 {% endmacro %}
