@@ -157,13 +157,29 @@ def _parse(text: str, lang: str) -> Any:
         if lang == "cql2-text":
             return parse_cql2_text(text)
         if lang == "cql2-json":
-            return parse_cql2_json(json.loads(text))
+            return parse_cql2_json(_bbox_as_polygon(json.loads(text)))
     except FilterError:
         raise
     except Exception as exc:  # lark and json errors carry the position; keep the message short
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FilterError(f"The filter is not valid {lang}: {first[:300]}") from exc
     raise FilterError(f"filter-lang must be cql2-text or cql2-json; got {lang!r}.")
+
+
+def _bbox_as_polygon(node: Any) -> Any:
+    """CQL2-JSON ``{"bbox": [minx, miny, maxx, maxy]}`` as a GeoJSON polygon: pygeofilter
+    0.4 reads the list in another order (x1, x2, y1, y2), which would query the wrong box.
+    """
+    if isinstance(node, list):
+        return [_bbox_as_polygon(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    box = node.get("bbox")
+    if isinstance(box, list) and len(box) in (4, 6) and all(isinstance(v, (int, float)) for v in box):
+        minx, miny, maxx, maxy = box if len(box) == 4 else (box[0], box[1], box[3], box[4])
+        return {"type": "Polygon", "coordinates": [[[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy],
+                                                    [minx, miny]]]}
+    return {k: _bbox_as_polygon(v) for k, v in node.items()}
 
 
 _COMPARISONS = {
