@@ -307,7 +307,12 @@ async def _extent(request: Request, ref: CollectionRef) -> list[float] | None:
         except ApiError:  # no boundaries: the collection is listed, with no extent
             return None
         box = await _cached(request, ("extent", ref.id, version), lambda: tuple(frame.total_bounds))
-    return None if box is None else [round(float(v), PRECISION) for v in box]
+    if box is None:
+        return None
+    # rounded outwards, so the extent still holds every feature
+    scale = 10**PRECISION
+    return [math.floor(box[0] * scale) / scale, math.floor(box[1] * scale) / scale,
+            math.ceil(box[2] * scale) / scale, math.ceil(box[3] * scale) / scale]
 
 
 # -- answers ---------------------------------------------------------------------------------------
