@@ -28,7 +28,7 @@ def api(store_url, boundaries):
 def test_health_and_page(api, boundaries):
     health = api.get("/health").json()
     assert health["status"] == "ok" and health["records"] == 0 and health["boundaries"]
-    page = api.get("/")
+    page = api.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})  # a browser: the war-room page
     assert page.status_code == 200
     assert "count-records" in page.text and "OCHA, Royal Thai Survey Department" in page.text
     # every zone of the scheme is selectable

@@ -65,7 +65,8 @@ def truth(client, kind: str) -> gpd.GeoDataFrame:
 # -- landing page, conformance, collections ------------------------------------------------------
 
 def test_landing_page_is_json_for_clients_and_the_war_room_for_browsers(ogc):
-    for res in (ogc.get("/", headers={"Accept": "application/json"}), ogc.get("/?f=json")):
+    for res in (ogc.get("/", headers={"Accept": "application/json"}), ogc.get("/?f=json"),
+                ogc.get("/", headers={"Accept": "*/*"}), ogc.get("/", headers={"Accept": ""})):
         assert res.status_code == 200 and res.headers["content-type"].startswith("application/json")
         links = {link["rel"]: link for link in res.json()["links"]}
         assert {"self", "service-desc", "service-doc", "conformance", "data"} <= set(links)
@@ -74,8 +75,10 @@ def test_landing_page_is_json_for_clients_and_the_war_room_for_browsers(ogc):
         spec = ogc.get(links["service-desc"]["href"]).json()
         assert links["service-desc"]["type"].endswith("version=" + ".".join(spec["openapi"].split(".")[:2]))
         assert ogc.get(links["service-doc"]["href"]).status_code == 200
-    page = ogc.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
-    assert page.headers["content-type"].startswith("text/html") and "count-records" in page.text
+    for page in (ogc.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}),
+                 ogc.get("/?f=html", headers={"Accept": "application/json"})):
+        assert page.headers["content-type"].startswith("text/html") and "count-records" in page.text
+        assert "Accept" in page.headers["vary"]
 
 
 def test_conformance_claims_only_what_is_served(ogc):
@@ -115,7 +118,8 @@ def test_queryables_and_schema_type_every_field(ogc):
             assert res.status_code == 200 and res.headers["content-type"].startswith("application/schema+json")
             props = res.json()["properties"]
             assert {name: props[name]["type"] for name in expected} == expected
-            assert props["geometry"]["format"] == ("geometry-polygon" if kind == "plots" else "geometry-point")
+            assert props["geometry"]["format"] == ("geometry-polygon-or-multipolygon" if kind == "plots"
+                                                   else "geometry-point")
     assert "warnings" in ogc.get("/collections/plots/schema").json()["properties"]
     assert "warnings" not in ogc.get("/collections/plots/queryables").json()["properties"]
     # every feature carries every field of the schema, so clients that read the first page see them all

@@ -65,14 +65,15 @@ SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
 PRECISION = 7
 MAX_FILTER_CHARS = 20_000
 
-#: Collection id -> (title, boundary level or None, kind of records or None, geometry type)
+#: Collection id -> (title, boundary level or None, kind of records or None, geometry type as
+#: OGC API Features Part 5 names it in a schema's ``format``)
 COLLECTIONS: dict[str, tuple[str, Level | None, Kind | None, str]] = {
     "pins": ("Field pins: model villages (หมุดโคก หนอง นา)", None, "pins", "Point"),
-    "plots": ("Drawn plots (แปลง)", None, "plots", "Polygon"),
+    "plots": ("Drawn plots (แปลง)", None, "plots", "Polygon-or-MultiPolygon"),
     "households": ("Households with kitchen gardens (ครัวเรือนปลูกผักสวนครัว)", None, "households", "Point"),
-    "subdistricts": ("Sub-districts (ตำบล/แขวง)", "subdistrict", None, "MultiPolygon"),
-    "districts": ("Districts (อำเภอ/เขต)", "district", None, "MultiPolygon"),
-    "provinces": ("Provinces (จังหวัด)", "province", None, "MultiPolygon"),
+    "subdistricts": ("Sub-districts (ตำบล/แขวง)", "subdistrict", None, "Polygon-or-MultiPolygon"),
+    "districts": ("Districts (อำเภอ/เขต)", "district", None, "Polygon-or-MultiPolygon"),
+    "provinces": ("Provinces (จังหวัด)", "province", None, "Polygon-or-MultiPolygon"),
 }
 
 CONFORMANCE = [
@@ -425,14 +426,17 @@ def landing_page(request: Request) -> dict:
 
 
 def wants_json(request: Request) -> bool:
-    """Content negotiation on ``/``: ``?f=json`` or an Accept header preferring JSON over HTML."""
+    """Content negotiation on ``/``: ``?f=json``/``?f=html``, else HTML only to a client that
+    names ``text/html`` in its Accept header at least as high as JSON (browsers do; OWSLib,
+    GDAL and curl send ``*/*`` or nothing, and get the JSON landing page).
+    """
     fmt = request.query_params.get("f")
     if fmt is not None:
         return fmt == "json"
     accept = request.headers.get("accept", "")
     best_json, best_html = _quality(accept, ("application/json", "application/geo+json")), _quality(
         accept, ("text/html", "application/xhtml+xml"))
-    return best_json > 0 and best_json >= best_html
+    return best_html == 0 or best_json > best_html
 
 
 def _quality(accept: str, types: tuple[str, ...]) -> float:
