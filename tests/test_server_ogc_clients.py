@@ -172,3 +172,15 @@ async function draw() {
 draw();
 </script></body></html>
 """
+
+
+def test_event_streams_are_not_compressed_and_head_does_not_hang_on_them(server):
+    head = httpx.head(server.url + "/api/events", timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"].startswith("text/event-stream")
+    with httpx.stream("GET", server.url + "/api/events", headers={"Accept-Encoding": "gzip"}, timeout=10) as res:
+        assert "content-encoding" not in res.headers
+        lines = res.iter_lines()
+        assert next(lines).startswith("retry:")  # sent at once, not held back by a compressor
+    page = httpx.get(server.url + "/collections/plots/items", headers={"Accept-Encoding": "gzip"}, timeout=30)
+    assert page.headers["content-encoding"] == "gzip"
