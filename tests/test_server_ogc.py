@@ -198,6 +198,17 @@ def test_what_cannot_be_answered_exactly_is_a_400_saying_why(ogc, params, says):
     assert everything(ogc, "plots")["numberMatched"] == 24  # and nothing happened to the records
 
 
+@pytest.mark.parametrize("text, lang", [
+    ("row = 99999999999999999999999999", "cql2-text"),
+    ("row > -1e308 AND area_rai_drawn < 1e308", "cql2-text"),
+    ("[" * 5000 + "]" * 5000, "cql2-json"),
+    ("NOT (" * 400 + "kind = 'plots'" + ")" * 400, "cql2-text"),
+])
+def test_extreme_filters_are_answered_not_500(ogc, text, lang):
+    res = ogc.get("/collections/plots/items", params={"filter": text, "filter-lang": lang})
+    assert res.status_code in (200, 400), res.text
+
+
 def test_quotes_in_values_are_values(ogc):
     def where(value: str) -> dict:
         return {"filter": json.dumps({"op": "=", "args": [{"property": "name"}, value]}), "filter-lang": "cql2-json"}

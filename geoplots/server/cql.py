@@ -147,8 +147,11 @@ def parse_filter(text: str, lang: str, fields: Mapping[str, Field]) -> SqlFilter
     """
     node = _parse(text, lang)
     filt = SqlFilter(node, fields)
-    for dialect in ("sqlite", "postgis"):  # every check happens while translating
-        filt.sql(dialect)
+    try:
+        for dialect in ("sqlite", "postgis"):  # every check happens while translating
+            filt.sql(dialect)
+    except RecursionError:
+        raise FilterError("The filter is nested too deeply.") from None
     return filt
 
 
@@ -256,6 +259,8 @@ class _Translator:
                               f"(quote text values: {field.name} = '...').")
         if isinstance(value, float) and not math.isfinite(value):
             raise FilterError(f"{value!r} is not a number a filter can compare with.")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+            value = float(value)  # SQLite integers stop at 2**63; no stored count comes near
         return _mark(self.dialect, _PG_TYPES.get(field.type)), [value]
 
     def _comparison(self, node: Any) -> tuple[str, list]:
