@@ -328,7 +328,8 @@ def _etag(request: Request, version: str) -> str:
     """
     parts = [version, request.url.path, "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items())),
              str(getattr(request.state, "read_zone", ""))]
-    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
+    # weak: the same answer goes out gzipped or not, and its timeStamp changes
+    return 'W/"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
 
 
 def _cache_headers(request: Request, etag: str, ref: CollectionRef | None) -> dict[str, str]:
@@ -343,8 +344,8 @@ def _not_modified(request: Request, etag: str) -> bool:
     match = request.headers.get("if-none-match")
     if not match:
         return False
-    tags = {t.strip().removeprefix("W/") for t in match.split(",")}
-    return etag in tags or "*" in tags
+    tags = {t.strip().removeprefix("W/") for t in match.split(",")}  # weak comparison (RFC 9110)
+    return etag.removeprefix("W/") in tags or "*" in tags
 
 
 async def _conditional(request: Request, ref: CollectionRef | None, build: Callable[[], Any],
