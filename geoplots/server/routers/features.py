@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, UTC
 from enum import Enum
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import geopandas as gpd
 import numpy as np
@@ -707,8 +708,10 @@ async def items(
 def _redirect_kind(request: Request, kind: str) -> Response:
     if kind not in KINDS:
         raise _bad("invalid_kind", f"kind must be one of {', '.join(KINDS)}; got {kind!r:.50}.")
-    query = {k: v for k, v in request.query_params.items() if k != "kind"}
-    return RedirectResponse(link_url(request, "items", query or None, collection_id=kind), status_code=308)
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "kind"]
+    # a path, not a URL: the page that asked stays on its own origin, whatever proxy is in front
+    path = request.scope.get("root_path", "") + request.app.url_path_for("items", collection_id=kind)
+    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=308)
 
 
 async def item(
