@@ -351,3 +351,11 @@ def test_cors_reads_for_every_origin_writes_for_configured_ones(ogc):
     allowed = ogc.options("/api/pins", headers={**office, "Access-Control-Request-Method": "POST"})
     assert allowed.status_code == 204 and allowed.headers["access-control-allow-origin"] == "https://office.example"
     assert "POST" in allowed.headers["access-control-allow-methods"]
+
+
+def test_limit_above_the_maximum_is_served_at_the_maximum(ogc):
+    ogc.app.state.settings.max_page = 10  # the server's bound; the standard lets it lower a limit
+    body = ogc.get("/collections/plots/items", params={"limit": 1000}).json()
+    assert body["numberReturned"] == 10 and body["numberMatched"] == 24
+    nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    assert "limit=10" in nxt and "offset=10" in nxt
