@@ -57,7 +57,7 @@ def inline_script_hashes(html: str) -> set[str]:
 
 
 def test_warroom_page_allows_only_its_own_files(client):
-    res = client.get("/")
+    res = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})  # a browser: the war-room page
     d = assert_strict(res.headers["content-security-policy"])
     assert d["script-src"] == ["'self'"] and d["style-src"] == ["'self'"]
     assert inline_script_hashes(res.text) == set(), "the war-room page has no inline script"

@@ -28,7 +28,7 @@ def api(store_url, boundaries):
 def test_health_and_page(api, boundaries):
     health = api.get("/health").json()
     assert health["status"] == "ok" and health["records"] == 0 and health["boundaries"]
-    page = api.get("/")
+    page = api.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})  # a browser: the war-room page
     assert page.status_code == 200
     assert "count-records" in page.text and "OCHA, Royal Thai Survey Department" in page.text
     # every zone of the scheme is selectable
@@ -39,9 +39,10 @@ def test_health_and_page(api, boundaries):
     assert f'<option value="{rule.name}" data-kind="{rule.kind}">{rule.title}</option>' in page.text
 
 
-def test_collections_list_pins_and_the_three_levels(api):
+def test_collections_list_one_per_kind_and_the_three_levels(api):
     body = api.get("/collections").json()
-    assert [c["id"] for c in body["collections"]] == ["pins", "subdistricts", "districts", "provinces"]
+    assert [c["id"] for c in body["collections"]] == ["pins", "plots", "households", "subdistricts", "districts",
+                                                      "provinces"]
     assert api.get("/collections/districts").json()["id"] == "districts"
     missing = api.get("/collections/villages")
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
@@ -79,17 +80,18 @@ def test_boundary_items_by_zone_and_one_feature(api, boundaries):
     assert api.get("/collections/provinces/items/99").status_code == 404
 
 
-@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "5,5,1,1", "nan,1,2,3"])
-def test_bad_bbox_is_a_422_that_says_the_format(api, bbox):
+@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "5,5,1,1", "nan,1,2,3", "1,2,3,4,5", "0,-91,1,1"])
+def test_bad_bbox_is_a_400_that_says_the_format(api, bbox):
     res = api.get(f"/collections/pins/items?bbox={bbox}")
-    assert res.status_code == 422 and "minx,miny,maxx,maxy" in res.json()["message"]
+    assert res.status_code == 400 and "minx,miny,maxx,maxy" in res.json()["message"]
 
 
 def test_framework_errors_are_json_in_the_same_shape(api):
-    # parameter validation (FastAPI's own 422), unknown paths and wrong methods
+    # parameter validation (FastAPI's own, a 400 on the OGC routes as the standard says), unknown paths
+    # and wrong methods
     res = api.get("/collections/pins/items?limit=-1")
     body = res.json()
-    assert res.status_code == 422 and body["error"] == "invalid_request"
+    assert res.status_code == 400 and body["error"] == "invalid_request"
     assert "limit (query)" in body["message"] and body["detail"][0]["loc"] == ["query", "limit"]
     missing = api.get("/no/such/page")
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"

@@ -91,7 +91,7 @@ def test_demo_command_imports_boundaries_and_serves(tmp_path):
                 time.sleep(0.3)
         assert health is not None, proc.stdout.read().decode() if proc.poll() is not None else "no answer"
         assert health["records"] > 0 and health["boundaries"]
-        page = httpx.get(url + "/", timeout=10)
+        page = httpx.get(url + "/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, timeout=10)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         body = httpx.get(url + "/api/coverage?level=district&zone=12", timeout=30).json()
         assert 0 < body["summary"][0]["covered"] < body["summary"][0]["total"]

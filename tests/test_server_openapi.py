@@ -55,7 +55,7 @@ def test_documented_errors_use_the_error_model(app):
     assert errors
     assert all("ErrorModel" in schema for _, _, schema in errors), errors
     features = spec["paths"]["/collections/{collection_id}/items"]["get"]["responses"]
-    assert "404" in features and "422" in features
+    assert "404" in features and "400" in features and "422" not in features  # the standard: 400
 
 
 def test_the_features_answers_match_their_schemas(app):
@@ -102,7 +102,9 @@ def test_links_carry_the_mount_prefix(app):
     with TestClient(app), TestClient(parent) as client:  # the inner client runs the app's lifespan
         body = client.get("/gis/collections/districts").json()
         assert set(_hrefs(body)) == {"http://testserver/gis/collections/districts",
-                                     "http://testserver/gis/collections/districts/items"}
+                                     "http://testserver/gis/collections/districts/items",
+                                     "http://testserver/gis/collections/districts/queryables",
+                                     "http://testserver/gis/collections/districts/schema"}
         items = _follow(client, body["links"][1]["href"], "http://testserver")
         assert items["type"] == "FeatureCollection" and items["numberReturned"] > 0
 
@@ -113,4 +115,6 @@ def test_the_public_url_wins_over_the_root_path(tmp_path, tiny_boundaries):
     with TestClient(app, root_path="/gis") as client:
         hrefs = _hrefs(client.get("/collections/provinces", headers={"Host": "evil.example"}).json())
         assert set(hrefs) == {"https://warroom.cdd.go.th/gis/collections/provinces",
-                              "https://warroom.cdd.go.th/gis/collections/provinces/items"}
+                              "https://warroom.cdd.go.th/gis/collections/provinces/items",
+                              "https://warroom.cdd.go.th/gis/collections/provinces/queryables",
+                              "https://warroom.cdd.go.th/gis/collections/provinces/schema"}

@@ -15,12 +15,13 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -140,6 +141,149 @@ class _TooLarge(Exception):
     pass
 
 
+class HeadAsGet:
+    """Answer ``HEAD`` on every ``GET`` route: the GET's status and headers, no body.
+
+    FastAPI routes take only the methods they name; the OGC standard (and HTTP) want HEAD
+    wherever GET works. An event stream is cut after its headers (it never ends).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        done = False
+
+        async def headers_only(message):
+            nonlocal done
+            if done:
+                return
+            if message["type"] == "http.response.start":
+                await send(message)
+                if b"text/event-stream" in dict(message.get("headers", [])).get(b"content-type", b""):
+                    done = True
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    raise _HeadDone()
+                return
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                done = True
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        try:
+            await self.app({**scope, "method": "GET"}, receive, headers_only)
+        except _HeadDone:
+            pass
+
+
+class _HeadDone(Exception):
+    pass
+
+
+class Cors:
+    """Cross-origin access (CORS): web pages of any origin (``cors_read_origins``) may read
+    with GET/HEAD; only ``cors_write_origins`` may write. Preflight ``OPTIONS`` is answered
+    here, before routing (204, or 403 for a refused origin or method).
+    """
+
+    READ = ("GET", "HEAD")
+    WRITE = ("POST", "PUT", "PATCH", "DELETE")
+    HEADERS = "Authorization, Content-Type, Accept, If-None-Match, Last-Event-ID"
+    EXPOSE = "ETag, Content-Crs, Location, Retry-After"
+
+    def __init__(self, app: ASGIApp, read_origins: list[str], write_origins: list[str]) -> None:
+        self.app = app
+        self.read_any = "*" in read_origins
+        self.read_origins = set(read_origins) | set(write_origins)
+        self.write_origins = set(write_origins)
+
+    def _allowed(self, origin: str, method: str) -> bool:
+        if method in self.READ or method == "OPTIONS":
+            return self.read_any or origin in self.read_origins
+        return origin in self.write_origins
+
+    def _headers(self, origin: str, method: str) -> list[tuple[bytes, bytes]]:
+        # "*" for anonymous reads (cacheable for every origin); the origin itself otherwise
+        allow = "*" if self.read_any and method in self.READ and origin not in self.write_origins else origin
+        return [(b"access-control-allow-origin", allow.encode("latin-1")),
+                (b"access-control-expose-headers", self.EXPOSE.encode()), (b"vary", b"Origin")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_headers = {k.lower(): v for k, v in scope.get("headers", ())}
+        origin_bytes = request_headers.get(b"origin")
+        method = scope["method"]
+        if origin_bytes is None:
+            await self.app(scope, receive, send)
+            return
+        origin = origin_bytes.decode("latin-1").rstrip("/")
+        wanted = request_headers.get(b"access-control-request-method")
+        if method == "OPTIONS" and wanted is not None:
+            await self._preflight(origin, wanted.decode("latin-1").upper(), send)
+            return
+        extra = self._headers(origin, method) if self._allowed(origin, method) else []
+
+        async def with_cors(message):
+            if message["type"] == "http.response.start" and extra:
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"vary"]
+                vary = [v for k, v in message.get("headers", []) if k.lower() == b"vary"]
+                extra_vary = [b", ".join([*vary, b"Origin"])]
+                message = {**message, "headers": kept + extra[:2] + [(b"vary", extra_vary[0])]}
+            await send(message)
+
+        await self.app(scope, receive, with_cors)
+
+    async def _preflight(self, origin: str, wanted: str, send: Send) -> None:
+        import json
+
+        if not self._allowed(origin, wanted) or wanted not in self.READ + self.WRITE:
+            body = json.dumps({"error": "cors_refused", "message": f"Pages from {origin[:200]} may not send "
+                               f"{wanted[:20]} requests to this server."}).encode()
+            headers = [(b"content-type", b"application/json"), (b"vary", b"Origin")]
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": headers + [(b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        methods = ", ".join(self.READ + (self.WRITE if origin in self.write_origins else ()))
+        headers = self._headers(origin, wanted) + [
+            (b"access-control-allow-methods", methods.encode()), (b"access-control-allow-headers", self.HEADERS.encode()),
+            (b"access-control-max-age", b"600"), (b"content-length", b"0"),
+        ]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _openapi_without_422s(app: FastAPI) -> None:
+    """The OGC API routes answer invalid parameters with 400 (documented), never with the
+    422 FastAPI documents by default: take it out of ``/openapi.json``.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict:
+        spec = generate()  # cached by FastAPI; the change below is made once
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                if "features" in operation.get("tags", ()):
+                    operation.get("responses", {}).pop("422", None)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def _ogc_validation_error(request: Request, exc: RequestValidationError) -> Response:
+    """FastAPI's validation errors: 400 on the OGC API routes (the standard's status for an
+    invalid parameter), 422 elsewhere as before.
+    """
+    response = await validation_error_handler(request, exc)
+    if "features" in getattr(request.scope.get("route"), "tags", ()):
+        response.status_code = 400
+    return response
+
+
 def _load_boundaries(settings: Settings) -> Boundaries | None:
     """The boundaries in ``settings.data`` (else ``GEOPLOTS_DATA``, else ``data/boundaries``),
     or None: the server still starts, and what needs them answers 503.
@@ -221,13 +365,17 @@ def create_app(
     # Starlette types every handler as taking a plain Exception, though it only calls
     # each with the exception class it was registered for.
     app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _ogc_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]
+    # gzip JSON/HTML answers over 1 KB; event streams are excluded by Starlette (never buffered)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.host_names != ["*"]:
         # A Host header outside the list is a 400 (DNS rebinding, forged links).
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names)
     app.add_middleware(RefuseNul)
+    app.add_middleware(Cors, read_origins=settings.read_origins, write_origins=settings.write_origins)
     app.add_middleware(SecurityHeaders)  # outermost: the 413s get the headers too
 
     from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
@@ -240,6 +388,7 @@ def create_app(
     app.include_router(events.router())
     app.include_router(keys.router())
 
+    _openapi_without_422s(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _docs_route(app)
     vendor = vendor_dir()

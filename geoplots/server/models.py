@@ -28,18 +28,30 @@ class Link(BaseModel):
 
 
 class Extent(BaseModel):
-    spatial: dict[str, list[list[float]]]
+    """A collection's extent: ``spatial`` holds ``bbox`` (a list of boxes) and its ``crs``."""
+
+    model_config = ConfigDict(extra="allow")
+    spatial: dict[str, Any]
 
 
 class Collection(BaseModel):
-    """One OGC API Features collection (pins, or a boundary level)."""
+    """One OGC API Features collection (pins, plots, households, or a boundary level)."""
 
     id: str
     title: str
     itemType: str = "feature"
     crs: list[str]
+    storageCrs: str | None = None
     attribution: str | None = None
     extent: Extent
+    links: list[Link]
+
+
+class LandingPage(BaseModel):
+    """``/`` as JSON (``Accept: application/json`` or ``?f=json``): the OGC API landing page."""
+
+    title: str
+    description: str
     links: list[Link]
 
 
@@ -48,18 +60,39 @@ class Collections(BaseModel):
     links: list[Link]
 
 
+class JsonSchemaDocument(BaseModel):
+    """``/queryables`` and ``/schema``: a JSON Schema of a collection's feature properties."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    schema_: str = Field(alias="$schema")
+    id_: str = Field(alias="$id")
+    type: Literal["object"]
+    title: str
+    properties: dict[str, dict[str, Any]]
+
+
+def json_content(model: type[BaseModel]) -> dict[str, Any]:
+    """An OpenAPI ``content`` schema for ``model`` (refs into the components), for answers
+    documented beside a route's own media type.
+    """
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
+    schema.pop("$defs", None)
+    return {"schema": schema}
+
+
 class Conformance(BaseModel):
     conformsTo: list[str]
 
 
 class Feature(BaseModel):
-    """A GeoJSON Feature (RFC 7946)."""
+    """A GeoJSON Feature (RFC 7946), with links to itself and its collection."""
 
     model_config = ConfigDict(extra="allow")
     type: Literal["Feature"]
     id: str | int | None = None
     geometry: dict[str, Any] | None
     properties: dict[str, Any] | None
+    links: list[Link] | None = None
 
 
 class FeatureCollection(BaseModel):

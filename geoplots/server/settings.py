@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     locate_tolerance_m: float = Field(1000, description="Nearest-sub-district tolerance for pins just outside.")
     max_page: int = Field(10_000, description="Largest `limit` of an items page.")
     default_page: int = Field(100, description="`limit` of an items page when none is asked for.")
+    cors_read_origins: str = Field(
+        "*", description="Comma-separated origins whose web pages may read (GET/HEAD) the API; '*': any, "
+        "'': none.",
+    )
+    cors_write_origins: str = Field(
+        "", description="Comma-separated origins whose web pages may also write (POST, DELETE...) with a "
+        "key; none by default.",
+    )
     sse_poll_seconds: float = Field(
         2.0, description="How often open event streams look for writes by other processes."
     )
@@ -83,3 +91,13 @@ class Settings(BaseSettings):
         """The trusted Host names as a list (``["*"]``: any)."""
         names = [h.strip() for h in self.trusted_hosts.split(",") if h.strip()]
         return names or ["*"]
+
+    @property
+    def read_origins(self) -> list[str]:
+        """Origins allowed to read cross-origin (``["*"]``: any)."""
+        return [o.strip().rstrip("/") for o in self.cors_read_origins.split(",") if o.strip()]
+
+    @property
+    def write_origins(self) -> list[str]:
+        """Origins allowed to write cross-origin (never a wildcard)."""
+        return [o.strip().rstrip("/") for o in self.cors_write_origins.split(",") if o.strip() and o.strip() != "*"]

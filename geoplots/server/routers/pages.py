@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
@@ -16,7 +16,8 @@ from geoplots.counting.rules import RULES
 from geoplots.groups import inspection_zones
 from geoplots.levels import LEVELS, THAI_NAME
 from geoplots.server.deps import BoundariesDep, KeyDep, StoreDep, read_zone
-from geoplots.server.models import Health, errors
+from geoplots.server.models import Health, LandingPage, errors, json_content
+from geoplots.server.routers.features import landing_page, wants_json
 from geoplots.server.security import WARROOM_POLICY
 from geoplots.server.store import RecordFilter
 
@@ -32,8 +33,12 @@ TARGETS: list[tuple[str, str, str]] = [("", "หมู่บ้านโก่�
 ]
 
 
-def warroom(request: Request) -> HTMLResponse:
-    """The war-room page: zones, levels and targets for its filters."""
+def warroom(request: Request) -> Response:
+    """The war-room page: zones, levels and targets for its filters; to a client that asks
+    for JSON (``Accept: application/json``, ``?f=json``) the OGC API landing page.
+    """
+    if wants_json(request):
+        return JSONResponse(landing_page(request), headers={"Vary": "Accept"})
     app = request.app
     return TEMPLATES.TemplateResponse(
         request,
@@ -48,7 +53,7 @@ def warroom(request: Request) -> HTMLResponse:
             "attribution": "OCHA, Royal Thai Survey Department (CC BY-IGO)",
             "version": geoplots.__version__,
         },
-        headers={"Content-Security-Policy": WARROOM_POLICY},
+        headers={"Content-Security-Policy": WARROOM_POLICY, "Vary": "Accept"},
     )
 
 
@@ -81,7 +86,8 @@ class PagesFactory:
     def __post_init__(self) -> None:
         self.router = APIRouter(tags=self.tags)
         self.router.add_api_route("/", warroom, name="warroom", response_class=HTMLResponse,
-                                  summary="The war-room page", tags=["pages"])
+                                  summary="The war-room page (HTML), or the OGC API landing page (JSON)",
+                                  tags=["pages"], responses={200: {"content": {"application/json": json_content(LandingPage)}}})
         self.router.add_api_route(
             "/health", health, name="health", summary="Liveness, and what the server holds (to readers)",
             tags=["health"], response_model=Health, response_model_exclude_unset=True,

@@ -37,7 +37,7 @@ import json
 import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 import geopandas as gpd
 import pandas as pd
@@ -120,6 +120,16 @@ class ApiKey:
     revoked: bool = False
 
 
+class SqlPart(Protocol):
+    """A piece of SQL a store can use (a filter condition, an ordering), with parameters
+    only: built by :mod:`geoplots.server.cql` from allow-listed names.
+    """
+
+    def sql(self, dialect: Literal["sqlite", "postgis"]) -> tuple[str, list]:
+        """The SQL text for ``dialect`` (records aliased ``r`` in SQLite) and its parameters."""
+        ...
+
+
 @dataclass(frozen=True)
 class RecordFilter:
     """Which stored records a question is about (every field optional; all given ones apply).
@@ -133,17 +143,24 @@ class RecordFilter:
     province : str, optional
         Province code (จังหวัด), e.g. ``"40"``.
     kind : {"pins", "plots", "households"}, optional
+    conditions : tuple of SqlPart
+        More conditions, all of which apply (a CQL2 filter, a ``datetime`` range), each
+        translated to the store's SQL by :mod:`geoplots.server.cql`.
+    order : SqlPart, optional
+        The order of the answer (``sortby``); by default by id.
 
     Examples
     --------
     >>> RecordFilter(zone="12", kind="pins")
-    RecordFilter(bbox=None, zone='12', province=None, kind='pins')
+    RecordFilter(bbox=None, zone='12', province=None, kind='pins', conditions=(), order=None)
     """
 
     bbox: tuple[float, float, float, float] | None = None
     zone: str | None = None
     province: str | None = None
     kind: Kind | None = None
+    conditions: tuple[SqlPart, ...] = ()
+    order: SqlPart | None = None
 
     def __post_init__(self) -> None:
         if self.bbox is not None:
@@ -236,6 +253,23 @@ def frame_features(frame: gpd.GeoDataFrame, id_column: str = "id") -> list[dict]
         {"type": "Feature", "id": fid, "geometry": None if g is None else json.loads(g), "properties": p}
         for fid, g, p in zip(ids, geoms, table)
     ]
+
+
+def _json_type(value: object) -> str:
+    """The JSON type name of a Python value as read back from a store."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "string"
 
 
 class OutsideZoneError(GeoplotsError):
@@ -488,6 +522,30 @@ class Store(ABC):
     @abstractmethod
     def version(self) -> int:
         """Return the change counter: bumped by every committed batch."""
+
+    def property_types(self, kind: Kind) -> dict[str, str]:
+        """Return the JSON type (``string``, ``number``, ``boolean``...) of every field the
+        stored records of ``kind`` carry besides the typed columns (the collection's schema).
+
+        Backends answer it in SQL; this default reads the records.
+        """
+        frame = self.all_records(RecordFilter(kind=kind))
+        types: dict[str, str] = {}
+        for column in frame.columns:
+            if column in RECORD_COLUMNS or column == frame.geometry.name:
+                continue
+            seen = {_json_type(v) for v in frame[column].tolist()} - {"null"}
+            types[column] = seen.pop() if len(seen) == 1 else ("number" if seen == {"number", "integer"} else "string")
+        return types
+
+    def extent(self, kind: Kind) -> tuple[float, float, float, float] | None:
+        """Return the bounding box (minx, miny, maxx, maxy) of the stored records of
+        ``kind``, or None when there are none.
+        """
+        frame = self.all_records(RecordFilter(kind=kind))
+        if len(frame) == 0 or frame.geometry.is_empty.all():
+            return None
+        return tuple(float(v) for v in frame.total_bounds)  # type: ignore[return-value]
 
     # -- API keys (held by the key store) -----------------------------------------
     #: Where this store's API keys live (never inside the records file).

@@ -44,7 +44,7 @@ from psycopg_pool import ConnectionPool
 from geoplots.errors import GeoplotsError
 from geoplots.server.store._migrations import packaged
 from geoplots.server.store.postgis_events import PostgresEventBus
-from geoplots.server.store.sqlite import _jsonable_rows
+from geoplots.server.store.sqlite import _jsonable_rows, _merge_types
 from geoplots.server.store.base import (
     RECORD_COLUMNS,
     REQUIRED_COLUMNS,
@@ -163,7 +163,18 @@ def _where(filter: RecordFilter | None) -> tuple[str, list]:
         if value is not None:
             where.append(f"{column} = %s")
             params.append(value)
+    for condition in filter.conditions:  # CQL2 filters, datetime (geoplots.server.cql)
+        sql, condition_params = condition.sql("postgis")
+        where.append(sql)
+        params += condition_params
     return ("WHERE " + " AND ".join(where)) if where else "", params
+
+
+def _order(filter: RecordFilter | None) -> tuple[str, list]:
+    """The ORDER BY terms of a :class:`RecordFilter` (by id unless it says otherwise)."""
+    if filter is None or filter.order is None:
+        return "id", []
+    return filter.order.sql("postgis")
 
 
 def _yes_no_sql(column: str | None) -> tuple[str, list]:
@@ -334,8 +345,9 @@ class PostGISStore(Store):
             # One snapshot for the page and its total.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             total = cast("tuple[Any, ...]", conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone())[0]
+            order, order_params = _order(filter)
             rows = conn.execute(
-                f"SELECT {_SELECT} FROM records {clause} ORDER BY id{page}", params + page_params
+                f"SELECT {_SELECT} FROM records {clause} ORDER BY {order}{page}", params + order_params + page_params
             ).fetchall()
         return Page(records=_frame(rows), total=int(total))
 
@@ -368,6 +380,23 @@ class PostGISStore(Store):
         clause, params = _where(filter)
         with self._pool.connection() as conn:
             return int(cast("tuple[Any, ...]", conn.execute(f"SELECT count(*) FROM records {clause}", params).fetchone())[0])
+
+    def property_types(self, kind: Kind) -> dict[str, str]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT e.key, jsonb_typeof(e.value) FROM records, jsonb_each(properties) AS e "
+                "WHERE kind = %s GROUP BY 1, 2", (kind,)
+            ).fetchall()
+        # jsonb says "number" for integers too: integers are numbers with no fraction
+        return _merge_types(rows)
+
+    def extent(self, kind: Kind) -> tuple[float, float, float, float] | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                "(SELECT ST_Extent(geom) AS e FROM records WHERE kind = %s) AS x", (kind,)
+            ).fetchone()
+        return None if row is None or row[0] is None else (row[0], row[1], row[2], row[3])
 
     def version(self) -> int:
         with self._pool.connection() as conn:

@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 
 from geoplots.errors import GeoplotsError
+from geoplots.server.cql import register_sqlite_functions
 from geoplots.server.store._migrations import packaged, split_sql
 from geoplots.server.store._sqlite_connections import ThreadConnections
 from geoplots.server.store.base import (
@@ -267,6 +268,10 @@ class SQLiteStore(Store):
             if value is not None:
                 clauses.append(f"r.{column} = ?")
                 params.append(value)
+        for condition in filter.conditions:  # CQL2 filters, datetime (geoplots.server.cql)
+            sql, condition_params = condition.sql("sqlite")
+            clauses.append(sql)
+            params += condition_params
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def query(self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0) -> Page:
@@ -287,8 +292,9 @@ class SQLiteStore(Store):
         conn.execute("BEGIN")
         try:
             (total,) = conn.execute(f"SELECT count(*) FROM records r{where}", params).fetchone()
-            page_sql = f"SELECT * FROM records r{where} ORDER BY r.id LIMIT ? OFFSET ?"
-            cur = conn.execute(page_sql, [*params, -1 if limit is None else int(limit), int(offset)])
+            order, order_params = ("r.id", []) if filter is None or filter.order is None else filter.order.sql("sqlite")
+            page_sql = f"SELECT * FROM records r{where} ORDER BY {order} LIMIT ? OFFSET ?"
+            cur = conn.execute(page_sql, [*params, *order_params, -1 if limit is None else int(limit), int(offset)])
             names = [d[0] for d in cur.description]
             rows = cur.fetchall()
         finally:
@@ -324,11 +330,43 @@ class SQLiteStore(Store):
         (n,) = self._conn().execute(f"SELECT count(*) FROM records r{where}", params).fetchone()
         return int(n)
 
+    def property_types(self, kind: Kind) -> dict[str, str]:
+        rows = self._conn().execute(
+            "SELECT j.key, j.type FROM records r, json_each(r.properties) j WHERE r.kind = ? "
+            "GROUP BY j.key, j.type", (kind,)
+        ).fetchall()
+        return _merge_types((key, {"true": "boolean", "false": "boolean", "real": "number", "text": "string"}
+                             .get(t, t)) for key, t in rows)
+
+    def extent(self, kind: Kind) -> tuple[float, float, float, float] | None:
+        row = self._conn().execute(
+            "SELECT min(t.minx), min(t.miny), max(t.maxx), max(t.maxy) FROM rtree_records_geom t "
+            "JOIN records r ON r.id = t.id WHERE r.kind = ?", (kind,)
+        ).fetchone()
+        return None if row is None or row[0] is None else (row[0], row[1], row[2], row[3])
+
     def version(self) -> int:
         (v,) = self._conn().execute(
             "SELECT CAST(metadata AS INTEGER) FROM gpkg_metadata WHERE md_standard_uri = ?", (_VERSION_URI,)
         ).fetchone()
         return int(v)
+
+
+def _merge_types(pairs) -> dict[str, str]:
+    """One JSON type per property from (name, type) pairs: integer and number make
+    number, any other mix string; null alone stays string.
+    """
+    seen: dict[str, set[str]] = {}
+    for key, t in pairs:
+        seen.setdefault(key, set()).add(t)
+    out: dict[str, str] = {}
+    for key, types in seen.items():
+        types = types - {"null"}
+        if len(types) == 1:
+            out[key] = types.pop()
+        else:
+            out[key] = "number" if types == {"integer", "number"} else "string"
+    return out
 
 
 def _yes_no_sql(column: str | None) -> tuple[str, list]:
@@ -431,6 +469,7 @@ def _register_gpkg_functions(conn: sqlite3.Connection) -> None:
     rtree triggers call (GDAL registers the same ones on its connections).
     """
     conn.create_function("ST_IsEmpty", 1, _st_is_empty, deterministic=True)
+    register_sqlite_functions(conn)  # what translated CQL2 filters call
     for name, at in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
         conn.create_function(name, 1, functools.partial(_st_envelope_part, at), deterministic=True)
 
