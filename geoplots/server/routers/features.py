@@ -14,7 +14,6 @@ from datetime import datetime, UTC
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -161,14 +160,17 @@ def _boundary_page(
 
 
 async def _page(store: Any, boundaries: Any, level: Level | None, where: RecordFilter, limit: int,
-                offset: int) -> tuple[list[dict], int]:
-    """One page of features and how many match, from the store or a boundary level."""
+                offset: int) -> tuple[list[str], int]:
+    """One page of features (one JSON text each) and how many match, from the store or a
+    boundary level.
+    """
     if level is None:
-        return await run_in_threadpool(store.query_features, where, limit=limit, offset=offset)
+        return await run_in_threadpool(store.query_features_json, where, limit=limit, offset=offset)
     whole = await run_in_threadpool(boundary_units, boundaries, level)
     frame, matched = await run_in_threadpool(
         _boundary_page, whole, where.bbox, where.zone, where.province, limit, offset)
-    return await run_in_threadpool(_geojson_features, frame, "code"), matched
+    features = await run_in_threadpool(_geojson_features, frame, "code")
+    return [json.dumps(f, ensure_ascii=False) for f in features], matched
 
 
 def _geojson(body: Any) -> Response:
@@ -217,14 +219,15 @@ async def items(
     limit = min(limit or settings.default_page, settings.max_page)
     where = RecordFilter(bbox=box, zone=zone, province=province, kind=kind)
     features, matched = await _page(store, boundaries, ref.level, where, limit, offset)
-    return _geojson({
-        "type": "FeatureCollection",
-        "features": features,
+    rest = json.dumps({
         "numberMatched": matched,
         "numberReturned": len(features),
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": _page_links(request, ref.id, offset, limit, len(features), matched),
-    })
+    }, ensure_ascii=False)
+    # the features' texts are joined, never parsed again (the store built them)
+    body = '{"type": "FeatureCollection", "features": [' + ",".join(features) + "], " + rest[1:]
+    return Response(body, media_type=GEOJSON)
 
 
 async def item(
@@ -237,15 +240,17 @@ async def item(
         # ASCII digits only: "¹".isdigit() is True, and int("¹") fails
         if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
             raise missing
-        frame, id_column = await run_in_threadpool(store.get, int(feature_id)), "id"
+        # straight from the row (no frame): a single feature costs less than a page
+        found = await run_in_threadpool(store.feature, int(feature_id))
     else:
         whole = await run_in_threadpool(boundary_units, boundaries, ref.level)
-        frame, id_column = whole[whole["code"] == feature_id], "code"
-    if len(frame) == 0:
+        frame = whole[whole["code"] == feature_id]
+        found = _geojson_features(frame, "code")[0] if len(frame) else None
+    if found is None:
         raise missing
-    zone = frame["inspection_zone"].iloc[0]
-    read_zone(request, key, None if pd.isna(zone) else str(zone))
-    return _geojson(_geojson_features(frame, id_column)[0])
+    zone = found["properties"].get("inspection_zone")
+    read_zone(request, key, None if zone is None else str(zone))
+    return _geojson(found)
 
 
 @dataclass

@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
@@ -339,6 +340,33 @@ class PostGISStore(Store):
             ).fetchall()
         return Page(records=_frame(rows), total=int(total))
 
+    def query_features(
+        self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[dict], int]:
+        texts, total = self.query_features_json(filter, limit=limit, offset=offset)
+        return [json.loads(t) for t in texts], total
+
+    def query_features_json(
+        self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[str], int]:
+        clause, params = _where(filter)
+        page = " LIMIT %s OFFSET %s" if limit is not None else " OFFSET %s"
+        page_params = [int(limit), int(offset)] if limit is not None else [int(offset)]
+        # One statement, so one snapshot: the page and its total agree under concurrent writes.
+        sql = (
+            f"SELECT (SELECT count(*) FROM records {clause}), "
+            f"(SELECT coalesce(array_agg(f ORDER BY id), '{{}}') FROM "
+            f"(SELECT id, {_FEATURE_JSON} AS f FROM {_FEATURE_FROM} {clause} ORDER BY id{page}) AS p)"
+        )
+        with self._pool.connection() as conn:
+            total, texts = cast("tuple[Any, ...]", conn.execute(sql, params + params + page_params).fetchone())
+        return list(texts), int(total)
+
+    def feature(self, record_id: int) -> dict | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(f"SELECT {_FEATURE_JSON} FROM {_FEATURE_FROM} WHERE id = %s", (int(record_id),)).fetchone()
+        return None if row is None else json.loads(row[0])
+
     def counts_by(
         self, level: str, kind: Kind, filter: RecordFilter | None = None, *,
         yes_no: str | None = None, distinct: str | None = None,
@@ -471,6 +499,36 @@ _SELECT = (
     ", ".join(f'"{c}"' for c in RECORD_COLUMNS) + ", properties, ST_AsBinary(geom)"
 )
 _KEY_COLUMNS = "id, name, role, zone, prefix, created_at, revoked"
+
+
+def _feature_json_sql() -> tuple[str, str]:
+    """SQL for one record as a GeoJSON Feature text, built entirely by PostgreSQL.
+
+    Properties are the typed columns (in :data:`RECORD_COLUMNS` order, ``received_at`` as
+    the embedded store spells it) followed by the record's own fields, minus any that
+    would shadow a typed column; coordinates at 7 decimals (``ST_AsGeoJSON(geom, 7)``).
+    Texts are joined rather than merged as ``jsonb``, which would reorder the keys.
+    """
+    values = {c: f'"{c}"' for c in RECORD_COLUMNS}
+    values["received_at"] = (
+        "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+00:00\"')"
+    )
+    typed = "json_build_object(" + ", ".join(f"'{c}', {v}" for c, v in values.items()) + ")::text"
+    shadowed = "ARRAY[" + ", ".join(f"'{c}'" for c in (*RECORD_COLUMNS, "geometry")) + "]"
+    extra = f"(properties - {shadowed})::text"
+    # each part computed once per row: PostgreSQL does not share repeated expressions, and
+    # OFFSET 0 keeps it from folding the subquery back into them
+    source = f"records CROSS JOIN LATERAL (SELECT {typed} AS t, {extra} AS e OFFSET 0) AS parts"
+    props = "CASE WHEN parts.e = '{}' THEN parts.t ELSE left(parts.t, -1) || ', ' || substr(parts.e, 2) END"
+    feature = (
+        "'{\"type\": \"Feature\", \"id\": ' || id || ', \"geometry\": ' "
+        "|| coalesce(ST_AsGeoJSON(geom, 7), 'null') || ', \"properties\": ' || " + props + " || '}'"
+    )
+    return feature, source
+
+
+#: A record's GeoJSON Feature text, and the FROM clause it reads (records and its parts).
+_FEATURE_JSON, _FEATURE_FROM = _feature_json_sql()
 
 
 def _key(row: tuple) -> ApiKey:
