@@ -46,6 +46,7 @@ import shapely
 
 from geoplots.errors import GeoplotsError
 from geoplots.server.events import EventBus, LocalEventBus
+from geoplots.server.mvt import TileAddress, frame_tile
 
 Role = Literal["editor", "inspector", "admin"]
 ROLES: tuple[Role, ...] = ("editor", "inspector", "admin")
@@ -90,6 +91,12 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 
 KEY_PREFIX = "gp_"
+
+#: Columns a record carries in vector tiles (:meth:`Store.tile`): enough to colour, label
+#: and look it up (its feature id is the store id); the rest is one items request away.
+TILE_PROPERTIES: tuple[str, ...] = (
+    "kind", "record_id", "name", "subdistrict_code", "district_code", "province_code", "inspection_zone", "match",
+)
 
 
 @dataclass(frozen=True)
@@ -481,6 +488,19 @@ class Store(ABC):
         """
         frame = self.get(record_id)
         return frame_features(frame, "id")[0] if len(frame) else None
+
+    def tile(self, tile: TileAddress, filter: RecordFilter | None = None, *, layer: str = "records") -> bytes:
+        """Return the records matching ``filter`` in one WebMercatorQuad tile as a Mapbox
+        vector tile (MVT) with one layer, ``layer``.
+
+        Each feature's id is the record's store id; its properties are
+        :data:`TILE_PROPERTIES` (those with a value). Empty bytes when no record reaches
+        the tile. The PostGIS store answers with ``ST_AsMVT``; this encodes the records
+        of the tile's box with :mod:`geoplots.server.mvt`.
+        """
+        where = replace(filter or RecordFilter(), bbox=tile.lonlat_bounds())
+        frame = self.query(where).records
+        return frame_tile(layer, frame, "id", TILE_PROPERTIES, tile)
 
     @abstractmethod
     def get(self, record_id: int) -> gpd.GeoDataFrame:

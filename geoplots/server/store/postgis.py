@@ -31,6 +31,7 @@ import math
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, UTC
 from typing import Any, cast, overload
 
@@ -44,11 +45,13 @@ from psycopg_pool import ConnectionPool
 
 from geoplots.errors import GeoplotsError
 from geoplots.server.store._migrations import packaged
+from geoplots.server.mvt import BUFFER, EXTENT, TileAddress
 from geoplots.server.store.postgis_events import PostgresEventBus
 from geoplots.server.store.sqlite import _jsonable_rows
 from geoplots.server.store.base import (
     RECORD_COLUMNS,
     REQUIRED_COLUMNS,
+    TILE_PROPERTIES,
     ApiKey,
     BatchResult,
     Kind,
@@ -366,6 +369,22 @@ class PostGISStore(Store):
         with self._pool.connection() as conn:
             row = conn.execute(f"SELECT {_FEATURE_JSON} FROM {_FEATURE_FROM} WHERE id = %s", (int(record_id),)).fetchone()
         return None if row is None else json.loads(row[0])
+
+    def tile(self, tile: TileAddress, filter: RecordFilter | None = None, *, layer: str = "records") -> bytes:
+        # Made by PostGIS: ST_AsMVTGeom clips to the tile and its buffer and snaps to the grid.
+        clause, params = _where(replace(filter or RecordFilter(), bbox=None))
+        more = (" AND " + clause.removeprefix("WHERE ")) if clause else ""
+        columns = ", ".join(f'"{c}"' for c in ("id", *TILE_PROPERTIES))
+        sql = (
+            "WITH env AS (SELECT ST_TileEnvelope(%s, %s, %s) AS e, ST_TileEnvelope(%s, %s, %s, margin => %s) AS m), "
+            f"t AS (SELECT {columns}, ST_AsMVTGeom(ST_Transform(geom, 3857), env.e, {EXTENT}, {BUFFER}, true) AS g "
+            f"FROM records, env WHERE geom && ST_Transform(env.m, 4326){more}) "
+            f"SELECT coalesce(ST_AsMVT(t.*, %s, {EXTENT}, 'g', 'id'), ''::bytea) FROM t WHERE g IS NOT NULL"
+        )
+        address = [tile.z, tile.x, tile.y]
+        with self._pool.connection() as conn:
+            row = conn.execute(sql, [*address, *address, BUFFER / EXTENT, *params, layer]).fetchone()
+        return bytes(cast("tuple[Any, ...]", row)[0])
 
     def counts_by(
         self, level: str, kind: Kind, filter: RecordFilter | None = None, *,
