@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import webbrowser
 from pathlib import Path
@@ -58,12 +59,17 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
     _migrate_once(settings.db)
-    # Each worker process builds its own app from the environment, so the options go there.
-    os.environ["GEOPLOTS_DB"] = settings.db
+    # Each worker builds its own app from GEOPLOTS_* variables: this process becomes uvicorn's
+    # supervisor with the options in its environment (this process's own is left as it is).
+    env = {**os.environ, "GEOPLOTS_DB": settings.db}
     if settings.data is not None:
-        os.environ["GEOPLOTS_DATA"] = str(settings.data)
-    uvicorn.run("geoplots.server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+        env["GEOPLOTS_DATA"] = str(settings.data)
+    argv = [sys.executable, "-m", "uvicorn", "geoplots.server.app:create_app", "--factory", "--host", host,
+            "--port", str(port), "--workers", str(workers), "--log-level", "info",
+            # an open event stream would otherwise hold the shutdown until it ends
+            "--timeout-graceful-shutdown", "5"]
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)
 
 
 #: Why the embedded store refuses several worker processes.
