@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from geoplots.boundaries import Boundaries
@@ -82,6 +83,59 @@ def tile_cache(request: Request) -> TileCache:
     return cache
 
 
+class TileLink(BaseModel):
+    """A link of a tileset (``templated``: ``{z}/{x}/{y}`` to fill in)."""
+
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+    templated: bool | None = None
+
+
+class TileSet(BaseModel):
+    """An OGC API - Tiles tileset: vector tiles in one tile matrix set."""
+
+    title: str
+    dataType: str = "vector"
+    crs: str = "http://www.opengis.net/def/crs/EPSG/0/3857"
+    tileMatrixSetURI: str = TILE_MATRIX_SET_URI
+    links: list[TileLink]
+
+
+class TileSets(BaseModel):
+    """The tilesets of a collection."""
+
+    title: str
+    links: list[TileLink]
+    tilesets: list[TileSet]
+
+
+class VectorLayer(BaseModel):
+    """A layer of the tiles, as TileJSON describes it (fields: name -> type)."""
+
+    id: str
+    description: str
+    minzoom: int
+    maxzoom: int
+    fields: dict[str, str]
+
+
+class TileJSON(TileSet):
+    """TileJSON 3.0 of a tileset, with the OGC tileset fields (``title``, ``links``...)."""
+
+    tilejson: str = "3.0.0"
+    name: str
+    description: str
+    tiles: list[str]
+    minzoom: int
+    maxzoom: int
+    bounds: list[float]
+    center: list[float]
+    attribution: str | None = None
+    vector_layers: list[VectorLayer]
+
+
 SourceDep = Annotated[tuple[str, TileSource], Depends(source)]
 CacheDep = Annotated[TileCache, Depends(tile_cache)]
 ZoneQuery = Annotated[str | None, Query(max_length=20, description="Inspection zone (เขตตรวจราชการ)")]
@@ -117,46 +171,30 @@ async def tile(
     return Response(body, media_type=MVT, headers=headers)
 
 
-def tilesets(request: Request, key: ReaderDep, named: SourceDep) -> dict[str, Any]:
+def tilesets(request: Request, key: ReaderDep, named: SourceDep) -> TileSets:
     """The tilesets of a collection (one: WebMercatorQuad vector tiles)."""
     cid, src = named
-    return {
-        "title": src.title,
-        "links": [{"href": link_url(request, "tilesets", collection_id=cid), "rel": "self",
-                   "type": "application/json"}],
-        "tilesets": [{
-            "title": src.title, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-            "tileMatrixSetURI": TILE_MATRIX_SET_URI,
-            "links": _tileset_links(request, cid),
-        }],
-    }
+    return TileSets(
+        title=src.title,
+        links=[TileLink(href=link_url(request, "tilesets", collection_id=cid), rel="self", type="application/json")],
+        tilesets=[TileSet(title=src.title, links=_tileset_links(request, cid))],
+    )
 
 
-def tileset(request: Request, key: ReaderDep, named: SourceDep) -> dict[str, Any]:
+def tileset(request: Request, key: ReaderDep, named: SourceDep) -> TileJSON:
     """The WebMercatorQuad tileset of a collection: TileJSON 3.0 (MapLibre, Leaflet
     plugins and QGIS read it) with the OGC tileset fields.
     """
     cid, src = named
-    template = _template(request, cid)
     fields = TILE_PROPERTIES if src.kind is not None else BOUNDARY_PROPERTIES
-    return {
-        "tilejson": "3.0.0",
-        "name": cid,
-        "description": src.title,
-        "tiles": [template],
-        "minzoom": src.min_zoom,
-        "maxzoom": MAX_ZOOM,
-        "bounds": [97.3, 5.6, 105.7, 20.5],
-        "center": [100.5, 13.75, 6],
-        "attribution": ATTRIBUTION if src.level is not None else None,
-        "vector_layers": [{"id": cid, "description": src.title, "minzoom": src.min_zoom, "maxzoom": MAX_ZOOM,
-                           "fields": dict.fromkeys(fields, "String")}],
-        "title": src.title,
-        "dataType": "vector",
-        "tileMatrixSetURI": TILE_MATRIX_SET_URI,
-        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-        "links": _tileset_links(request, cid),
-    }
+    return TileJSON(
+        name=cid, title=src.title, description=src.title, tiles=[_template(request, cid)],
+        minzoom=src.min_zoom, maxzoom=MAX_ZOOM, bounds=[97.3, 5.6, 105.7, 20.5], center=[100.5, 13.75, 6],
+        attribution=ATTRIBUTION if src.level is not None else None,
+        vector_layers=[VectorLayer(id=cid, description=src.title, minzoom=src.min_zoom, maxzoom=MAX_ZOOM,
+                                   fields=dict.fromkeys(fields, "String"))],
+        links=_tileset_links(request, cid),
+    )
 
 
 # -- steps ---------------------------------------------------------------------------------------
@@ -204,12 +242,12 @@ def _template(request: Request, cid: str) -> str:
     return link_url(request, "tile", collection_id=cid, z="{z}", x="{x}", y="{y}")
 
 
-def _tileset_links(request: Request, cid: str) -> list[dict[str, Any]]:
+def _tileset_links(request: Request, cid: str) -> list[TileLink]:
     return [
-        {"href": link_url(request, "tileset", collection_id=cid), "rel": "describedby",
-         "type": "application/json", "title": "TileJSON"},
-        {"href": _template(request, cid), "rel": "item", "type": MVT, "templated": True},
-        {"href": TILE_MATRIX_SET_URI, "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"},
+        TileLink(href=link_url(request, "tileset", collection_id=cid), rel="describedby",
+                 type="application/json", title="TileJSON"),
+        TileLink(href=_template(request, cid), rel="item", type=MVT, templated=True),
+        TileLink(href=TILE_MATRIX_SET_URI, rel="http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"),
     ]
 
 
@@ -231,10 +269,10 @@ class TilesFactory:
     def __post_init__(self) -> None:
         self.router = APIRouter(tags=self.tags)
         add = self.router.add_api_route
-        add("/collections/{collection_id}/tiles", tilesets, name="tilesets",
-            responses=errors(401, 403, 404, 422, 429), summary="The tilesets of a collection")
+        add("/collections/{collection_id}/tiles", tilesets, name="tilesets", response_model=TileSets,
+            response_model_exclude_none=True, responses=errors(401, 403, 404, 422, 429), summary="The tilesets of a collection")
         add(f"/collections/{{collection_id}}/tiles/{TILE_MATRIX_SET}", tileset, name="tileset",
-            responses=errors(401, 403, 404, 422, 429), summary="TileJSON of a collection's vector tiles")
+            response_model=TileJSON, response_model_exclude_none=True, responses=errors(401, 403, 404, 422, 429), summary="TileJSON of a collection's vector tiles")
         add(f"/collections/{{collection_id}}/tiles/{TILE_MATRIX_SET}/{{z}}/{{x}}/{{y}}", tile, name="tile",
             response_class=Response, responses={200: {"content": {MVT: {}}}, **errors(401, 403, 404, 422, 429, 503)},
             summary="One Mapbox vector tile of a collection")
