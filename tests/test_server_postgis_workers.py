@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -47,7 +48,7 @@ def _start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
 
 @pytest.fixture(scope="module")
 def servers(boundaries):
-    """Server A: uvicorn with 2 workers; server B: ``geoplots serve --db postgresql://...``."""
+    """Server A: ``geoplots serve --workers 2``; server B: ``geoplots serve --db postgresql://...``."""
     # Build the lookup index once, beside the boundary snapshot, as `geoplots boundaries
     # import` leaves it for a deployment; each server process then loads it.
     boundaries.index  # noqa: B018 - built and saved beside the snapshot
@@ -67,18 +68,18 @@ def servers(boundaries):
         procs = []
         try:
             procs.append(_start(
-                [sys.executable, "-m", "uvicorn", "geoplots.server.app:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(pa), "--workers", "2", "--log-level", "warning",
-                 # An open event stream would otherwise hold the shutdown until it ends.
-                 "--timeout-graceful-shutdown", "2"],
-                env, pa,
+                [sys.executable, "-c", "from geoplots.cli import main; main()", "serve",
+                 "--db", url, "--host", "127.0.0.1", "--port", str(pa), "--workers", "2"],
+                # The CLI hands its options to the workers; nothing of them comes from here.
+                {k: v for k, v in env.items() if k != "GEOPLOTS_DB"}, pa,
             ))
             procs.append(_start(
                 [sys.executable, "-c", "from geoplots.cli import main; main()", "serve",
                  "--db", url, "--host", "127.0.0.1", "--port", str(pb)],
                 env, pb,
             ))
-            yield {"url": url, "key": secret, "a": f"http://127.0.0.1:{pa}", "b": f"http://127.0.0.1:{pb}"}
+            yield {"url": url, "key": secret, "a": f"http://127.0.0.1:{pa}", "b": f"http://127.0.0.1:{pb}",
+                   "a_pid": procs[0].pid}
         finally:
             for p in procs:
                 p.terminate()
@@ -87,6 +88,29 @@ def servers(boundaries):
                     p.wait(15)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_serve_workers_runs_that_many_processes_on_one_database(servers):
+    # uvicorn's supervisor runs each worker as its own child process
+    workers = [p for p in _children(servers["a_pid"])
+               if "spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
+    assert len(workers) == 2, _children(servers["a_pid"])
+    with httpx.Client(timeout=30) as client:
+        pages = [client.get(f"{servers['a']}/collections/pins/items", params={"limit": 1}) for _ in range(20)]
+    assert {p.status_code for p in pages} == {200}
 
 
 class _SSE(threading.Thread):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import webbrowser
 from pathlib import Path
@@ -40,6 +42,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     db: DbOption = None,
     data: DataOption = None,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Server processes sharing the port (a PostGIS store only: the SQLite store is "
+        "single-process).")] = 1,
 ) -> None:
     """Run the war-room map server (the store is created on first start)."""
     import uvicorn
@@ -47,8 +52,51 @@ def serve(
     from geoplots.server.app import create_app
 
     settings = _settings(db, data)
-    console.print(f"geoplots war room on [bold]http://{host}:{port}/[/] (store: {_shown(settings.db)})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    _check_workers(settings.db, workers)
+    shown = f" with {workers} workers" if workers > 1 else ""
+    console.print(f"geoplots war room on [bold]http://{host}:{port}/[/]{shown} (store: {_shown(settings.db)})")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    _migrate_once(settings.db)
+    # Each worker builds its own app from GEOPLOTS_* variables: this process becomes uvicorn's
+    # supervisor with the options in its environment (this process's own is left as it is).
+    env = {**os.environ, "GEOPLOTS_DB": settings.db}
+    if settings.data is not None:
+        env["GEOPLOTS_DATA"] = str(settings.data)
+    argv = [sys.executable, "-m", "uvicorn", "geoplots.server.app:create_app", "--factory", "--host", host,
+            "--port", str(port), "--workers", str(workers), "--log-level", "info",
+            # an open event stream would otherwise hold the shutdown until it ends
+            "--timeout-graceful-shutdown", "5"]
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)
+
+
+#: Why the embedded store refuses several worker processes.
+SINGLE_PROCESS = (
+    "The SQLite store is single-process: --workers {workers} needs a PostGIS store (--db postgresql://...). "
+    "SQLite has one writer at a time, and the live events a batch sends to open war-room pages go "
+    "through memory inside one process, so the pages connected to other workers would never hear of it. "
+    "Run with --workers 1, or move the records to PostGIS."
+)
+
+
+def _check_workers(db: str, workers: int) -> None:
+    """Refuse several workers on a store that only one process may serve."""
+    from geoplots.server.store import store_url
+
+    scheme = store_url(db).split("://", 1)[0].lower()
+    if workers > 1 and scheme not in ("postgresql", "postgres", "postgis"):
+        raise GeoplotsError(SINGLE_PROCESS.format(workers=workers))
+
+
+def _migrate_once(db: str) -> None:
+    """Create or upgrade the schema before the workers start (they would queue on the
+    migration lock otherwise), and fail here, once, if the database cannot be reached.
+    """
+    from geoplots.server.store import open_store
+
+    open_store(db).close()
 
 
 def _shown(db: str) -> str:

@@ -726,13 +726,12 @@ async def item(
     lat_lon = _crs(crs, "crs")
     fields = await collection_fields(request, ref)
     wanted = _properties(properties, fields)
-    frame = await _one(store, boundaries, ref, feature_id)
-    zone = frame["inspection_zone"].iloc[0]
-    request.state.read_zone = read_zone(request, key, None if pd.isna(zone) else str(zone))
+    found = await _one(store, boundaries, ref, feature_id)
+    zone = found["properties"].get("inspection_zone")
+    request.state.read_zone = read_zone(request, key, None if zone is None else str(zone))
 
     async def build() -> dict:
-        feature = _shape_features(frame_features(frame, "id" if ref.level is None else "code"), fields, wanted,
-                                  lat_lon)[0]
+        feature = _shape_features([found], fields, wanted, lat_lon)[0]
         url = link_url(request, "item", collection_id=ref.id, feature_id=feature_id)
         feature["links"] = [
             {"href": url, "rel": "self", "type": GEOJSON},
@@ -744,21 +743,24 @@ async def item(
     return await _conditional(request, ref, build, GEOJSON, _content_crs(lat_lon))
 
 
-async def _one(store: Any, boundaries: Any, ref: CollectionRef, feature_id: str) -> gpd.GeoDataFrame:
+async def _one(store: Any, boundaries: Any, ref: CollectionRef, feature_id: str) -> dict:
+    """One feature as GeoJSON: a record straight from its row (no frame: a single
+    feature costs less than a page), or a boundary unit by its code.
+    """
     missing = ApiError(404, "not_found", f"No feature {feature_id!r:.100} in {ref.id}.")
     if ref.level is None:
         # ASCII digits only: "¹".isdigit() is True, and int("¹") fails
         if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
             raise missing
-        frame = await run_in_threadpool(store.get, int(feature_id))
-        if len(frame) and frame["kind"].iloc[0] != ref.kind:
+        found = await run_in_threadpool(store.feature, int(feature_id))
+        if found is None or found["properties"].get("kind") != ref.kind:
             raise missing
-    else:
-        whole = await run_in_threadpool(boundary_units, boundaries, ref.level)
-        frame = whole[whole["code"] == feature_id]
+        return found
+    whole = await run_in_threadpool(boundary_units, boundaries, ref.level)
+    frame = whole[whole["code"] == feature_id]
     if len(frame) == 0:
         raise missing
-    return frame
+    return frame_features(frame, "code")[0]
 
 
 @dataclass

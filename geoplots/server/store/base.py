@@ -40,11 +40,13 @@ from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from geoplots.errors import GeoplotsError
 from geoplots.server.events import EventBus, LocalEventBus
+from geoplots.server.mvt import TileAddress, frame_tile
 
 Role = Literal["editor", "inspector", "admin"]
 ROLES: tuple[Role, ...] = ("editor", "inspector", "admin")
@@ -89,6 +91,12 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 
 KEY_PREFIX = "gp_"
+
+#: Columns a record carries in vector tiles (:meth:`Store.tile`): enough to colour, label
+#: and look it up (its feature id is the store id); the rest is one items request away.
+TILE_PROPERTIES: tuple[str, ...] = (
+    "kind", "record_id", "name", "subdistrict_code", "district_code", "province_code", "inspection_zone", "match",
+)
 
 
 @dataclass(frozen=True)
@@ -231,8 +239,33 @@ class Page:
     total: int
 
 
+#: Decimal places of the coordinates the server writes (7: about 1 cm, more than any GPS
+#: in the field gives; the figure OGC clients and PostGIS ``ST_AsGeoJSON(geom, 7)`` use).
+COORDINATE_DECIMALS = 7
+
+
+def geojson_geometries(geoms: np.ndarray) -> list[str | None]:
+    """Return shapely geometries as GeoJSON geometry texts, coordinates rounded to
+    :data:`COORDINATE_DECIMALS` places (None stays None).
+
+    Examples
+    --------
+    >>> geojson_geometries(np.array([shapely.Point(102.123456789, 16.4), None]))
+    ['{"type":"Point","coordinates":[102.1234568,16.4]}', None]
+    """
+    if len(geoms) == 0:
+        return []
+    rounded = shapely.transform(np.asarray(geoms, dtype=object), _round_coordinates)
+    return [None if g is None else str(g) for g in shapely.to_geojson(rounded)]
+
+
+def _round_coordinates(coords: np.ndarray) -> np.ndarray:
+    return np.round(coords, COORDINATE_DECIMALS)
+
+
 def frame_features(frame: gpd.GeoDataFrame, id_column: str = "id") -> list[dict]:
-    """Return the rows of ``frame`` as GeoJSON Feature dicts (``id`` from ``id_column``).
+    """Return the rows of ``frame`` as GeoJSON Feature dicts (``id`` from ``id_column``),
+    coordinates rounded to :data:`COORDINATE_DECIMALS` places.
 
     Examples
     --------
@@ -247,7 +280,7 @@ def frame_features(frame: gpd.GeoDataFrame, id_column: str = "id") -> list[dict]
     # to_json handles NA, numpy scalars and timestamps
     table = json.loads(pd.DataFrame(props).to_json(orient="records", date_format="iso", force_ascii=False,
                                                    default_handler=str))
-    geoms = shapely.to_geojson(frame.geometry.values)
+    geoms = geojson_geometries(np.asarray(frame.geometry.values, dtype=object))
     ids = frame[id_column].tolist()
     return [
         {"type": "Feature", "id": fid, "geometry": None if g is None else json.loads(g), "properties": p}
@@ -467,6 +500,41 @@ class Store(ABC):
         """
         page = self.query(filter, limit=limit, offset=offset)
         return frame_features(page.records, "id"), page.total
+
+    def query_features_json(
+        self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[str], int]:
+        """:meth:`query_features` as one JSON text per feature (an items page is then the
+        texts joined with commas, nothing parsed again), and the total matched.
+
+        The PostGIS store builds each text in SQL (``ST_AsGeoJSON``); the same features,
+        property for property, as :meth:`query_features`.
+        """
+        features, total = self.query_features(filter, limit=limit, offset=offset)
+        return [json.dumps(f, ensure_ascii=False) for f in features], total
+
+    def feature(self, record_id: int) -> dict | None:
+        """Return the record with store id ``record_id`` as a GeoJSON Feature dict (the
+        same as its feature in :meth:`query_features`), or None when there is none.
+
+        Backends answer it from the one row, without building a frame: a single feature
+        costs less than a page.
+        """
+        frame = self.get(record_id)
+        return frame_features(frame, "id")[0] if len(frame) else None
+
+    def tile(self, tile: TileAddress, filter: RecordFilter | None = None, *, layer: str = "records") -> bytes:
+        """Return the records matching ``filter`` in one WebMercatorQuad tile as a Mapbox
+        vector tile (MVT) with one layer, ``layer``.
+
+        Each feature's id is the record's store id; its properties are
+        :data:`TILE_PROPERTIES` (those with a value). Empty bytes when no record reaches
+        the tile. The PostGIS store answers with ``ST_AsMVT``; this encodes the records
+        of the tile's box with :mod:`geoplots.server.mvt`.
+        """
+        where = replace(filter or RecordFilter(), bbox=tile.lonlat_bounds())
+        frame = self.query(where).records
+        return frame_tile(layer, frame, "id", TILE_PROPERTIES, tile)
 
     @abstractmethod
     def get(self, record_id: int) -> gpd.GeoDataFrame:

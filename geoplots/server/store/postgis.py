@@ -26,10 +26,12 @@ Examples
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, UTC
 from typing import Any, cast, overload
 
@@ -43,11 +45,13 @@ from psycopg_pool import ConnectionPool
 
 from geoplots.errors import GeoplotsError
 from geoplots.server.store._migrations import packaged
+from geoplots.server.mvt import BUFFER, EXTENT, TileAddress
 from geoplots.server.store.postgis_events import PostgresEventBus
 from geoplots.server.store.sqlite import _jsonable_rows, _merge_types
 from geoplots.server.store.base import (
     RECORD_COLUMNS,
     REQUIRED_COLUMNS,
+    TILE_PROPERTIES,
     ApiKey,
     BatchResult,
     Kind,
@@ -351,6 +355,53 @@ class PostGISStore(Store):
             ).fetchall()
         return Page(records=_frame(rows), total=int(total))
 
+    def query_features(
+        self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[dict], int]:
+        texts, total = self.query_features_json(filter, limit=limit, offset=offset)
+        return [json.loads(t) for t in texts], total
+
+    def query_features_json(
+        self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[str], int]:
+        clause, params = _where(filter)
+        page = " LIMIT %s OFFSET %s" if limit is not None else " OFFSET %s"
+        page_params = [int(limit), int(offset)] if limit is not None else [int(offset)]
+        order, order_params = _order(filter)
+        # One statement, so one snapshot: the page and its total agree under concurrent writes.
+        # The page keeps the requested order (sortby) through its row numbers.
+        sql = (
+            f"SELECT (SELECT count(*) FROM records {clause}), "
+            f"(SELECT coalesce(array_agg(f ORDER BY n), '{{}}') FROM "
+            f"(SELECT row_number() OVER (ORDER BY {order}) AS n, {_FEATURE_JSON} AS f FROM {_FEATURE_FROM} {clause} "
+            f"ORDER BY {order}{page}) AS p)"
+        )
+        every = params + order_params + params + order_params + page_params
+        with self._pool.connection() as conn:
+            total, texts = cast("tuple[Any, ...]", conn.execute(sql, every).fetchone())
+        return list(texts), int(total)
+
+    def feature(self, record_id: int) -> dict | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(f"SELECT {_FEATURE_JSON} FROM {_FEATURE_FROM} WHERE id = %s", (int(record_id),)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def tile(self, tile: TileAddress, filter: RecordFilter | None = None, *, layer: str = "records") -> bytes:
+        # Made by PostGIS: ST_AsMVTGeom clips to the tile and its buffer and snaps to the grid.
+        clause, params = _where(replace(filter or RecordFilter(), bbox=None))
+        more = (" AND " + clause.removeprefix("WHERE ")) if clause else ""
+        columns = ", ".join(f'"{c}"' for c in ("id", *TILE_PROPERTIES))
+        sql = (
+            "WITH env AS (SELECT ST_TileEnvelope(%s, %s, %s) AS e, ST_TileEnvelope(%s, %s, %s, margin => %s) AS m), "
+            f"t AS (SELECT {columns}, ST_AsMVTGeom(ST_Transform(geom, 3857), env.e, {EXTENT}, {BUFFER}, true) AS g "
+            f"FROM records, env WHERE geom && ST_Transform(env.m, 4326){more}) "
+            f"SELECT coalesce(ST_AsMVT(t.*, %s, {EXTENT}, 'g', 'id'), ''::bytea) FROM t WHERE g IS NOT NULL"
+        )
+        address = [tile.z, tile.x, tile.y]
+        with self._pool.connection() as conn:
+            row = conn.execute(sql, [*address, *address, BUFFER / EXTENT, *params, layer]).fetchone()
+        return bytes(cast("tuple[Any, ...]", row)[0])
+
     def counts_by(
         self, level: str, kind: Kind, filter: RecordFilter | None = None, *,
         yes_no: str | None = None, distinct: str | None = None,
@@ -500,6 +551,36 @@ _SELECT = (
     ", ".join(f'"{c}"' for c in RECORD_COLUMNS) + ", properties, ST_AsBinary(geom)"
 )
 _KEY_COLUMNS = "id, name, role, zone, prefix, created_at, revoked"
+
+
+def _feature_json_sql() -> tuple[str, str]:
+    """SQL for one record as a GeoJSON Feature text, built entirely by PostgreSQL.
+
+    Properties are the typed columns (in :data:`RECORD_COLUMNS` order, ``received_at`` as
+    the embedded store spells it) followed by the record's own fields, minus any that
+    would shadow a typed column; coordinates at 7 decimals (``ST_AsGeoJSON(geom, 7)``).
+    Texts are joined rather than merged as ``jsonb``, which would reorder the keys.
+    """
+    values = {c: f'"{c}"' for c in RECORD_COLUMNS}
+    values["received_at"] = (
+        "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+00:00\"')"
+    )
+    typed = "json_build_object(" + ", ".join(f"'{c}', {v}" for c, v in values.items()) + ")::text"
+    shadowed = "ARRAY[" + ", ".join(f"'{c}'" for c in (*RECORD_COLUMNS, "geometry")) + "]"
+    extra = f"(properties - {shadowed})::text"
+    # each part computed once per row: PostgreSQL does not share repeated expressions, and
+    # OFFSET 0 keeps it from folding the subquery back into them
+    source = f"records CROSS JOIN LATERAL (SELECT {typed} AS t, {extra} AS e OFFSET 0) AS parts"
+    props = "CASE WHEN parts.e = '{}' THEN parts.t ELSE left(parts.t, -1) || ', ' || substr(parts.e, 2) END"
+    feature = (
+        "'{\"type\": \"Feature\", \"id\": ' || id || ', \"geometry\": ' "
+        "|| coalesce(ST_AsGeoJSON(geom, 7), 'null') || ', \"properties\": ' || " + props + " || '}'"
+    )
+    return feature, source
+
+
+#: A record's GeoJSON Feature text, and the FROM clause it reads (records and its parts).
+_FEATURE_JSON, _FEATURE_FROM = _feature_json_sql()
 
 
 def _key(row: tuple) -> ApiKey:

@@ -53,6 +53,7 @@ from geoplots.server.store.base import (
     check_yes_no,
     count_target,
     counts_frame,
+    geojson_geometries,
 )
 from geoplots.server.store.sqlite_keys import SQLiteKeyStore, default_keys_path
 
@@ -284,6 +285,12 @@ class SQLiteStore(Store):
         names, rows, total = self._page(filter, limit, offset)
         return _features_from_rows(names, rows), total
 
+    def query_features_json(
+        self, filter: RecordFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[str], int]:
+        names, rows, total = self._page(filter, limit, offset)
+        return _feature_texts(names, rows), total
+
     def _page(self, filter: RecordFilter | None, limit: int | None, offset: int) -> tuple[list[str], list[tuple], int]:
         """Column names, rows of one page, and the total matching, read together."""
         where, params = self._where(filter)
@@ -321,9 +328,18 @@ class SQLiteStore(Store):
         return counts_frame([r[:4] for r in rows])
 
     def get(self, record_id: int) -> gpd.GeoDataFrame:
+        names, rows = self._row(record_id)
+        return _frame_from_rows(names, rows)
+
+    def feature(self, record_id: int) -> dict | None:
+        names, rows = self._row(record_id)
+        features = _features_from_rows(names, rows)
+        return features[0] if features else None
+
+    def _row(self, record_id: int) -> tuple[list[str], list[tuple]]:
+        """Column names and the (zero or one) row of the record with store id ``record_id``."""
         cur = self._conn().execute("SELECT * FROM records WHERE id = ?", (int(record_id),))
-        names = [d[0] for d in cur.description]
-        return _frame_from_rows(names, cur.fetchall())
+        return [d[0] for d in cur.description], cur.fetchall()
 
     def count(self, filter: RecordFilter | None = None) -> int:
         where, params = self._where(filter)
@@ -564,12 +580,34 @@ def _missing(v: object) -> bool:
 
 def _features_from_rows(names: list[str], rows: list[tuple]) -> list[dict]:
     """GeoJSON Feature dicts straight from stored rows (no GeoDataFrame in between)."""
+    return [
+        {"type": "Feature", "id": props["id"], "geometry": None if geom is None else json.loads(geom),
+         "properties": props}
+        for geom, props in _row_parts(names, rows)
+    ]
+
+
+def _feature_texts(names: list[str], rows: list[tuple]) -> list[str]:
+    """GeoJSON Feature texts straight from stored rows: the geometry text GEOS wrote is
+    put in as it is, never parsed and written again.
+    """
+    return [
+        f'{{"type": "Feature", "id": {props["id"]}, "geometry": {"null" if geom is None else geom}, '
+        f'"properties": {json.dumps(props, ensure_ascii=False)}}}'
+        for geom, props in _row_parts(names, rows)
+    ]
+
+
+def _row_parts(names: list[str], rows: list[tuple]) -> list[tuple[str | None, dict]]:
+    """Each stored row's GeoJSON geometry text (7 decimals) and its properties: the
+    typed columns, then the record's own fields.
+    """
     if not rows:
         return []
     at = {n: i for i, n in enumerate(names)}
-    geoms = shapely.to_geojson(_from_gpkg_blobs([r[at["geom"]] for r in rows]))
+    geoms = geojson_geometries(_from_gpkg_blobs([r[at["geom"]] for r in rows]))
     typed = [c for c in RECORD_COLUMNS if c in at]
-    features = []
+    parts = []
     for row, geom in zip(rows, geoms):
         props = {c: row[at[c]] for c in typed}
         if props.get("address_mismatch") is not None:
@@ -578,9 +616,8 @@ def _features_from_rows(names: list[str], rows: list[tuple]) -> list[dict]:
         extra = row[at["properties"]]
         if extra:
             props.update({k: v for k, v in json.loads(extra).items() if k not in RECORD_COLUMNS and k != "geometry"})
-        features.append({"type": "Feature", "id": props["id"],
-                         "geometry": None if geom is None else json.loads(geom), "properties": props})
-    return features
+        parts.append((geom, props))
+    return parts
 
 
 def _frame_from_rows(names: list[str], rows: list[tuple]) -> gpd.GeoDataFrame:
