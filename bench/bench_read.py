@@ -121,12 +121,13 @@ WATCH = (
     "        if psutil.Process(p.pid).memory_info().rss>limit: p.kill();killed=True\n"
     "    except psutil.NoSuchProcess: pass\n"
     "    time.sleep(0.2)\n"
-    "print(json.dumps({'rc':p.returncode,'killed':killed,"
-    "'mb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}),file=sys.stderr)\n"
+    "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'rc':p.returncode,'killed':killed,'mb':u.ru_maxrss/1024,"
+    "'cpu':u.ru_utime+u.ru_stime}),file=sys.stderr)\n"
 )
 
 
-def _run(cmd: list[str], limit_gb: float = 1e6) -> tuple[float, float, str, bool]:
+def _run(cmd: list[str], limit_gb: float = 1e6) -> tuple[float, float, str, bool, float]:
     """Time a command in its own process; its peak RSS by getrusage; killed past ``limit_gb``."""
     started = time.perf_counter()
     # A fresh wrapper process per side, so RUSAGE_CHILDREN is that side's peak alone.
@@ -138,7 +139,7 @@ def _run(cmd: list[str], limit_gb: float = 1e6) -> tuple[float, float, str, bool
     tail = json.loads(done.stderr.strip().splitlines()[-1])
     if tail["rc"] != 0 and not tail["killed"]:
         sys.exit(f"{cmd[:3]} failed:\n{done.stderr[-3000:]}")
-    return seconds, tail["mb"], done.stdout, tail["killed"]
+    return seconds, tail["mb"], done.stdout, tail["killed"], tail["cpu"]
 
 
 PEER = r'''
@@ -162,11 +163,12 @@ def _peer(path: Path, data: str, rows: int, limit_gb: float) -> tuple[int, float
     best = None
     size = min(1_000_000, rows)
     while True:
-        seconds, mb, _, killed = _run([sys.executable, "-c", PEER, str(path), data, str(size)], limit_gb)
+        seconds, mb, _, killed, cpu = _run([sys.executable, "-c", PEER, str(path), data, str(size)], limit_gb)
         if killed:
             print(f"  peer on {size:>10,} rows: killed at {limit_gb:g} GB")
             break
-        print(f"  peer on {size:>10,} rows: {seconds:7.1f} s  {size / seconds:>10,.0f} rows/s  peak RSS {mb:,.0f} MB")
+        print(f"  peer on {size:>10,} rows: {seconds:7.1f} s  {size / seconds:>10,.0f} rows/s  peak RSS {mb:,.0f} MB  "
+              f"CPU {cpu:.1f} s")
         best = (size, seconds, mb)
         if size == rows:
             break
@@ -197,9 +199,9 @@ def main() -> None:
     cmd = [sys.executable, "-c", "import sys; from geoplots.cli import main; sys.argv[0] = 'geoplots'; main()",
            "coverage", str(path), "--rule", "household_participation", "--level", "district", "--data", args.data,
            "--column", "ปลูกผักสวนครัว", "--quiet", "--out", str(path.with_suffix(".coverage.csv"))]
-    ours, our_mb, out, _ = _run(cmd)
+    ours, our_mb, out, _, our_cpu = _run(cmd)
     print(f"geoplots coverage (all cleaning):       {ours:7.1f} s  {args.rows / ours:>10,.0f} rows/s  "
-          f"peak RSS {our_mb:,.0f} MB  (load average after {os.getloadavg()[0]:.1f})")
+          f"peak RSS {our_mb:,.0f} MB  CPU {our_cpu:.1f} s  (load average after {os.getloadavg()[0]:.1f})")
     print("  " + next((line for line in out.splitlines() if line.startswith("rows read")), ""))
     if not args.skip_peer:
         best = _peer(path, args.data, args.rows, args.peer_limit_gb)

@@ -77,12 +77,13 @@ class SeenIds:
         one, two = hashes
         if not len(one):
             return
-        merged = np.concatenate([self._one, one])
-        # Stable sort of a sorted run and a new run: timsort merges them in linear time.
-        order = np.argsort(merged, kind="stable")
-        self._one = merged[order]
-        self._two = np.concatenate([self._two, two])[order]
-        self._row = np.concatenate([self._row, np.asarray(rows, dtype=np.int64)])[order]
+        order = np.argsort(one, kind="stable")  # the new keys only; then one insertion pass
+        at = np.searchsorted(self._one, one[order])
+        # np.insert makes each new array once: the peak is the old table and the new one,
+        # not the several table-sized temporaries a sort of everything needs.
+        self._one = np.insert(self._one, at, one[order])
+        self._two = np.insert(self._two, at, two[order])
+        self._row = np.insert(self._row, at, np.asarray(rows, dtype=np.int64)[order])
 
 
 @dataclass
