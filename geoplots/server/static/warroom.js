@@ -252,6 +252,7 @@
       return li;
     });
     fitGaps();
+    requestAnimationFrame(function () { fitGaps(); });  // once the rest of the page has its size
   }
   // Show the gap units that fit; what does not fit is counted, never silently cut.
   // Run again whenever the list's box changes size (measured with the "more" line in place).
@@ -267,7 +268,10 @@
       hidden ? "และอีก " + fmt(hidden) + " หน่วย / and " + fmt(hidden) + " more" : "";
   }
   var gapItems = [];
-  new ResizeObserver(function () { if (gapItems.length) fitGaps(); }).observe(byId("gaps"));
+  var gapsBox = new ResizeObserver(function () { if (gapItems.length) fitGaps(); });
+  gapsBox.observe(byId("gaps"));
+  gapsBox.observe(byId("feed"));
+  if (document.fonts) document.fonts.ready.then(function () { if (gapItems.length) fitGaps(); });
 
   function ranking(cov) {
     if (!cov.zone) {
