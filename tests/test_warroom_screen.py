@@ -48,8 +48,11 @@ def demo_db(tmp_path_factory, boundaries) -> Path:
 
 @pytest.fixture(scope="module")
 def server(demo_db, boundary_dir):
-    with Uvicorn(demo_db, boundary_dir) as running:
+    running = Uvicorn(demo_db, boundary_dir).start(timeout=180)  # a busy CI machine starts it slowly
+    try:
         yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +88,7 @@ class Screen:
     def open(self, url: str):
         self.page.goto(url)
         self.page.wait_for_function("() => document.getElementById('count-total').textContent.trim() !== '–'",
-                                    timeout=60_000)
+                                    timeout=120_000)
         self.page.wait_for_timeout(800)  # labels and fitted map settle
         return self.page
 
@@ -265,7 +268,8 @@ def test_kiosk_page_carries_a_read_key_in_the_fragment(browser, demo_db, boundar
 
     with open_store(demo_db) as store:
         _, secret = store.create_key("inspector", name="wall screen")
-    with Uvicorn(demo_db, boundary_dir, GEOPLOTS_READS_PROTECTED="true") as protected:
+    protected = Uvicorn(demo_db, boundary_dir, GEOPLOTS_READS_PROTECTED="true").start(timeout=180)
+    try:
         assert httpx.get(protected.url + "/api/coverage", timeout=30).status_code == 401
         screen = Screen(browser)
         page = screen.open(protected.url + f"/?zone=12#key={secret}")
@@ -276,6 +280,8 @@ def test_kiosk_page_carries_a_read_key_in_the_fragment(browser, demo_db, boundar
         assert not [r.url for r in screen.requests if secret in r.url]
         page.reload()  # the key stays for the tab's life (sessionStorage), not in the URL
         page.wait_for_function("() => document.getElementById('count-total').textContent.trim() !== '–'",
-                               timeout=60_000)
+                               timeout=120_000)
         assert page.locator("#count-total").text_content().strip() == "77"
         screen.close()
+    finally:
+        protected.stop()
