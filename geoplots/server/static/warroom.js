@@ -292,14 +292,20 @@
   function showRanking(cov) {
     var rows = ranking(cov).filter(function (r) { return r.total; });
     rows.forEach(function (r) { r.pct = 100 * r.covered / r.total; });
-    rows.sort(function (a, b) { return b.pct - a.pct || a.label.localeCompare(b.label, "th"); });
+    rows.sort(function (a, b) { return b.pct - a.pct || a.label.localeCompare(b.label, "th", { numeric: true }); });
     byId("ranking-title").textContent = cov.zone ? "จังหวัดในเขต / Provinces ranked" : "อันดับเขตตรวจราชการ / Zones ranked";
     var chart = byId("ranking-chart");
     chart.replaceChildren();
-    var height = Math.max(20, Math.min(40, Math.floor(chart.clientHeight / Math.max(rows.length, 1))));
+    // every zone fits: the rows share the chart's height (19 zones nationally)
+    var two = rows.length > 12;  // nationally two columns, so the names stay legible
+    chart.classList.toggle("two", two);
+    var lines = two ? Math.ceil(rows.length / 2) : rows.length;
+    var height = Math.max(14, Math.min(40, Math.floor(chart.clientHeight / Math.max(lines, 1))));
+    var font = Math.min(18, Math.max(12, height - 4));
     rows.forEach(function (r) {
       var row = el("div", "rank" + (r.zone && r.zone === zoneSel.value ? " current" : ""));
       row.style.height = height + "px";
+      row.style.fontSize = font + "px";
       row.appendChild(el("span", "name", r.label));
       var track = el("span", "track"), fill = el("span", "fill");
       fill.style.width = r.pct.toFixed(1) + "%";
