@@ -205,7 +205,6 @@
     var zone = zoneInfo(cov.zone || "");
     var provinces = zone ? zone.provinces.map(function (c) { return (CONFIG.provinces || {})[c]; }).filter(Boolean) : [];
     byId("area-en").textContent = cov.area_en + (provinces.length && provinces.length <= 8 ? " · " + provinces.join(" ") : "");
-    document.title = "ห้องสถานการณ์ · " + cov.area_th + " — " + cov.title_th;
   }
 
   function showTiles(cov, tiers) {
