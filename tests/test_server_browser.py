@@ -43,7 +43,7 @@ def test_count_on_the_page_follows_a_posted_pin(browser, tmp_path, boundaries):
         page.on("request", lambda req: hosts.add(urlparse(req.url).hostname or ""))
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server.url + "/")
+        page.goto(server.url + "/?live=sse")  # the event stream (headless browsers poll by default)
         count = page.locator("#count-records")
         page.wait_for_function("() => document.getElementById('count-records').textContent.trim() === '3'", timeout=20_000)
         page.wait_for_function("() => document.getElementById('live').className === 'on'", timeout=20_000)

@@ -117,7 +117,8 @@ def test_change_leaders_counts_the_enrolment_sent_as_households_not_pins(api, bo
     body = api.get("/api/coverage?rule=change_leaders&zone=12").json()
     assert body["kind"] == "households" and body["records"] == len(enrolled)
     assert (body["rule"], body["title_th"]) == ("change_leaders", "ตำบลผู้นำการเปลี่ยนแปลง")
-    assert body["title"] == "ตำบลผู้นำการเปลี่ยนแปลง / Change-leader sub-districts"
+    assert body["title"] == ("ตำบลผู้นำการเปลี่ยนแปลง · เขตตรวจราชการที่ 12 / Change-leader sub-districts · "
+                             "Inspection zone 12")
     counts = {u["code"]: u["count"] for u in body["units"]}
     per_district = enrolled.groupby("district_code")["subdistrict_code"].nunique()
     assert {c: n for c, n in counts.items() if n} == per_district.to_dict()

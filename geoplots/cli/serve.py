@@ -162,6 +162,7 @@ def build_demo(store, *, zones=DEMO_ZONES, seed: int = 7, boundaries: Boundaries
     from geoplots import synthetic
     from geoplots.boundaries import resolve_boundaries
     from geoplots.locating import locate
+    from geoplots.server.store import with_names
 
     boundaries = resolve_boundaries(boundaries)
     truth = ["subdistrict_code", "district_code", "province_code"]
@@ -170,7 +171,7 @@ def build_demo(store, *, zones=DEMO_ZONES, seed: int = 7, boundaries: Boundaries
         frame = frame.drop(columns=[c for c in truth if c in frame.columns])
         located = locate(frame, boundaries=boundaries)
         if len(located.accepted):
-            store.add_records(located.accepted, kind=kind)
+            store.add_records(with_names(located.accepted), kind=kind)
         return len(located.accepted)
 
     zone12 = boundaries.zones.codes_in("12")

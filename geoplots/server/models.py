@@ -106,6 +106,46 @@ class FeatureCollection(BaseModel):
     links: list[Link]
 
 
+class GapUnit(BaseModel):
+    """A unit that misses the target (หน่วยที่ยังไม่ผ่าน), as the gap list shows it."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    name_th: str | None = None
+    name_en: str | None = None
+    province_code: str | None = None
+    province_name_th: str | None = None
+    province_name_en: str | None = None
+    count: int = Field(description="Records counted in the unit")
+
+
+class ZoneSummary(BaseModel):
+    """One inspection zone (or the whole country) of ``/api/coverage``."""
+
+    model_config = ConfigDict(extra="allow")
+    group: str = Field(description="Zone number, 'central' (Bangkok) or 'all'")
+    name_th: str = Field(description="เขตตรวจราชการที่ 12, กรุงเทพมหานคร or ทั้งประเทศ")
+    name_en: str
+    covered: int
+    total: int
+    percent: float
+    uncovered: list[GapUnit] = Field(description="Units missing the target, by province then code")
+
+
+class FeedItem(BaseModel):
+    """One of the latest records (รายงานล่าสุด): name, place, time and photo thumbnail."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int | str | None = None
+    record_id: str | None = None
+    name: str | None = Field(None, description="name, else village_name (or another name column), else the record ID")
+    subdistrict_th: str | None = None
+    district_th: str | None = None
+    province_th: str | None = None
+    received_at: str | None = None
+    photo: str | None = Field(None, description="/photos/{id}/thumb of the first photo_ids entry, else photo_url")
+
+
 class CoverageAnswer(BaseModel):
     """``/api/coverage``: summary per zone and the units (or their GeoJSON)."""
 
@@ -116,14 +156,19 @@ class CoverageAnswer(BaseModel):
     kind: str
     min_count: int | None = None
     version: int
-    title: str | None = None
+    title: str = Field(description="Target and area, Thai / English")
     notes: dict[str, Any] | None = None
     records: int
-    summary: list[dict[str, Any]]
+    summary: list[ZoneSummary]
     units: list[dict[str, Any]] | None = Field(None, description="Without format=geojson")
     geojson: dict[str, Any] | None = Field(None, description="With format=geojson")
-    title_th: str | None = None
-    title_en: str | None = None
+    title_th: str = Field(description="The target in Thai")
+    title_en: str = Field(description="The target in English")
+    area_th: str = Field(description="ทั้งประเทศ, เขตตรวจราชการที่ N or กรุงเทพมหานคร")
+    area_en: str
+    latest: list[FeedItem] = Field(description="The latest records of the kind in the area, newest first")
+    records_today: int = Field(description="Records of the kind in the area received since midnight, Thai time")
+    today: str = Field(description="That day (ISO date, Asia/Bangkok)")
     options: dict[str, Any] | None = None
 
 

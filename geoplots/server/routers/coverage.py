@@ -11,7 +11,9 @@ import dataclasses
 from enum import Enum
 from dataclasses import dataclass, field
 import json
+from datetime import datetime, timedelta, timezone
 from functools import partial
+from urllib.parse import quote
 from typing import Any, Literal
 
 import pandas as pd
@@ -22,6 +24,7 @@ from geoplots.counting.rules import RULES
 from geoplots.errors import GeoplotsError
 from geoplots.server.deps import ReaderDep, api_level, read_zone, require_boundaries
 from geoplots.server.errors import ApiError
+from geoplots.server.labels import plain_target_label, province_names, zone_label
 from geoplots.server.models import CoverageAnswer, errors
 from geoplots.server.store import RecordFilter
 from geoplots.server.store.base import Kind
@@ -88,26 +91,147 @@ def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: Kind, fm
     counted = store.count(RecordFilter(zone=zone, kind=kind))
     units = cov.units
     keep = [c for c in UNIT_COLUMNS if c in units.columns]
-    table = json.loads(pd.DataFrame(units[keep]).to_json(orient="records", force_ascii=False, default_handler=str))
-    summary = json.loads(pd.DataFrame(cov.summary).to_json(orient="records", force_ascii=False,
-                                                           default_handler=str))
+    table = _records(units[keep])
+    summary = _summary(cov, units, province_names(boundaries))
     body: dict[str, Any] = {
         "level": cov.level, "zone": zone, "rule": spec.name if spec else None, "kind": kind,
-        "min_count": cov.min_count, "version": version,
-        "title": cov.title, "notes": cov.notes,
+        "min_count": cov.min_count, "version": version, "notes": cov.notes,
         "records": counted, "summary": summary,
+        **_titles(spec, kind, cov.level, cov.min_count, zone),
+        **_activity(store, RecordFilter(zone=zone, kind=kind), counted, boundaries),
     }
     if spec is not None:
-        body["title_th"], body["title_en"] = spec.title_th, spec.title_en
         body["options"] = json.loads(json.dumps(dataclasses.asdict(options)))
     if fmt == "geojson":
         from geoplots.layers import web_geometry
 
         light = web_geometry(units, keep)
+        # where the page writes a gap unit's name: a point inside it (a centroid may fall outside)
+        gaps = ~units["met"].astype(bool).to_numpy()
+        inside = units.geometry[gaps].representative_point()
+        light.loc[gaps, "label_lat"], light.loc[gaps, "label_lon"] = inside.y.round(5), inside.x.round(5)
         body["geojson"] = json.loads(light.to_json(drop_id=True, na="null"))
     else:
         body["units"] = table
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON objects (NaN -> null), Thai kept as text."""
+    return json.loads(pd.DataFrame(frame).to_json(orient="records", force_ascii=False, default_handler=str))
+
+
+#: What each gap unit carries in ``summary[].uncovered`` (when the units have them).
+GAP_COLUMNS = ["code", "name_th", "name_en", "province_code", "district_code", "count",
+               "households", "participating", "rate", "tier"]
+
+
+def _summary(cov: Any, units: pd.DataFrame, provinces: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    """The per-zone summary with ``uncovered`` as objects (code, names, province, count...).
+
+    The library's summary names each gap unit as one ``"code name"`` string (for a
+    spreadsheet cell); a page or a developer needs the parts, so they are rebuilt from the
+    units table, in the summary's own order (by province, then code).
+    """
+    summary = _records(cov.summary.drop(columns=["uncovered"]))
+    gaps = units[~units["met"].astype(bool)]
+    if "province_code" not in gaps.columns:  # province level: a unit is its own province
+        gaps = gaps.assign(province_code=gaps["code"])
+    gaps = gaps.sort_values(["province_code", "code"])
+    group = cov.by
+    for row in summary:
+        part = gaps if group is None else gaps[gaps[group].astype(str) == str(row["group"])]
+        items = _records(part[[c for c in GAP_COLUMNS if c in part.columns]])
+        for item in items:
+            th, en = provinces.get(str(item.get("province_code")), (None, None))
+            item["province_name_th"], item["province_name_en"] = th, en
+        row["uncovered"] = items
+        row["name_th"], row["name_en"] = zone_label(None if group is None else str(row["group"]))
+    return summary
+
+
+#: The war room's clock: records "today" are those received since midnight in Thailand.
+THAI_TIME = timezone(timedelta(hours=7), "ICT")
+#: Latest records listed in ``latest`` (the war room's feed).
+LATEST = 8
+#: Columns that name a record, first found wins (model villages carry ``village_name``).
+NAME_COLUMNS = ("name", "village_name", "plot_name", "household_name", "record_id")
+
+
+def _activity(store: Any, filter: RecordFilter, total: int, boundaries: Any) -> dict[str, Any]:
+    """The latest records (name, place, time, photo) and how many arrived today (Thai time).
+
+    Records are numbered in the order they arrive, so the latest are the last page, and
+    today's are found by bisecting on the arrival time (a few one-row reads, nothing loaded).
+    """
+    midnight = datetime.now(THAI_TIME).replace(hour=0, minute=0, second=0, microsecond=0)
+    if total == 0:
+        return {"latest": [], "records_today": 0, "today": midnight.date().isoformat()}
+    features, _ = store.query_features(filter, limit=LATEST, offset=max(0, total - LATEST))
+    names = _place_names(boundaries)
+    latest = [_feed_item(f.get("properties") or {}, names) for f in reversed(features)]
+    return {"latest": latest, "records_today": total - _first_received_since(store, filter, total, midnight),
+            "today": midnight.date().isoformat()}
+
+
+def _received(store: Any, filter: RecordFilter, offset: int) -> datetime | None:
+    features, _ = store.query_features(filter, limit=1, offset=offset)
+    value = (features[0].get("properties") or {}).get("received_at") if features else None
+    stamp = pd.Timestamp(value) if value is not None else None
+    if stamp is None or pd.isna(stamp):
+        return None
+    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).to_pydatetime()
+
+
+def _first_received_since(store: Any, filter: RecordFilter, total: int, since: datetime) -> int:
+    """The offset of the first record received at or after ``since`` (``total`` if none)."""
+    low, high = 0, total
+    while low < high:
+        mid = (low + high) // 2
+        stamp = _received(store, filter, mid)
+        if stamp is not None and stamp >= since:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def _place_names(boundaries: Any) -> dict[str, str]:
+    """Unit code -> Thai name, every level (codes of different levels differ in length)."""
+    out: dict[str, str] = {}
+    for level in boundaries.levels:
+        units = boundaries.with_zones(level)
+        out.update(zip(units["code"].astype(str), units["name_th"].astype(str)))
+    return out
+
+
+def _feed_item(props: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """One record of the feed: its name, where it is (Thai names), when, and its photo."""
+    name = next((str(props[c]) for c in NAME_COLUMNS if props.get(c) not in (None, "")), None)
+    photos = props.get("photo_ids")
+    photo = None
+    if isinstance(photos, list) and photos:
+        photo = f"/photos/{quote(str(photos[0]), safe='')}/thumb"
+    elif isinstance(props.get("photo_url"), str):
+        photo = props["photo_url"]  # shown by the page only if it is a web link (checked there)
+    return {
+        "id": props.get("id"), "record_id": props.get("record_id"), "name": name,
+        "subdistrict_th": names.get(str(props.get("subdistrict_code"))),
+        "district_th": names.get(str(props.get("district_code"))),
+        "province_th": names.get(str(props.get("province_code"))),
+        "received_at": None if props.get("received_at") is None else str(props["received_at"]), "photo": photo,
+    }
+
+
+def _titles(spec: Any, kind: str, level: str, min_count: int | None, zone: str | None) -> dict[str, str]:
+    """``title`` (target and area, Thai / English) and its parts."""
+    if spec is not None:
+        target_th, target_en = spec.title_th, spec.title_en
+    else:
+        target_th, target_en = plain_target_label(kind, level, min_count or 1)
+    area_th, area_en = zone_label(zone)
+    return {"title": f"{target_th} · {area_th} / {target_en} · {area_en}",
+            "title_th": target_th, "title_en": target_en, "area_th": area_th, "area_en": area_en}
 
 
 async def coverage(
@@ -126,7 +250,8 @@ async def coverage(
     spec, options, counted = _rule_request(rule, canonical, min, kind)
     zone = read_zone(request, key, zone)
     body = await app.state.coverage_cache.answer(
-        app.state.store, (spec.name if spec else None, options, zone, counted, format),
+        app.state.store, (spec.name if spec else None, options, zone, counted, format,
+                          datetime.now(THAI_TIME).date()),
         partial(_compute, app, spec, options, zone, counted, format))
     return Response(body, media_type="application/json")
 

@@ -40,6 +40,7 @@ from geoplots.server.inputs import check_frame_text, read_json
 from geoplots.server.models import ErrorModel, IngestOutcome, IngestRejected
 from geoplots.server.settings import Settings
 from geoplots.server.store.base import ApiKey, BatchResult, Kind, OutsideZoneError, Store
+from geoplots.server.store import with_names
 from geoplots.server.zones import POLYGONAL, area_in_other_zones
 
 log = logging.getLogger("geoplots.server")
@@ -240,7 +241,7 @@ def _check_plot_areas(key: ApiKey, located: Records, boundaries: Boundaries | No
 def _store(store: Store, located: Records, kind: Kind, key: ApiKey) -> BatchResult:
     """Store the accepted rows; a zone key's resend of another zone's record is a 403."""
     try:
-        return store.add_records(located.accepted, kind=kind, key_id=key.id, zone=key.zone)
+        return store.add_records(with_names(located.accepted), kind=kind, key_id=key.id, zone=key.zone)
     except OutsideZoneError as exc:
         raise ApiError(
             403, "outside_scope", str(exc) + " Ids are per kind; send a new id, or this row with a key "

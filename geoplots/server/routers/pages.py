@@ -5,56 +5,95 @@ from __future__ import annotations
 from enum import Enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-import geoplots
 from geoplots.counting.rules import RULES
 from geoplots.groups import inspection_zones
+from geoplots.layers import palette
 from geoplots.levels import LEVELS, THAI_NAME
 from geoplots.server.deps import BoundariesDep, KeyDep, StoreDep, read_zone
+from geoplots.server.labels import province_names, zone_label
 from geoplots.server.models import Health, LandingPage, errors, json_content
 from geoplots.server.routers.features import landing_page, wants_json
 from geoplots.server.security import WARROOM_POLICY
 from geoplots.server.store import RecordFilter
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.ico"
 
 LEVEL_LABELS = {lvl: f"{THAI_NAME[lvl]} / {lvl}" for lvl in LEVELS}
 
 #: The war room's targets: (rule, label, kind of records shown as pins). First plain coverage
-#: of pins, then every rule that takes a level (the page's level selector applies to it);
-#: names, titles and kinds come from the rule registry.
-TARGETS: list[tuple[str, str, str]] = [("", "หมู่บ้านโก่งธนูโมเดล / model villages (≥1 per unit)", "pins")] + [
-    (rule.name, rule.title, rule.kind) for rule in RULES.values() if "level" in rule.option_names
-]
+#: of pins, then every rule of the registry (names, titles and kinds come from it; the page's
+#: level selector applies to the rules that take a level).
+TARGETS: list[tuple[str, str, str]] = [("", "หมุดที่รายงาน อย่างน้อยหน่วยละ 1 / Reported pins: at least 1 per unit",
+                                         "pins")] + [(rule.name, rule.title, rule.kind) for rule in RULES.values()]
+
+
+def _target_config() -> list[dict[str, Any]]:
+    """Every target the page offers: rule (or "" for plain coverage), titles, kind, level."""
+    plain = {"value": "", "th": "หมุดที่รายงาน อย่างน้อยหน่วยละ 1", "en": "Reported pins: at least 1 per unit",
+             "kind": "pins", "takes_level": True, "level": None, "tiers": False}
+    return [plain] + [
+        {"value": r.name, "th": r.title_th, "en": r.title_en, "kind": r.kind, "takes_level": "level" in r.option_names,
+         "level": getattr(r.parameters(), "level", None), "tiers": "thresholds" in r.option_names}
+        for r in RULES.values()
+    ]
+
+
+def _page_config(request: Request) -> dict[str, Any]:
+    """What the page script needs, written into the page as JSON (a data attribute, no inline script)."""
+    boundaries = request.app.state.boundaries
+    scheme = inspection_zones()
+    provinces = {} if boundaries is None else province_names(boundaries)
+    return {
+        "zones": [{"value": z, "th": zone_label(z)[0], "en": zone_label(z)[1],
+                   "provinces": [c for c in scheme.codes_in(z) if c in provinces]} for z in scheme.groups()],
+        "provinces": {c: names[0] for c, names in provinces.items()},
+        "targets": _target_config(),
+        "levels": {lvl: [THAI_NAME[lvl], lvl] for lvl in LEVELS},
+        "poll_seconds": max(2.0, float(request.app.state.settings.sse_poll_seconds)),
+        "palette": {"met": palette.MET_COLOR, "not_met": palette.NOT_MET_COLOR, "no_data": palette.NO_DATA_COLOR,
+                    "gap": palette.GAP_COLOR, "tiers": palette.TIER_COLORS, "match": palette.MATCH_COLORS},
+        # hook: the URL of a light sea/neighbours GeoJSON layer drawn, inert, under the units
+        "backdrop": None,
+    }
 
 
 def warroom(request: Request) -> Response:
-    """The war-room page: zones, levels and targets for its filters; to a client that asks
-    for JSON (``Accept: application/json``, ``?f=json``) the OGC API landing page.
+    """The war-room page (ห้องสถานการณ์): a wall-screen dashboard whose script reads the URL
+    (kiosk mode); to a client that asks for JSON (``Accept: application/json``, ``?f=json``)
+    the OGC API landing page.
     """
     if wants_json(request):
         return JSONResponse(landing_page(request), headers={"Vary": "Accept"})
     app = request.app
+    config = _page_config(request)
     return TEMPLATES.TemplateResponse(
         request,
         "warroom.html",
         {
-            "zones": inspection_zones().groups(),
+            "zones": [(z["value"], z["th"]) for z in config["zones"]],
             "levels": LEVEL_LABELS,
             "targets": TARGETS,
-            "leaflet": "/vendor/node_modules/leaflet/dist" if any(
+            "config": config,
+            "leaflet": "/vendor/leaflet/dist" if any(
                 getattr(route, "name", None) == "vendor" for route in app.routes
             ) else None,
             "attribution": "OCHA, Royal Thai Survey Department (CC BY-IGO)",
-            "version": geoplots.__version__,
         },
         headers={"Content-Security-Policy": WARROOM_POLICY, "Vary": "Accept"},
     )
+
+
+def favicon() -> FileResponse:
+    """The war room's icon (a blue map pin), so browsers stop asking for a missing one."""
+    return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def health(request: Request, store: StoreDep, boundaries: BoundariesDep, key: KeyDep) -> dict:
@@ -88,6 +127,7 @@ class PagesFactory:
         self.router.add_api_route("/", warroom, name="warroom", response_class=HTMLResponse,
                                   summary="The war-room page (HTML), or the OGC API landing page (JSON)",
                                   tags=["pages"], responses={200: {"content": {"application/json": json_content(LandingPage)}}})
+        self.router.add_api_route("/favicon.ico", favicon, name="favicon", include_in_schema=False)
         self.router.add_api_route(
             "/health", health, name="health", summary="Liveness, and what the server holds (to readers)",
             tags=["health"], response_model=Health, response_model_exclude_unset=True,

@@ -647,3 +647,34 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: Columns that name a record when ``name`` is empty, first found wins (model villages
+#: carry ``village_name``, plots ``plot_name``...).
+NAME_COLUMNS: tuple[str, ...] = ("village_name", "plot_name", "household_name")
+
+
+def with_names(records: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``records`` with ``name`` filled from the first other name column where it is empty.
+
+    Pin items and feeds then show ``"name": "บ้านโนน"`` rather than ``null`` beside a
+    filled ``village_name``; the other columns are kept as they came.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> f = gpd.GeoDataFrame({"village_name": ["บ้านโนน"]}, geometry=[shapely.Point(102.8, 16.4)], crs=4326)
+    >>> with_names(f)["name"].tolist()
+    ['บ้านโนน']
+    """
+    sources = [c for c in NAME_COLUMNS if c in records.columns]
+    if not sources:
+        return records
+    name = records["name"] if "name" in records.columns else pd.Series(pd.NA, index=records.index, dtype="object")
+    name = name.astype("object").where(name.notna() & (name.astype("string").str.strip() != ""), None)
+    for column in sources:
+        other = records[column].astype("object")
+        name = name.where(name.notna(), other.where(other.notna(), None))
+    out = records.copy()
+    out["name"] = name
+    return out
