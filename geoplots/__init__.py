@@ -13,7 +13,7 @@ from geoplots.groups import inspection_zones, load_scheme
 from geoplots.maps import map  # noqa: A004 - geoplots.map(...) is the public name
 from geoplots.readers import read_records
 from geoplots.locating import locate
-from geoplots.counting import coverage
+from geoplots.counting import coverage, progress, stale
 
 __all__ = [
     "Boundaries",
@@ -26,7 +26,9 @@ __all__ = [
     "inspection_zones",
     "load_scheme",
     "map",
+    "progress",
     "read_records",
+    "stale",
 ]
 
 __version__ = "0.1.0"

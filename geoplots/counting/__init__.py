@@ -16,6 +16,7 @@ from geoplots.counting._core import (
     summarize,
     tier_of,
 )
+from geoplots.counting.progress import Progress, progress, records_as_of, stale
 from geoplots.counting.report import write_coverage
 from geoplots.counting.rules import RULES, NoOptions, ParticipationOptions, Rule, change_leader_targets, get_rule, run_rule
 
@@ -25,13 +26,17 @@ __all__ = [
     "TIERS",
     "Coverage",
     "NoOptions",
+    "Progress",
     "ParticipationOptions",
     "Rule",
     "change_leader_targets",
     "coverage",
     "coverage_from_counts",
     "get_rule",
+    "progress",
+    "records_as_of",
     "run_rule",
+    "stale",
     "summarize",
     "tier_of",
     "write_coverage",
