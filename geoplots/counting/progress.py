@@ -22,7 +22,7 @@ from geoplots.boundaries import Boundaries, resolve_boundaries
 from geoplots.errors import GeoplotsError
 from geoplots.records import Records
 
-__all__ = ["FREQS", "STATUSES", "Progress", "normalize_status", "period_ends", "progress", "records_as_of", "stale"]
+__all__ = ["FREQS", "STATUSES", "Progress", "last_month_end", "normalize_status", "today_in_bangkok", "period_ends", "progress", "records_as_of", "stale"]
 
 #: Period lengths a series takes: months (รายเดือน) and quarters (รายไตรมาส).
 FREQS = {"M": "month", "Q": "quarter"}
@@ -254,6 +254,23 @@ def stale(
     table = table.assign(days_since=[(now - d).days for d in table["last_reported"]])
     return table.sort_values(["inspection_zone", "days_since"], ascending=[True, False],
                              na_position="last", kind="stable").reset_index(drop=True)
+
+
+def today_in_bangkok() -> dt.date:
+    """Return today's date in Thailand."""
+    return dt.datetime.now(_BANGKOK).date()
+
+
+def last_month_end(day: dt.date | None = None) -> dt.date:
+    """Return the last day of the month before ``day`` (default: today in Bangkok).
+
+    Examples
+    --------
+    >>> last_month_end(dt.date(2021, 3, 15))
+    datetime.date(2021, 2, 28)
+    """
+    day = day or dt.datetime.now(_BANGKOK).date()
+    return day.replace(day=1) - dt.timedelta(days=1)
 
 
 # -- steps ---------------------------------------------------------------------------

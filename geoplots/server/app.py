@@ -230,11 +230,12 @@ def create_app(
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders)  # outermost: the 413s get the headers too
 
-    from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
+    from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages, progress
 
     app.include_router(pages.router())
     app.include_router(features.router())
     app.include_router(coverage.router())
+    app.include_router(progress.router())
     app.include_router(maps.router())
     app.include_router(ingest.router())
     app.include_router(events.router())
