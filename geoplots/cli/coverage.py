@@ -38,6 +38,7 @@ def coverage(
     thresholds: Annotated[str | None, typer.Option("--thresholds", help=option_help("thresholds", "Passed, commendation, plaque rates"), show_default=False)] = None,
     blank_as: Annotated[str | None, typer.Option("--blank-as", help=option_help("blank_as", "Blank yes/no answers: exclude (left out of the denominator) or no"), show_default=False)] = None,
     kind: Annotated[str | None, typer.Option(help="pins, plots or households (default: what the rule reads, else pins).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Coverage at the end of this day (YYYY-MM-DD): each record's latest row dated by then.", show_default=False)] = None,
     data: DataOption = None,
 ) -> None:
     """Count records per unit (every unit, also those with none) and report coverage per zone."""
@@ -51,6 +52,11 @@ def coverage(
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     boundaries = Boundaries.load(data)
     records = read_records(file, kind=kind, boundaries=boundaries, **read_options(chosen, given))
+    if as_of is not None:
+        from geoplots.counting import records_as_of
+
+        records, dated = records_as_of(records, as_of)
+        console.print(f"as of {dated['as_of']}: {len(records)} records ({dated['undated']} undated rows left out)")
     if chosen is None:
         result = compute_coverage(records, by=grouping, zone=zone, boundaries=boundaries, **given)
     else:
