@@ -102,10 +102,13 @@
       document.getElementById("count-records").textContent = fmt(fc.numberMatched);
       drawPins(fc);
     }).catch(failed);
-    var cov = fetch("/api/coverage" + q({ level: level, zone: zone, rule: target, format: "geojson" })).then(json).then(function (c) {
+    // as_of: the month picked on the timeline (timeline.js), "" for now
+    var cov = fetch("/api/coverage" + q({ level: level, zone: zone, rule: target, format: "geojson",
+                                          as_of: window.geoplotsAsOf || "" })).then(json).then(function (c) {
       if (!fresh()) return;
       showCoverage(c);
       drawUnits(c, fit);
+      document.dispatchEvent(new CustomEvent("geoplots:refreshed", { detail: c }));
     }).catch(failed);
     return Promise.all([pins, cov]);
   }
@@ -116,6 +119,7 @@
   }
 
   zoneSel.addEventListener("change", function () { refresh(true); });
+  document.addEventListener("geoplots:asof", function () { refresh(false); });
   levelSel.addEventListener("change", function () { refresh(false); });
   targetSel.addEventListener("change", function () { refresh(false); });
 
