@@ -204,7 +204,10 @@ def progress(
     ends = _series_ends(records, start, end, freq)
     at = _store_counter(store, spec, options, kind, status, zone, source) if store is not None else \
         _records_counter(records, spec, options, status, zone, source)
-    baseline = at(_previous_end(ends[0], freq))  # so the first period has its "since last"
+    days = [_previous_end(ends[0], freq)] + [day for _, day in ends]  # the period before: "since last"
+    if hasattr(at, "prepare"):
+        at.prepare(days)
+    baseline = at(days[0])
     series = [(label, day, at(day)) for label, day in ends]
     return _progress(baseline, series, spec, options, by, freq, status)
 
@@ -338,21 +341,32 @@ def _records_counter(records, spec, options: dict, status: str | None, zone, sou
 
 
 def _store_counter(store, spec, options: dict, kind, status, zone, source: Boundaries) -> Callable:
+    """A counter that asks the store for the whole series in one pass (``counts_series``)
+    the first time, then answers each day from it.
+    """
     from geoplots.counting._core import coverage_from_counts
     from geoplots.server.store import RecordFilter
 
     counted = spec.kind if spec is not None else (kind or "pins")
     if spec is not None and kind is not None and kind != spec.kind:
         raise GeoplotsError(f"The rule {spec.name} counts {spec.kind}, not {kind}.")
+    request = spec.count_request(**options) if spec is not None else {"level": options["level"]}
+    known: dict[dt.date, Any] = {}
+
+    def prepare(days: list[dt.date]) -> None:
+        frames = store.counts_series(kind=counted, ends=days, filter=RecordFilter(kind=cast(Any, counted)),
+                                     status=status, **request)
+        known.update(zip(days, frames))
 
     def at(day: dt.date):
+        if day not in known:
+            prepare([day])
+        counts = known[day]
         if spec is not None:
-            counts = store.counts_by(kind=counted, filter=RecordFilter(kind=cast(Any, counted)), as_of=day, status=status,
-                                     **spec.count_request(**options))
             return spec.run_counts(counts, zone=zone, boundaries=source, **options)
-        counts = store.counts_by(options["level"], counted, RecordFilter(kind=cast(Any, counted)), as_of=day, status=status)
         return coverage_from_counts(counts, options["level"], options["min_count"], zone=zone, boundaries=source)
 
+    at.prepare = prepare  # type: ignore[attr-defined]
     return at
 
 
@@ -361,37 +375,37 @@ def _progress(baseline, series: Sequence[tuple[str, dt.date, Any]], spec, option
     first = series[0][2]
     group = first.by
     keep = [c for c in ("code", "name_th", "name_en", group, "count", "met") if c and c in first.units.columns]
-    units = pd.concat(
-        [pd.DataFrame(cov.units[keep]).assign(period=label, end=day) for label, day, cov in series],
-        ignore_index=True,
-    )[["period", "end", *keep]]
-    rows = []
-    previous = baseline.units.set_index("code")["met"]
-    for label, day, cov in series:
-        table = pd.DataFrame(cov.units[keep]).set_index("code")
-        was = previous.reindex(table.index).fillna(False).astype(bool)
-        now = table["met"].astype(bool)
-        groups = table[group] if group else pd.Series("all", index=table.index)
-        for name, members in table.groupby(groups, sort=True).groups.items():
-            rows.append(_summary_row(label, day, str(name), table.loc[members], now[members], was[members]))
-        previous = table["met"]
-    summary = pd.DataFrame(rows)
+    tables = [pd.DataFrame(cov.units[keep]).assign(period=label, end=day) for label, day, cov in series]
+    units = pd.concat(tables, ignore_index=True)[["period", "end", *keep]]
+    previous = pd.DataFrame(baseline.units[["code", "met"]]).set_index("code")["met"]
+    parts = []
+    for table in tables:  # each period against the one before it, every group at once
+        was = previous.reindex(table["code"]).fillna(False).astype(bool).to_numpy()
+        now = table["met"].astype(bool).to_numpy()
+        parts.append(table.assign(group=table[group].astype(str) if group else "all", now=now,
+                                  newly=now & ~was, fell=was & ~now, unit=table["code"] + " " + table["name_th"]))
+        previous = table.set_index("code")["met"]
+    summary = _summary(pd.concat(parts, ignore_index=True))
     return Progress(units=units, summary=summary, level=first.level, by=group, freq=freq,
                     min_count=first.min_count, rule=spec.name if spec is not None else None, status=status)
 
 
-def _summary_row(label: str, day: dt.date, group: str, table: pd.DataFrame, now: pd.Series, was: pd.Series) -> dict:
-    def named(mask: pd.Series) -> list[str]:
-        return [f"{code} {name}" for code, name in zip(table.index[mask.to_numpy()], table["name_th"][mask.to_numpy()])]
-
-    newly, fell = now & ~was, was & ~now
-    covered, total = int(now.sum()), len(table)
-    return {
-        "period": label, "end": day, "group": group, "covered": covered, "total": total,
-        "percent": round(100 * covered / total, 1) if total else 0.0,
-        "newly_covered": int(newly.sum()), "fell_back": int(fell.sum()),
-        "newly_covered_units": named(newly), "fell_back_units": named(fell),
-    }
+def _summary(flags: pd.DataFrame) -> pd.DataFrame:
+    """Per period and group: units covered, total, percent, newly covered and fallen back
+    (how many, and which: ``"code name_th"`` in code order).
+    """
+    keys = ["period", "end", "group"]
+    table = flags.groupby(keys, sort=False).agg(covered=("now", "sum"), total=("now", "size"),
+                                                newly_covered=("newly", "sum"), fell_back=("fell", "sum"))
+    table = table.reset_index()
+    table["percent"] = (100 * table["covered"] / table["total"].where(table["total"] > 0)).round(1).fillna(0.0)
+    for flag, column in (("newly", "newly_covered_units"), ("fell", "fell_back_units")):
+        named = flags[flags[flag]].sort_values("code").groupby(keys, sort=False)["unit"].agg(list)
+        table[column] = [named.get(k, []) for k in zip(table["period"], table["end"], table["group"])]
+    table = table.astype({"covered": "int64", "total": "int64", "newly_covered": "int64", "fell_back": "int64"})
+    order = ["period", "end", "group", "covered", "total", "percent", "newly_covered", "fell_back",
+             "newly_covered_units", "fell_back_units"]
+    return table.sort_values(["period", "group"], kind="stable")[order].reset_index(drop=True)
 
 
 def _stale_records(records, before: dt.date, kind: str, zone: str | None) -> pd.DataFrame:

@@ -304,6 +304,44 @@ def check_withdrawable(kind: str, zone: str | None, heads: list[tuple[str, tuple
         raise OutsideZoneError(str(zone), [r for r, _ in outside], [z for _, z in outside])
 
 
+def series_start_sql(ends: list[date], mark: str, cut: object, day: object) -> tuple[str, list]:
+    """A SQL ``CASE`` giving, per version row, the index of the first day of ``ends`` at
+    whose end it is known (received before the day ends in Bangkok and reported on or
+    before it), ``len(ends)`` when none; and its parameters (``cut(d)``, ``day(d)`` per day).
+    """
+    whens = " ".join(f"WHEN received_at < {mark} AND reported_date <= {mark} THEN {k}" for k in range(len(ends)))
+    params: list = []
+    for d in ends:
+        params += [cut(d), day(d)]  # type: ignore[operator]
+    return f"(CASE {whens} ELSE {len(ends)} END)", params
+
+
+def series_frames(rows: list[tuple], n: int, distinct: bool, yes_no: str | None) -> list[pd.DataFrame]:
+    """Turn span rows into one counts frame per day of a series.
+
+    Each row is ``(code, value, start, end, count, known, yes, present, bad)``: ``count``
+    versions of unit ``code`` (``value``: the distinct column's value, or None) that count
+    at the days ``start <= k < end`` of the series (``end`` None: to the last day).
+    """
+    table = pd.DataFrame.from_records([tuple(r) for r in rows],
+                                      columns=["code", "value", "start", "end", "count", "known", "yes", "present", "bad"])
+    table["end"] = table["end"].fillna(n).astype("int64")
+    out = []
+    for k in range(n):
+        live = table[(table["start"] <= k) & (table["end"] > k)]
+        if yes_no is not None:
+            check_yes_no(yes_no, int(live["present"].sum()), int(live["bad"].sum()))
+        if distinct:
+            live = live[live["count"] > 0]
+            sums = live.groupby("code").agg(count=("value", "nunique"), households=("known", "sum"),
+                                            participating=("yes", "sum"))
+        else:
+            sums = live.groupby("code").agg(count=("count", "sum"), households=("known", "sum"),
+                                            participating=("yes", "sum"))
+        out.append(counts_frame(list(sums.reset_index().itertuples(index=False, name=None))))
+    return out
+
+
 #: Columns of :meth:`Store.last_reports` (and of ``geoplots.stale``).
 STALE_COLUMNS = ("record_id", "name", "kind", "province_code", "district_code", "subdistrict_code",
                  "inspection_zone", "status", "last_reported")
@@ -578,6 +616,19 @@ class Store(ABC):
     @abstractmethod
     def versions(self, record_id: str, *, kind: Kind = "pins") -> pd.DataFrame:
         """Return every version of one record (:data:`VERSION_COLUMNS`), oldest first."""
+
+    def counts_series(
+        self, level: str, kind: Kind, ends: list[date], filter: RecordFilter | None = None, *,
+        yes_no: str | None = None, distinct: str | None = None, status: str | None = None,
+    ) -> list[pd.DataFrame]:
+        """:meth:`counts_by` ``as_of`` each day of ``ends`` (ascending), one frame per day.
+
+        Backends answer it in one pass over the versions (each version counts from the
+        first day it is known until the first day a later version is); this default asks
+        :meth:`counts_by` once per day.
+        """
+        return [self.counts_by(level, kind, filter, yes_no=yes_no, distinct=distinct, as_of=day, status=status)
+                for day in ends]
 
     @abstractmethod
     def last_reports(self, kind: Kind, before: date, filter: RecordFilter | None = None) -> pd.DataFrame:

@@ -65,6 +65,8 @@ from geoplots.server.store.base import (
     count_target,
     counts_frame,
     received_time,
+    series_frames,
+    series_start_sql,
     stale_frame,
     version_frame,
 )
@@ -456,6 +458,34 @@ class PostGISStore(Store):
             check_yes_no(yes_no, sum(r[4] for r in rows), sum(r[5] for r in rows))
         return counts_frame([tuple(r[:4]) for r in rows])
 
+    def counts_series(
+        self, level: str, kind: Kind, ends: list[date], filter: RecordFilter | None = None, *,
+        yes_no: str | None = None, distinct: str | None = None, status: str | None = None,
+    ) -> list[pd.DataFrame]:
+        column, filter = count_target(level, kind, filter, distinct)
+        if filter.bbox is not None:
+            raise GeoplotsError("A bounding box cannot be combined with as_of; filter by zone or province.")
+        starts, start_params = series_start_sql(ends, "%s", as_of_cutoff, lambda d: d)
+        clause, params = _where(replace(filter, kind=None))
+        if status is not None:
+            clause, params = (clause + " AND" if clause else "WHERE") + " status = %s", [*params, normalize_status(status)]
+        answer, answer_params = _yes_no_sql(yes_no)
+        value = "NULL::text" if distinct is None else distinct
+        sql = (
+            f"WITH v AS (SELECT id, version, withdrawn, {_SPAN_COLUMNS}{', properties' if yes_no else ''}, "
+            f"{starts} AS s FROM record_versions WHERE kind = %s), "
+            "w AS (SELECT v.*, min(s) OVER (PARTITION BY id ORDER BY version "
+            "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS e FROM v) "
+            "SELECT code, value, s, e, count(*), coalesce(sum(known), 0), coalesce(sum(yes), 0), "
+            "coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
+            f"(SELECT {column} AS code, {value} AS value, s, e, {answer} FROM w "
+            f"WHERE NOT withdrawn AND s < %s AND (e IS NULL OR e > s) {clause.replace('WHERE', 'AND', 1)}) AS r "
+            "GROUP BY code, value, s, e"
+        )
+        with self._pool.connection() as conn:
+            rows = conn.execute(sql, [*start_params, kind, *answer_params, len(ends), *params]).fetchall()
+        return series_frames(rows, len(ends), distinct is not None, yes_no)
+
     def get(self, record_id: int) -> gpd.GeoDataFrame:
         with self._pool.connection() as conn:
             rows = conn.execute(f"SELECT {_SELECT} FROM records WHERE id = %s", (int(record_id),)).fetchall()
@@ -582,6 +612,7 @@ _REBUILD = (
 )
 _STALE_SELECT = ("record_id, name, kind, province_code, district_code, subdistrict_code, "
                  "inspection_zone, status, reported_date")
+_SPAN_COLUMNS = "subdistrict_code, district_code, province_code, inspection_zone, status"
 _VERSION_INFO = "id, version, withdrawn, received_at, reported_date, status, name, district_code, batch_id"
 _SELECT = (
     ", ".join(f'"{c}"' for c in RECORD_COLUMNS) + ", properties, ST_AsBinary(geom)"

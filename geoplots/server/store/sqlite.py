@@ -56,6 +56,8 @@ from geoplots.server.store.base import (
     count_target,
     counts_frame,
     received_time,
+    series_frames,
+    series_start_sql,
     stale_frame,
     version_frame,
 )
@@ -394,6 +396,34 @@ class SQLiteStore(Store):
             check_yes_no(yes_no, sum(r[4] for r in rows), sum(r[5] for r in rows))
         return counts_frame([r[:4] for r in rows])
 
+    def counts_series(
+        self, level: str, kind: Kind, ends: list[date], filter: RecordFilter | None = None, *,
+        yes_no: str | None = None, distinct: str | None = None, status: str | None = None,
+    ) -> list[pd.DataFrame]:
+        column, filter = count_target(level, kind, filter, distinct)
+        if filter.bbox is not None:
+            raise GeoplotsError("A bounding box cannot be combined with as_of; filter by zone or province.")
+        starts, start_params = series_start_sql(ends, "?", lambda d: as_of_cutoff(d).isoformat(timespec="milliseconds"),
+                                                lambda d: d.isoformat())
+        where, params = self._where(replace(filter, kind=None))
+        if status is not None:
+            where, params = (where + " AND" if where else " WHERE") + " r.status = ?", [*params, normalize_status(status)]
+        answer, answer_params = _yes_no_sql(yes_no)
+        value = "NULL" if distinct is None else f"r.{distinct}"
+        sql = (
+            f"WITH v AS (SELECT id, version, withdrawn, {_SPAN_COLUMNS}{', properties' if yes_no else ''}, "
+            f"{starts} AS s FROM record_versions WHERE kind = ?), "
+            "w AS (SELECT v.*, min(s) OVER (PARTITION BY id ORDER BY version "
+            "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS e FROM v) "
+            "SELECT code, value, s, e, count(*), coalesce(sum(known), 0), coalesce(sum(yes), 0), "
+            "coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
+            f"(SELECT r.{column} AS code, {value} AS value, r.s AS s, r.e AS e, {answer} FROM w r "
+            f"WHERE r.withdrawn = 0 AND r.s < ? AND (r.e IS NULL OR r.e > r.s)"
+            f"{where.replace(' WHERE ', ' AND ', 1)}) GROUP BY code, value, s, e"
+        )
+        rows = self._conn().execute(sql, [*start_params, kind, *answer_params, len(ends), *params]).fetchall()
+        return series_frames(rows, len(ends), distinct is not None, yes_no)
+
     def _source(self, filter: RecordFilter, day: date | None, status: str | None) -> tuple[str, list]:
         """``FROM`` text (rows aliased ``r``, with their WHERE) and its parameters: the current
         records, or with ``day`` each record's version as it stood at the end of that day.
@@ -487,6 +517,7 @@ _REBUILD = (
 )
 _STALE_SELECT = ("r.record_id, r.name, r.kind, r.province_code, r.district_code, r.subdistrict_code, "
                  "r.inspection_zone, r.status, r.reported_date")
+_SPAN_COLUMNS = "subdistrict_code, district_code, province_code, inspection_zone, status"
 _VERSION_INFO = "id, version, withdrawn, received_at, reported_date, status, name, district_code, batch_id"
 
 

@@ -72,7 +72,8 @@ SELECT id, 1, false, reported_date, status, content_hash, kind, record_id, name,
 FROM records ORDER BY id;
 
 -- the latest version per record known by a date, read from the index alone
-CREATE INDEX record_versions_as_of ON record_versions (id, version DESC) INCLUDE (received_at, reported_date, withdrawn);
+CREATE INDEX record_versions_as_of ON record_versions (id, version) INCLUDE (kind, received_at, reported_date, withdrawn,
+    subdistrict_code, district_code, province_code, inspection_zone, status);
 CREATE INDEX record_versions_received ON record_versions (received_at);
 CREATE INDEX record_versions_reported ON record_versions (reported_date);
 CREATE INDEX record_versions_kind_record_id ON record_versions (kind, record_id, version DESC)

@@ -83,8 +83,10 @@ INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_i
            min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'records';
 INSERT INTO gpkg_geometry_columns VALUES ('record_versions', 'geom', 'GEOMETRY', 4326, 0, 0);
 
--- the latest version per record known by a date is read from this index alone
-CREATE INDEX record_versions_as_of ON record_versions(id, version, received_at, reported_date, withdrawn);
+-- "as of" counts and progress series read each record's versions in order from this
+-- index alone (when they were known, and the unit codes and status they count under)
+CREATE INDEX record_versions_as_of ON record_versions(id, version, kind, received_at, reported_date, withdrawn,
+    subdistrict_code, district_code, province_code, inspection_zone, status);
 CREATE INDEX record_versions_received ON record_versions(received_at);
 CREATE INDEX record_versions_reported ON record_versions(reported_date);
 CREATE INDEX record_versions_kind_record_id ON record_versions(kind, record_id, version)
