@@ -498,6 +498,7 @@ class Store(ABC):
         kind: Kind = "pins",
         key_id: int | None = None,
         zone: str | None = None,
+        received_at: datetime | str | None = None,
     ) -> BatchResult:
         """Store located records atomically (all rows or none).
 
@@ -514,6 +515,9 @@ class Store(ABC):
             The zone a zone-limited key may reach: a row resending the ``record_id`` of
             a record stored in another zone (or in none) refuses the whole batch with
             :class:`OutsideZoneError`, checked in the batch's own transaction.
+        received_at : datetime or str, optional
+            When the batch counts as received (with its time zone); default now. For
+            loading history kept elsewhere (last year's sheets), never from a client.
         """
 
     @abstractmethod
