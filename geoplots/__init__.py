@@ -13,7 +13,7 @@ from geoplots.groups import inspection_zones, load_scheme
 from geoplots.maps import map  # noqa: A004 - geoplots.map(...) is the public name
 from geoplots.readers import iter_records, read_records
 from geoplots.locating import locate
-from geoplots.counting import coverage
+from geoplots.counting import coverage, progress, stale
 
 __all__ = [
     "Boundaries",
@@ -27,7 +27,9 @@ __all__ = [
     "load_scheme",
     "map",
     "iter_records",
+    "progress",
     "read_records",
+    "stale",
 ]
 
 __version__ = "0.1.0"

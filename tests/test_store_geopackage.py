@@ -119,9 +119,10 @@ def test_store_file_passes_gdals_geopackage_validator(gdal_tools, written):
     assert after.stdout.strip() == "", after.stdout
 
 
-def test_gdal_lists_only_the_records_layer_with_its_types_and_uses_its_rtree(gdal_tools, written, records):
+def test_gdal_lists_only_the_records_layers_with_their_types_and_uses_the_rtree(gdal_tools, written, records):
     path, store, _ = written
-    assert _layers(path) == ["records"]
+    # the current records, and their history (every version, schema 4); no bookkeeping
+    assert _layers(path) == ["records", "record_versions"]
     info = _ogrinfo("-so", str(path), "records")
     assert "Geometry: Unknown (any)" in info  # GDAL's name for GEOMETRY: points and polygons
     total = sum(len(f) for f in records.values())
@@ -133,8 +134,13 @@ def test_gdal_lists_only_the_records_layer_with_its_types_and_uses_its_rtree(gda
         "inspection_zone": "String", "match": "String", "distance_m": "Real",
         "address_mismatch": "Integer(Boolean)", "declared_subdistrict_code": "String",
         "warnings": "String", "batch_id": "String", "key_id": "Integer64", "received_at": "String",
-        "properties": "String",
+        "properties": "String", "reported_date": "String", "status": "String", "version": "Integer64",
+        "content_hash": "String",
     }
+    history = _ogrinfo("-so", str(path), "record_versions")
+    assert "Geometry: Unknown (any)" in history
+    # each batch above is one version per row (the resends of moved pins and lost households too)
+    assert f"Feature Count: {total + 20 + 5}" in history
     # gpkg_contents carries an extent containing every stored geometry
     extent = [float(v) for v in re.search(r"Extent: \((\S+), (\S+)\) - \((\S+), (\S+)\)", info).groups()]
     stored = store.all_records()
@@ -331,6 +337,12 @@ def test_a_store_made_by_the_previous_schema_keeps_every_record_and_key(gdal_too
                 assert got.geometry is None
             else:
                 assert got.geometry.equals_exact(row.geometry, 0)
+        # each stored record is its own version 1, received when it was stored
+        for row in before.dropna(subset=["record_id"]).iloc[::50].itertuples():
+            history = store.versions(row.record_id, kind=row.kind)
+            assert history[["id", "version", "withdrawn"]].values.tolist() == [[row.id, 1, False]]
+            assert history["received_at"].iloc[0] == after.loc[row.id, "received_at"]
+        assert store.rebuild_current() == len(before)
         # the R-tree was rebuilt: a bbox query finds the migrated records
         some = before.dropna(subset=["geometry"]).iloc[3]
         assert some["id"] in store.query(RecordFilter(bbox=some["geometry"].bounds)).records["id"].tolist()
@@ -354,7 +366,7 @@ def test_a_store_made_by_the_previous_schema_keeps_every_record_and_key(gdal_too
         assert name.encode() not in data and hash_key(secret).encode() not in data
     result = _validate(path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert _layers(path) == ["records"]
+    assert _layers(path) == ["records", "record_versions"]
     with open_store(path) as again:  # opening again changes nothing
         assert again.count() == len(before) + 1 and len(again.list_keys()) == 4
 

@@ -12,6 +12,7 @@ from geoplots.cli import boundaries as _boundaries  # noqa: E402,F401
 from geoplots.cli import check as _check  # noqa: E402,F401
 from geoplots.cli import join as _join  # noqa: E402,F401
 from geoplots.cli import coverage as _coverage  # noqa: E402,F401
+from geoplots.cli import progress as _progress  # noqa: E402,F401
 from geoplots.cli import serve as _serve  # noqa: E402,F401
 from geoplots.cli import map as _map  # noqa: E402,F401
 from geoplots.cli import sample as _sample  # noqa: E402,F401

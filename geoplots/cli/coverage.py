@@ -12,9 +12,10 @@ from geoplots.boundaries import Boundaries
 from geoplots.cli._app import DataOption, app, console
 from geoplots.cli._rules import chosen_rule, option_help, read_options, rule_help, rule_options
 from geoplots.cli._progress import collected_per_chunk, reading_progress
-from geoplots.counting import StreamSummary, coverage_of_chunks, write_coverage
+from geoplots.counting import StreamSummary, coverage as compute_coverage, coverage_of_chunks, records_as_of, write_coverage
 from geoplots.errors import GeoplotsError
-from geoplots.readers import CHUNK_ROWS, KINDS, iter_records
+from geoplots.records import Records
+from geoplots.readers import CHUNK_ROWS, KINDS, iter_records, read_records
 
 
 def _thresholds(text: str | None) -> tuple[float, ...] | None:
@@ -47,6 +48,7 @@ def coverage(
     thresholds: Annotated[str | None, typer.Option("--thresholds", help=option_help("thresholds", "Passed, commendation, plaque rates"), show_default=False)] = None,
     blank_as: Annotated[str | None, typer.Option("--blank-as", help=option_help("blank_as", "Blank yes/no answers: exclude (left out of the denominator) or no"), show_default=False)] = None,
     kind: Annotated[str | None, typer.Option(help="pins, plots or households (default: what the rule reads, else pins).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Coverage at the end of this day (YYYY-MM-DD): each record's latest row dated by then.", show_default=False)] = None,
     data: DataOption = None,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read at a time (memory grows with it, not with the file).")] = CHUNK_ROWS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on stderr.")] = False,
@@ -65,16 +67,27 @@ def coverage(
     if kind not in KINDS:
         raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="--kind")
     boundaries = Boundaries.load(data)
-    chunks = iter_records(file, kind=kind, boundaries=boundaries, chunk_rows=chunk_rows, **read_options(chosen, given))
-    with reading_progress(file.name, quiet) as progress, collected_per_chunk() as collect:
+    read: Records | StreamSummary
+    if as_of is not None:  # a dated question reads the file whole: each record's latest row by then
+        read = read_records(file, kind=kind, boundaries=boundaries, **read_options(chosen, given))
+        records, dated = records_as_of(read, as_of)
+        console.print(f"as of {dated['as_of']}: {len(records)} records ({dated['undated']} undated rows left out)")
+        if chosen is None:
+            result = compute_coverage(records, by=grouping, zone=zone, boundaries=boundaries, **given)
+        else:
+            result = chosen.run(records, zone=zone, by=grouping, boundaries=boundaries, **given)
+        _print_read(read.summary())  # type: ignore[union-attr]
+    else:
+        chunks = iter_records(file, kind=kind, boundaries=boundaries, chunk_rows=chunk_rows, **read_options(chosen, given))
+        with reading_progress(file.name, quiet) as progress, collected_per_chunk() as collect:
 
-        def after_chunk(summary: StreamSummary) -> None:
-            collect()
-            progress(summary)
+            def after_chunk(summary: StreamSummary) -> None:
+                collect()
+                progress(summary)
 
-        result, read = coverage_of_chunks(chunks, chosen, zone=zone, by=grouping, boundaries=boundaries,
-                                          on_chunk=after_chunk, **given)
-    _print_read(read.as_dict())
+            result, read = coverage_of_chunks(chunks, chosen, zone=zone, by=grouping, boundaries=boundaries,
+                                              on_chunk=after_chunk, **given)
+        _print_read(read.as_dict())  # type: ignore[union-attr]
     table = Table(title=result.title or f"coverage by {result.level}")
     for name in ("group", "covered", "total", "percent"):
         table.add_column(name)

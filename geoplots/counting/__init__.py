@@ -18,6 +18,7 @@ from geoplots.counting._core import (
     tier_of,
 )
 from geoplots.counting._stream import StreamSummary, coverage_of_chunks
+from geoplots.counting.progress import Progress, progress, records_as_of, stale
 from geoplots.counting.report import write_coverage
 from geoplots.counting.rules import (
     RULES,
@@ -36,6 +37,7 @@ __all__ = [
     "TIERS",
     "Coverage",
     "NoOptions",
+    "Progress",
     "ParticipationOptions",
     "Rule",
     "StreamSummary",
@@ -45,7 +47,10 @@ __all__ = [
     "coverage_of_chunks",
     "distinct_villages",
     "get_rule",
+    "progress",
+    "records_as_of",
     "run_rule",
+    "stale",
     "summarize",
     "tier_of",
     "write_coverage",

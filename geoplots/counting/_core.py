@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import geopandas as gpd
 import numpy as np
@@ -75,6 +76,7 @@ def coverage(
     participation: str | None = None,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     boundaries: Boundaries | None = None,
+    as_of: str | date | None = None,
 ) -> Coverage:
     """Count records per unit of ``level`` and say which units meet the target.
 
@@ -120,16 +122,26 @@ def coverage(
     if is_dask(records):  # a dask-geopandas frame: per-partition counts, summed
         from geoplots.counting._dask import coverage_dask
 
+        if as_of is not None:
+            raise GeoplotsError("as_of is for records in memory or a store; filter the dask frame by date first.")
+
         return coverage_dask(records, level, min_count, by, zone=zone, participation=participation,
                              thresholds=thresholds, boundaries=boundaries)
     level = parse_level(level)
     source, scheme = _check(level, min_count, by, thresholds, boundaries)
     located = _located(records, source)
+    history: dict = {}
+    if as_of is not None:
+        from geoplots.counting.progress import records_as_of
+
+        located, history = records_as_of(located, as_of)
     if participation is not None and participation not in located.columns:
         raise _no_column(participation, located.columns)
     sums = unit_counts(located, CODE_COLUMN[level], participation).set_index("code")
-    return from_counts(sums, level, min_count, scheme, zone=zone, participation=participation,
-                       thresholds=thresholds, boundaries=source)
+    result = from_counts(sums, level, min_count, scheme, zone=zone, participation=participation,
+                         thresholds=thresholds, boundaries=source)
+    result.notes.update(history)
+    return result
 
 
 def coverage_from_counts(

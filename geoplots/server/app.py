@@ -378,12 +378,13 @@ def create_app(
     app.add_middleware(Cors, read_origins=settings.read_origins, write_origins=settings.write_origins)
     app.add_middleware(SecurityHeaders)  # outermost: the 413s get the headers too
 
-    from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages, tiles
+    from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages, progress, tiles
 
     app.include_router(pages.router())
     app.include_router(features.router())
     app.include_router(tiles.router())
     app.include_router(coverage.router())
+    app.include_router(progress.router())
     app.include_router(maps.router())
     app.include_router(ingest.router())
     app.include_router(events.router())

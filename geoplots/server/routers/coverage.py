@@ -8,6 +8,7 @@ counted on the next request.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from enum import Enum
 from dataclasses import dataclass, field
 import json
@@ -74,7 +75,8 @@ def _rule_request(rule: str | None, level: str | None, min_count: int | None, ki
     return spec, options, spec.kind
 
 
-def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: Kind, fmt: str, version: int) -> bytes:
+def _counted(app: Any, spec: Any, options: Any, zone: str | None, kind: Kind, as_of: dt.date | None) -> Any:
+    """Coverage over the store's records (as they stood at the end of ``as_of``, if given)."""
     from geoplots.counting import coverage_from_counts
 
     store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
@@ -82,13 +84,41 @@ def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: Kind, fm
     # before; the zone picks the units shown, and the records figure is the zone's.
     if spec is not None:
         given = dataclasses.asdict(options)
-        counts = store.counts_by(kind=kind, filter=RecordFilter(kind=kind), **spec.count_request(**given))
-        cov = spec.run_counts(counts, zone=zone, boundaries=boundaries, **given)
+        counts = store.counts_by(kind=kind, filter=RecordFilter(kind=kind), as_of=as_of,
+                                 **spec.count_request(**given))
+        return spec.run_counts(counts, zone=zone, boundaries=boundaries, **given), counts
+    level, min_count = options
+    counts = store.counts_by(level, kind, RecordFilter(kind=kind), as_of=as_of)
+    return coverage_from_counts(counts, level=level, min_count=min_count, zone=zone, boundaries=boundaries), counts
+
+
+def _since_last_month(app: Any, spec: Any, options: Any, zone: str | None, kind: Kind, as_of: dt.date | None,
+                      summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per group: units covered at the end of last month (Bangkok) and the change since,
+    for the war room's indicator tiles.
+    """
+    from geoplots.counting.progress import last_month_end
+
+    end = last_month_end(as_of)
+    try:
+        then, _ = _counted(app, spec, options, zone, kind, end)
+    except GeoplotsError as exc:  # e.g. no record answered the rule's yes/no question yet
+        return [{"group": row.group, "covered": int(row.covered), "covered_last_month": None, "change": None,
+                 "last_month_end": str(end), "note": str(exc)} for row in summary.itertuples()]
+    before = then.summary.set_index("group")["covered"]
+    return [{"group": row.group, "covered": int(row.covered), "covered_last_month": int(before.get(row.group, 0)),
+             "change": int(row.covered) - int(before.get(row.group, 0)), "last_month_end": str(end)}
+            for row in summary.itertuples()]
+
+
+def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: Kind, fmt: str, as_of: dt.date | None,
+             version: int) -> bytes:
+    store, boundaries = app.state.store, require_boundaries(app.state.boundaries)
+    cov, _ = _counted(app, spec, options, zone, kind, as_of)
+    if as_of is None:
+        counted = store.count(RecordFilter(zone=zone, kind=kind))
     else:
-        level, min_count = options
-        counts = store.counts_by(level, kind, RecordFilter(kind=kind))
-        cov = coverage_from_counts(counts, level=level, min_count=min_count, zone=zone, boundaries=boundaries)
-    counted = store.count(RecordFilter(zone=zone, kind=kind))
+        counted = int(store.counts_by("province", kind, RecordFilter(zone=zone, kind=kind), as_of=as_of)["count"].sum())
     units = cov.units
     keep = [c for c in UNIT_COLUMNS if c in units.columns]
     table = _records(units[keep])
@@ -96,7 +126,8 @@ def _compute(app: Any, spec: Any, options: Any, zone: str | None, kind: Kind, fm
     body: dict[str, Any] = {
         "level": cov.level, "zone": zone, "rule": spec.name if spec else None, "kind": kind,
         "min_count": cov.min_count, "version": version, "notes": cov.notes,
-        "records": counted, "summary": summary,
+        "records": counted, "summary": summary, "as_of": None if as_of is None else as_of.isoformat(),
+        "since_last_month": _since_last_month(app, spec, options, zone, kind, as_of, cov.summary),
         **_titles(spec, kind, cov.level, cov.min_count, zone),
         **_activity(store, RecordFilter(zone=zone, kind=kind), counted, boundaries),
     }
@@ -243,6 +274,7 @@ async def coverage(
     min: int | None = Query(None, ge=1, le=1_000_000, description="Records a unit needs to count as covered (default 1; only rules that take min_count)"),
     kind: Literal["pins", "plots", "households"] | None = Query(None, description="Records counted (default pins; a rule counts its own kind)"),
     format: Literal["json", "geojson"] = Query("json", description="geojson adds simplified unit shapes"),
+    as_of: dt.date | None = Query(None, description="Coverage as it stood at the end of this day (YYYY-MM-DD, Asia/Bangkok), from the versions stored by then"),
 ) -> Response:
     """Coverage per unit and per zone (same numbers as geoplots.coverage), cached per store version."""
     app = request.app
@@ -250,9 +282,9 @@ async def coverage(
     spec, options, counted = _rule_request(rule, canonical, min, kind)
     zone = read_zone(request, key, zone)
     body = await app.state.coverage_cache.answer(
-        app.state.store, (spec.name if spec else None, options, zone, counted, format,
+        app.state.store, (spec.name if spec else None, options, zone, counted, format, as_of,
                           datetime.now(THAI_TIME).date()),
-        partial(_compute, app, spec, options, zone, counted, format))
+        partial(_compute, app, spec, options, zone, counted, format, as_of))
     return Response(body, media_type="application/json")
 
 

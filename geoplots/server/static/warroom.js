@@ -358,7 +358,8 @@
     byId("legend-tier").hidden = !tiers;
     function fresh() { return mine === generation; }  // a newer refresh may have started meanwhile
     function failed(err) { byId("live-text").textContent = "โหลดไม่สำเร็จ / load failed: " + err.message; }
-    var cov = get("/api/coverage" + q({ level: t.takes_level ? levelSel.value : "", zone: zone, rule: t.value, format: "geojson" }))
+    var cov = get("/api/coverage" + q({ level: t.takes_level ? levelSel.value : "", zone: zone, rule: t.value, format: "geojson",
+                                   as_of: window.geoplotsAsOf || "" }))
       .then(function (c) {
         if (!fresh()) return;
         lastCoverage = c;
@@ -370,6 +371,7 @@
         drawUnits(c, fit, tiers);
         showAsOf();
         document.dispatchEvent(new CustomEvent("warroom:refresh", { detail: { zone: zone, level: c.level, target: t.value, coverage: c } }));
+        document.dispatchEvent(new CustomEvent("geoplots:refreshed", { detail: c }));  // timeline.js
       }).catch(failed);
     var pins = get("/collections/" + encodeURIComponent(t.kind) + "/items" + q({ zone: zone, limit: 5000 })).then(function (fc) {
       if (fresh()) drawPins(fc, t.kind);
@@ -384,6 +386,8 @@
   [zoneSel, levelSel, targetSel].forEach(function (sel) {
     sel.addEventListener("change", function () { refresh(sel === zoneSel || sel === targetSel); });
   });
+  // a month picked on the timeline (timeline.js sets window.geoplotsAsOf)
+  document.addEventListener("geoplots:asof", function () { refresh(false); });
 
   // -- staying current ---------------------------------------------------------------------
   function live(on) {

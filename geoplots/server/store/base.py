@@ -11,9 +11,13 @@ Contract for implementers (the shared test suite, ``tests/test_server_store.py``
 against every backend):
 
 - :meth:`Store.add_records` stores a whole batch in ONE transaction: either every row
-  is durable when it returns, or none is. A row whose ``(kind, record_id)`` is already
-  stored replaces the stored row (a resend corrects a pin, it never double-counts).
-  Rows without ``record_id`` are always new. With ``zone=``, a row may replace only a
+  is durable when it returns, or none is. Every row is a new version of its record in the
+  append-only ``record_versions`` (ประวัติ; never updated nor deleted), and ``records``, the
+  current view, is brought up to it in the same transaction. A row whose
+  ``(kind, record_id)`` is already stored is that record's next version (a resend corrects
+  a pin, it never double-counts; the earlier version stays visible ``as_of`` earlier
+  days); a resend identical to the current version adds nothing (``BatchResult.unchanged``).
+  Rows without ``record_id`` are always new. :meth:`Store.withdraw` adds a tombstone. With ``zone=``, a row may replace only a
   record stored in that zone; otherwise the whole batch is refused (:class:`OutsideZoneError`).
 - The version increases by one per committed batch, in the same transaction.
 - :meth:`Store.query` takes a :class:`RecordFilter`: bounding box (a record matches when
@@ -36,7 +40,8 @@ import hashlib
 import json
 import secrets
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 
 import geopandas as gpd
@@ -328,12 +333,107 @@ class OutsideZoneError(GeoplotsError):
 
 @dataclass
 class BatchResult:
-    """What :meth:`Store.add_records` did: ids in input order, and the new version."""
+    """What :meth:`Store.add_records` did: ids in input order, and the new version.
+
+    ``unchanged[i]`` is True when row ``i`` resent its record's current version exactly
+    (no version was added: an offline queue may resend safely).
+    """
 
     ids: list[int]
     replaced: list[bool]
     version: int
     batch_id: str
+    unchanged: list[bool] = field(default_factory=list)
+
+
+def received_time(value: datetime | str | None) -> datetime:
+    """Return when a batch counts as received (UTC): now, or the time given (to load history
+    kept elsewhere, e.g. last year's sheets, with their own dates).
+    """
+    if value is None:
+        return datetime.now(UTC)
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if when.tzinfo is None:
+        raise GeoplotsError(f"Give received_at with its time zone (e.g. 2021-03-31T10:00:00+07:00), not {value!r}.")
+    return when.astimezone(UTC)
+
+
+def check_withdrawable(kind: str, zone: str | None, heads: list[tuple[str, tuple | None]]) -> None:
+    """Refuse a withdrawal (nothing withdrawn) naming a record never stored, or, for a
+    zone-limited key, one stored outside its zone. ``heads`` pairs each record_id with its
+    latest version (id, version, hash, withdrawn, zone) or None.
+    """
+    unknown = [rid for rid, head in heads if head is None]
+    if unknown:
+        raise GeoplotsError(f"No {kind} record {', '.join(unknown[:10])} is stored; nothing was withdrawn.")
+    outside = [(rid, head[4]) for rid, head in heads if head is not None and zone is not None and head[4] != zone]
+    if outside:
+        raise OutsideZoneError(str(zone), [r for r, _ in outside], [z for _, z in outside])
+
+
+def series_start_sql(ends: list[date], mark: str, cut: object, day: object) -> tuple[str, list]:
+    """A SQL ``CASE`` giving, per version row, the index of the first day of ``ends`` at
+    whose end it is known (received before the day ends in Bangkok and reported on or
+    before it), ``len(ends)`` when none; and its parameters (``cut(d)``, ``day(d)`` per day).
+    """
+    whens = " ".join(f"WHEN received_at < {mark} AND reported_date <= {mark} THEN {k}" for k in range(len(ends)))
+    params: list = []
+    for d in ends:
+        params += [cut(d), day(d)]  # type: ignore[operator]
+    return f"(CASE {whens} ELSE {len(ends)} END)", params
+
+
+def series_frames(rows: list[tuple], n: int, distinct: bool, yes_no: str | None) -> list[pd.DataFrame]:
+    """Turn span rows into one counts frame per day of a series.
+
+    Each row is ``(code, value, start, end, count, known, yes, present, bad)``: ``count``
+    versions of unit ``code`` (``value``: the distinct column's value, or None) that count
+    at the days ``start <= k < end`` of the series (``end`` None: to the last day).
+    """
+    table = pd.DataFrame.from_records([tuple(r) for r in rows],
+                                      columns=["code", "value", "start", "end", "count", "known", "yes", "present", "bad"])
+    table["end"] = table["end"].fillna(n).astype("int64")
+    out = []
+    for k in range(n):
+        live = table[(table["start"] <= k) & (table["end"] > k)]
+        if yes_no is not None:
+            check_yes_no(yes_no, int(live["present"].sum()), int(live["bad"].sum()))
+        if distinct:
+            live = live[live["count"] > 0]
+            sums = live.groupby("code").agg(count=("value", "nunique"), households=("known", "sum"),
+                                            participating=("yes", "sum"))
+        else:
+            sums = live.groupby("code").agg(count=("count", "sum"), households=("known", "sum"),
+                                            participating=("yes", "sum"))
+        out.append(counts_frame(list(sums.reset_index().itertuples(index=False, name=None))))
+    return out
+
+
+#: Columns of :meth:`Store.last_reports` (and of ``geoplots.stale``).
+STALE_COLUMNS = ("record_id", "name", "kind", "province_code", "district_code", "subdistrict_code",
+                 "inspection_zone", "status", "last_reported")
+
+
+def stale_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Return :data:`STALE_COLUMNS` rows as a DataFrame (``last_reported`` a ``datetime.date``)."""
+    table = pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(STALE_COLUMNS))
+    table["last_reported"] = [v if isinstance(v, date) else date.fromisoformat(v) for v in table["last_reported"]]
+    return table
+
+
+#: Columns of :meth:`Store.versions`.
+VERSION_COLUMNS = ("id", "version", "withdrawn", "received_at", "reported_date", "status", "name",
+                   "district_code", "batch_id")
+
+
+def version_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Return version rows (:data:`VERSION_COLUMNS`) as a DataFrame with plain types."""
+    table = pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(VERSION_COLUMNS))
+    table["withdrawn"] = table["withdrawn"].astype(bool)
+    table["received_at"] = [v if isinstance(v, str) or v is None else v.astimezone(UTC).isoformat(timespec="milliseconds")
+                            for v in table["received_at"]]
+    table["reported_date"] = [v if isinstance(v, str) or v is None else v.isoformat() for v in table["reported_date"]]
+    return table
 
 
 def new_key_secret() -> str:
@@ -465,6 +565,7 @@ class Store(ABC):
         kind: Kind = "pins",
         key_id: int | None = None,
         zone: str | None = None,
+        received_at: datetime | str | None = None,
     ) -> BatchResult:
         """Store located records atomically (all rows or none).
 
@@ -481,6 +582,9 @@ class Store(ABC):
             The zone a zone-limited key may reach: a row resending the ``record_id`` of
             a record stored in another zone (or in none) refuses the whole batch with
             :class:`OutsideZoneError`, checked in the batch's own transaction.
+        received_at : datetime or str, optional
+            When the batch counts as received (with its time zone); default now. For
+            loading history kept elsewhere (last year's sheets), never from a client.
         """
 
     @abstractmethod
@@ -553,6 +657,8 @@ class Store(ABC):
         *,
         yes_no: str | None = None,
         distinct: str | None = None,
+        as_of: str | date | None = None,
+        status: str | None = None,
     ) -> pd.DataFrame:
         """Count the records of ``kind`` matching ``filter`` per unit of ``level``, in SQL.
 
@@ -575,12 +681,65 @@ class Store(ABC):
         distinct : str, optional
             Count distinct values of this code column instead of records (the
             change-leaders rule: ``"subdistrict_code"`` per district).
+        as_of : str or datetime.date, optional
+            Count the records as they stood at the end of that day (Asia/Bangkok) from
+            the versions known then: per record its latest version received by then and
+            reported on or before that day, withdrawn ones left out. The filter applies
+            to that version (a bounding box cannot be combined with ``as_of``).
+        status : str, optional
+            Count only records in this status (``planned``, ``in_progress``,
+            ``completed`` or the programme's own word).
 
         Returns
         -------
         pandas.DataFrame
             ``code`` (string) and ``count``, ``households``, ``participating`` (int64),
             one row per code that has records.
+        """
+
+    # -- history (ประวัติ) ---------------------------------------------------------
+    @abstractmethod
+    def withdraw(
+        self, record_ids: list[str], *, kind: Kind = "pins", key_id: int | None = None,
+        zone: str | None = None, received_at: datetime | str | None = None,
+    ) -> BatchResult:
+        """Withdraw records (ถอนรายงาน): add a tombstone version to each, in one transaction.
+
+        The records leave the current view (:meth:`query`, :meth:`counts_by`) and stay in
+        every answer ``as_of`` an earlier date. Withdrawing a withdrawn record adds nothing;
+        an id never stored, or (with ``zone``) one stored in another zone, refuses the whole
+        call. Sending a withdrawn record again brings it back under its own id.
+        """
+
+    @abstractmethod
+    def rebuild_current(self) -> int:
+        """Derive the current view (``records``) again from the versions; return its size.
+
+        ``records`` is an index of ``record_versions`` (the latest version of each record
+        not withdrawn), kept in step by every write; this rebuilds it, e.g. after a restore.
+        """
+
+    @abstractmethod
+    def versions(self, record_id: str, *, kind: Kind = "pins") -> pd.DataFrame:
+        """Return every version of one record (:data:`VERSION_COLUMNS`), oldest first."""
+
+    def counts_series(
+        self, level: str, kind: Kind, ends: list[date], filter: RecordFilter | None = None, *,
+        yes_no: str | None = None, distinct: str | None = None, status: str | None = None,
+    ) -> list[pd.DataFrame]:
+        """:meth:`counts_by` ``as_of`` each day of ``ends`` (ascending), one frame per day.
+
+        Backends answer it in one pass over the versions (each version counts from the
+        first day it is known until the first day a later version is); this default asks
+        :meth:`counts_by` once per day.
+        """
+        return [self.counts_by(level, kind, filter, yes_no=yes_no, distinct=distinct, as_of=day, status=status)
+                for day in ends]
+
+    @abstractmethod
+    def last_reports(self, kind: Kind, before: date, filter: RecordFilter | None = None) -> pd.DataFrame:
+        """Return the current records of ``kind`` last reported before ``before`` (stale
+        sites, ไม่มีรายงาน), oldest report first: :data:`STALE_COLUMNS`.
         """
 
     def all_records(self, filter: RecordFilter | None = None) -> gpd.GeoDataFrame:

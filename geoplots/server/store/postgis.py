@@ -32,7 +32,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, UTC
+from datetime import UTC, date, datetime
 from typing import Any, cast, overload
 
 import geopandas as gpd
@@ -62,9 +62,23 @@ from geoplots.server.store.base import (
     RecordFilter,
     Role,
     Store,
+    check_withdrawable,
     check_yes_no,
     count_target,
     counts_frame,
+    received_time,
+    series_frames,
+    series_start_sql,
+    stale_frame,
+    version_frame,
+)
+from geoplots.server.store._history import (
+    as_of_cutoff,
+    content_hashes,
+    normalize_status,
+    parse_day,
+    reported_dates,
+    statuses,
 )
 
 __all__ = ["PostGISKeyStore", "PostGISStore"]
@@ -199,6 +213,33 @@ def _yes_no_sql(column: str | None) -> tuple[str, list]:
     return sql, [column] * sql.count("%s")
 
 
+def _source(filter: RecordFilter, day: date | None, status: str | None) -> tuple[str, list]:
+    """``FROM`` text (with its WHERE) and parameters: the current records, or with ``day``
+    each record's version as it stood at the end of that day (Asia/Bangkok).
+    """
+    clause, params = _where(filter)
+    if status is not None:
+        clause = (clause + " AND" if clause else "WHERE") + " status = %s"
+        params = [*params, normalize_status(status)]
+    if day is None:
+        return f"records {clause}", params
+    if filter.bbox is not None:
+        raise GeoplotsError("A bounding box cannot be combined with as_of; filter by zone or province.")
+    latest = (
+        "(SELECT DISTINCT ON (id) * FROM record_versions WHERE received_at < %s AND reported_date <= %s "
+        "ORDER BY id, version DESC) AS v"
+    )
+    return f"{latest} {(clause + ' AND') if clause else 'WHERE'} NOT withdrawn", [as_of_cutoff(day), day, *params]
+
+
+def _head(conn: psycopg.Connection, kind: str, record_id: str) -> tuple | None:
+    """(id, version, content_hash, withdrawn, inspection_zone) of a record's latest version."""
+    return conn.execute(
+        "SELECT id, version, content_hash, withdrawn, inspection_zone FROM record_versions "
+        "WHERE kind = %s AND record_id = %s ORDER BY version DESC LIMIT 1", (kind, record_id)
+    ).fetchone()
+
+
 class PostGISStore(Store):
     """Located records and API keys in PostgreSQL + PostGIS.
 
@@ -259,6 +300,7 @@ class PostGISStore(Store):
         kind: Kind = "pins",
         key_id: int | None = None,
         zone: str | None = None,
+        received_at: datetime | str | None = None,
     ) -> BatchResult:
         if kind not in KINDS:
             raise GeoplotsError(f"Unknown record kind {kind!r}. Use one of: {', '.join(KINDS)}.")
@@ -271,47 +313,101 @@ class PostGISStore(Store):
         if records.crs is not None and not records.crs.equals("EPSG:4326"):
             records = records.to_crs(4326)
         batch_id = uuid.uuid4().hex
-        rows = list(self._batch_rows(records, kind, key_id, batch_id))
+        when = received_time(received_at)
+        history = zip(reported_dates(records, when), statuses(records), content_hashes(records))
+        rows = [
+            {**row, "received_at": when, "reported_date": reported, "status": status, "content_hash": digest}
+            for row, (reported, status, digest) in zip(self._batch_rows(records, kind, key_id, batch_id), history)
+        ]
+        outcome: dict[str, list] = {"ids": [], "replaced": [], "unchanged": [], "outside": []}
         with self._pool.connection() as conn:
             # Lock the version row first: batches queue here, so two batches resending
-            # the same record_ids cannot deadlock on the unique index.
-            version = cast("tuple[Any, ...]", conn.execute(
-                "UPDATE store_version SET version = version + 1 RETURNING version"
-            ).fetchone())[0]
-            if zone is not None:
-                self._check_zone(conn, kind, [r["record_id"] for r in rows], zone)
-            ids: list[int] = []
-            replaced: list[bool] = []
-            if rows:
-                with conn.cursor() as cur:
-                    cur.executemany(_UPSERT, rows, returning=True)
-                    while True:
-                        # One RETURNING row per upserted record.
-                        rid, was_update = cast("tuple[Any, ...]", cur.fetchone())
-                        ids.append(rid)
-                        replaced.append(bool(was_update))
-                        if not cur.nextset():
-                            break
-        return BatchResult(ids=ids, replaced=replaced, version=int(version), batch_id=batch_id)
+            # the same record_ids cannot deadlock, and a zone check holds until commit.
+            version = self._bump_version(conn)
+            for row in rows:
+                self._store_one(conn, kind, zone, row, outcome)
+            if outcome["outside"]:
+                raise OutsideZoneError(str(zone), [r for r, _ in outcome["outside"]],
+                                       [z for _, z in outcome["outside"]])
+        return BatchResult(ids=outcome["ids"], replaced=outcome["replaced"], version=int(version),
+                           batch_id=batch_id, unchanged=outcome["unchanged"])
 
     @staticmethod
-    def _check_zone(conn: psycopg.Connection, kind: str, record_ids: list[str | None], zone: str) -> None:
-        """Raise :class:`OutsideZoneError` if a resent id is stored outside ``zone``.
+    def _bump_version(conn: psycopg.Connection) -> int:
+        return int(cast("tuple[Any, ...]", conn.execute(
+            "UPDATE store_version SET version = version + 1 RETURNING version"
+        ).fetchone())[0])
 
-        Runs after the version row is locked, so no other batch moves these records
-        between this check and the upsert.
+    @staticmethod
+    def _store_one(conn: psycopg.Connection, kind: str, zone: str | None, row: dict[str, Any],
+                   outcome: dict[str, list]) -> None:
+        """Add one record's version and bring ``records`` up to it (or nothing, for an
+        identical resend of the current version).
         """
-        sent = [r for r in dict.fromkeys(record_ids) if r is not None]
-        if not sent:
+        head = _head(conn, kind, row["record_id"]) if row["record_id"] is not None else None
+        if head is not None and zone is not None and head[4] != zone:
+            outcome["outside"].append((row["record_id"], head[4]))
+        if head is not None and not head[3] and head[2] == row["content_hash"]:
+            outcome["ids"].append(int(head[0]))
+            outcome["replaced"].append(True)
+            outcome["unchanged"].append(True)
             return
-        found: dict[str, Any] = dict(conn.execute(
-            "SELECT record_id, inspection_zone FROM records WHERE kind = %s AND record_id = ANY(%s) "
-            "AND inspection_zone IS DISTINCT FROM %s",
-            (kind, sent, zone),
-        ).fetchall())
-        if found:
-            outside = [r for r in sent if r in found]
-            raise OutsideZoneError(zone, outside, [found[r] for r in outside])
+        values = {**row, "version": 1 if head is None else head[1] + 1}
+        if head is None:
+            new_id = cast("tuple[Any, ...]", conn.execute(_INSERT_CURRENT, values).fetchone())[0]
+        else:
+            new_id = head[0]
+            # withdrawn earlier and sent again: back under its own id
+            conn.execute(_INSERT_CURRENT_WITH_ID if head[3] else _UPDATE_CURRENT, {**values, "id": new_id})
+        conn.execute(_INSERT_VERSION, {**values, "id": new_id})
+        outcome["ids"].append(int(new_id))
+        outcome["replaced"].append(head is not None)
+        outcome["unchanged"].append(False)
+
+    def withdraw(
+        self, record_ids: list[str], *, kind: Kind = "pins", key_id: int | None = None,
+        zone: str | None = None, received_at: datetime | str | None = None,
+    ) -> BatchResult:
+        when = received_time(received_at)
+        batch_id = uuid.uuid4().hex
+        ids: list[int] = []
+        unchanged: list[bool] = []
+        with self._pool.connection() as conn:
+            version = self._bump_version(conn)
+            heads = [(str(rid), _head(conn, kind, str(rid))) for rid in dict.fromkeys(record_ids)]
+            check_withdrawable(kind, zone, heads)
+            for _rid, head in heads:
+                assert head is not None  # checked above
+                ids.append(int(head[0]))
+                unchanged.append(bool(head[3]))
+                if head[3]:  # already withdrawn: nothing to add
+                    continue
+                conn.execute(_INSERT_TOMBSTONE, {"version": head[1] + 1, "received": when, "batch": batch_id,
+                                                 "key": key_id, "id": head[0], "previous": head[1]})
+                conn.execute("DELETE FROM records WHERE id = %s", (head[0],))
+        return BatchResult(ids=ids, replaced=[True] * len(ids), version=version, batch_id=batch_id,
+                           unchanged=unchanged)
+
+    def last_reports(self, kind: Kind, before: date, filter: RecordFilter | None = None) -> pd.DataFrame:
+        clause, params = _where(replace(filter or RecordFilter(), kind=kind))
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_STALE_SELECT} FROM records {clause} AND reported_date < %s "
+                "ORDER BY inspection_zone, reported_date, id", [*params, before]).fetchall()
+        return stale_frame(rows)
+
+    def rebuild_current(self) -> int:
+        with self._pool.connection() as conn:
+            conn.execute("LOCK TABLE records IN EXCLUSIVE MODE")
+            conn.execute("DELETE FROM records")
+            return conn.execute(_REBUILD).rowcount
+
+    def versions(self, record_id: str, *, kind: Kind = "pins") -> pd.DataFrame:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_VERSION_INFO} FROM record_versions WHERE kind = %s AND record_id = %s ORDER BY version",
+                (kind, str(record_id))).fetchall()
+        return version_frame(rows)
 
     def _batch_rows(
         self, records: gpd.GeoDataFrame, kind: str, key_id: int | None, batch_id: str
@@ -404,23 +500,52 @@ class PostGISStore(Store):
 
     def counts_by(
         self, level: str, kind: Kind, filter: RecordFilter | None = None, *,
-        yes_no: str | None = None, distinct: str | None = None,
+        yes_no: str | None = None, distinct: str | None = None, as_of: str | date | None = None,
+        status: str | None = None,
     ) -> pd.DataFrame:
         column, filter = count_target(level, kind, filter, distinct)
-        clause, params = _where(filter)
+        source, source_params = _source(filter, parse_day(as_of), status)
         answer, answer_params = _yes_no_sql(yes_no)
         counted = "count(*)" if distinct is None else f"count(DISTINCT {distinct})"
         extra = "" if distinct is None else f", {distinct}"
         # JSON answers are read once per row in the inner select, then summed per code
         sql = (
             f"SELECT code, {counted}, coalesce(sum(known), 0), coalesce(sum(yes), 0), coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
-            f"(SELECT {column} AS code{extra}, {answer} FROM records {clause}) AS r GROUP BY code"
+            f"(SELECT {column} AS code{extra}, {answer} FROM {source}) AS r GROUP BY code"
         )
         with self._pool.connection() as conn:
-            rows = conn.execute(sql, answer_params + params).fetchall()
+            rows = conn.execute(sql, answer_params + source_params).fetchall()
         if yes_no is not None:
             check_yes_no(yes_no, sum(r[4] for r in rows), sum(r[5] for r in rows))
         return counts_frame([tuple(r[:4]) for r in rows])
+
+    def counts_series(
+        self, level: str, kind: Kind, ends: list[date], filter: RecordFilter | None = None, *,
+        yes_no: str | None = None, distinct: str | None = None, status: str | None = None,
+    ) -> list[pd.DataFrame]:
+        column, filter = count_target(level, kind, filter, distinct)
+        if filter.bbox is not None:
+            raise GeoplotsError("A bounding box cannot be combined with as_of; filter by zone or province.")
+        starts, start_params = series_start_sql(ends, "%s", as_of_cutoff, lambda d: d)
+        clause, params = _where(replace(filter, kind=None))
+        if status is not None:
+            clause, params = (clause + " AND" if clause else "WHERE") + " status = %s", [*params, normalize_status(status)]
+        answer, answer_params = _yes_no_sql(yes_no)
+        value = "NULL::text" if distinct is None else distinct
+        sql = (
+            f"WITH v AS (SELECT id, version, withdrawn, {_SPAN_COLUMNS}{', properties' if yes_no else ''}, "
+            f"{starts} AS s FROM record_versions WHERE kind = %s), "
+            "w AS (SELECT v.*, min(s) OVER (PARTITION BY id ORDER BY version "
+            "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS e FROM v) "
+            "SELECT code, value, s, e, count(*), coalesce(sum(known), 0), coalesce(sum(yes), 0), "
+            "coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
+            f"(SELECT {column} AS code, {value} AS value, s, e, {answer} FROM w "
+            f"WHERE NOT withdrawn AND s < %s AND (e IS NULL OR e > s) {clause.replace('WHERE', 'AND', 1)}) AS r "
+            "GROUP BY code, value, s, e"
+        )
+        with self._pool.connection() as conn:
+            rows = conn.execute(sql, [*start_params, kind, *answer_params, len(ends), *params]).fetchall()
+        return series_frames(rows, len(ends), distinct is not None, yes_no)
 
     def get(self, record_id: int) -> gpd.GeoDataFrame:
         with self._pool.connection() as conn:
@@ -534,19 +659,39 @@ class PostGISKeyStore(KeyStore):
         return added
 
 
+def _quoted(names: tuple[str, ...] | list[str]) -> list[str]:
+    return [f'"{c}"' for c in names]
+
+
 _PLACEHOLDER = {"geom": "ST_GeomFromWKB(%(geom)s, 4326)", "properties": "coalesce(%(properties)s::jsonb, '{}')"}
 _STORED = (*_INPUT_COLUMNS, "properties", "geom", "kind", "key_id", "batch_id")
-_UPSERT = (
-    "INSERT INTO records ("
-    + ", ".join(f'"{c}"' for c in _STORED)
-    + ") VALUES ("
-    + ", ".join(_PLACEHOLDER.get(c, f"%({c})s") for c in _STORED)
-    + ") ON CONFLICT (kind, record_id) WHERE record_id IS NOT NULL DO UPDATE SET "
-    + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in _STORED if c not in ("kind", "record_id"))
-    + ", received_at = now()"
-    # xmax is non-zero on a row this statement updated rather than inserted.
-    + " RETURNING id, (xmax <> 0)"
+# Columns of a version as written to records (the current view) and record_versions.
+_CURRENT = (*_STORED, "received_at", "reported_date", "status", "content_hash", "version")
+_VALUES = ", ".join(_PLACEHOLDER.get(c, f"%({c})s") for c in _CURRENT)
+_INSERT_CURRENT = f"INSERT INTO records ({', '.join(_quoted(_CURRENT))}) VALUES ({_VALUES}) RETURNING id"
+_INSERT_CURRENT_WITH_ID = f"INSERT INTO records (id, {', '.join(_quoted(_CURRENT))}) VALUES (%(id)s, {_VALUES})"
+_UPDATE_CURRENT = (
+    "UPDATE records SET "
+    + ", ".join(f'"{c}" = {_PLACEHOLDER.get(c, f"%({c})s")}' for c in _CURRENT)
+    + " WHERE id = %(id)s"
 )
+_INSERT_VERSION = f"INSERT INTO record_versions (id, {', '.join(_quoted(_CURRENT))}) VALUES (%(id)s, {_VALUES})"
+# A tombstone repeats the last version's content, marked withdrawn, dated the day it came.
+_KEPT = [c for c in _CURRENT if c not in ("version", "reported_date", "batch_id", "key_id", "received_at")]
+_INSERT_TOMBSTONE = (
+    f"INSERT INTO record_versions (id, withdrawn, version, reported_date, batch_id, key_id, received_at, "
+    f"{', '.join(_quoted(_KEPT))}) SELECT id, true, %(version)s, (%(received)s AT TIME ZONE 'Asia/Bangkok')::date, "
+    f"%(batch)s, %(key)s, %(received)s, {', '.join(_quoted(_KEPT))} FROM record_versions "
+    "WHERE id = %(id)s AND version = %(previous)s"
+)
+_REBUILD = (
+    f"INSERT INTO records (id, {', '.join(_quoted(_CURRENT))}) SELECT id, {', '.join(_quoted(_CURRENT))} FROM "
+    "(SELECT DISTINCT ON (id) * FROM record_versions ORDER BY id, version DESC) AS v WHERE NOT withdrawn ORDER BY id"
+)
+_STALE_SELECT = ("record_id, name, kind, province_code, district_code, subdistrict_code, "
+                 "inspection_zone, status, reported_date")
+_SPAN_COLUMNS = "subdistrict_code, district_code, province_code, inspection_zone, status"
+_VERSION_INFO = "id, version, withdrawn, received_at, reported_date, status, name, district_code, batch_id"
 _SELECT = (
     ", ".join(f'"{c}"' for c in RECORD_COLUMNS) + ", properties, ST_AsBinary(geom)"
 )

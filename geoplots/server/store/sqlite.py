@@ -22,13 +22,15 @@ concurrent writers queue on the lock instead of failing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import functools
 import json
 import os
 import sqlite3
 import struct
 import uuid
-from datetime import datetime, UTC
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -50,10 +52,24 @@ from geoplots.server.store.base import (
     Page,
     RecordFilter,
     Store,
+    check_withdrawable,
     check_yes_no,
     count_target,
     counts_frame,
     geojson_geometries,
+    received_time,
+    series_frames,
+    series_start_sql,
+    stale_frame,
+    version_frame,
+)
+from geoplots.server.store._history import (
+    as_of_cutoff,
+    content_hashes,
+    normalize_status,
+    parse_day,
+    reported_dates,
+    statuses,
 )
 from geoplots.server.store.sqlite_keys import SQLiteKeyStore, default_keys_path
 
@@ -199,59 +215,124 @@ class SQLiteStore(Store):
     # -- records ----------------------------------------------------------------
     def add_records(
         self, records: gpd.GeoDataFrame, *, kind: Kind = "pins", key_id: int | None = None,
-        zone: str | None = None,
+        zone: str | None = None, received_at: datetime | str | None = None,
     ) -> BatchResult:
         missing = [c for c in REQUIRED_COLUMNS if c not in records.columns]
         if missing:
             raise GeoplotsError(f"Records must be located before they are stored; missing {missing}.")
         batch_id = uuid.uuid4().hex
-        received = _now()
+        when = received_time(received_at)
+        received = when.isoformat(timespec="milliseconds")
         rows = _rows_for_insert(records, kind=kind, key_id=key_id, batch_id=batch_id, received=received)
+        history = list(zip(reported_dates(records, when), statuses(records), content_hashes(records)))
         blobs = _gpkg_blobs(np.asarray(records.geometry.values, dtype=object))
         bounds = shapely.bounds(np.asarray(records.geometry.values, dtype=object))
-        cols = ", ".join(['"geom"'] + [f'"{c}"' for c in _TYPED] + ['"properties"'])
-        marks = ", ".join("?" * (len(_TYPED) + 2))
-        updates = ", ".join(f'"{c}"=?' for c in ["geom", *_TYPED, "properties"])
-        insert = f"INSERT INTO records ({cols}) VALUES ({marks}) RETURNING id"
-        # A resend replaces its record with a plain UPDATE, not an UPSERT: an UPSERT's
-        # conflict clause would override the INSERT OR REPLACE inside the GeoPackage rtree
-        # triggers (SQLite applies the outer statement's policy in trigger bodies).
-        update = f"UPDATE records SET {updates} WHERE id=?"
         conn = self._conn()
-        ids: list[int] = []
-        replaced: list[bool] = []
-        outside: list[tuple[str, str | None]] = []
+        outcome = _Outcome()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for blob, row in zip(blobs, rows):
-                existing = None
-                rid = row[_TYPED.index("record_id")]
-                if rid is not None:
-                    existing = conn.execute(
-                        "SELECT id, inspection_zone FROM records WHERE kind=? AND record_id=?", (kind, rid)
-                    ).fetchone()
-                    if existing is not None and zone is not None and existing[1] != zone:
-                        outside.append((rid, existing[1]))
-                # the GeoPackage's rtree triggers keep rtree_records_geom in step
-                if existing is None:
-                    (new_id,) = conn.execute(insert, (blob, *row)).fetchone()
-                else:
-                    new_id = existing[0]
-                    conn.execute(update, (blob, *row, new_id))
-                ids.append(int(new_id))
-                replaced.append(existing is not None)
-            if outside:  # checked under the write lock: no other batch can move them meanwhile
-                raise OutsideZoneError(str(zone), [r for r, _ in outside], [z for _, z in outside])
-            (version,) = conn.execute(
-                "UPDATE gpkg_metadata SET metadata = CAST(metadata AS INTEGER) + 1 "
-                "WHERE md_standard_uri = ? RETURNING CAST(metadata AS INTEGER)", (_VERSION_URI,)
-            ).fetchone()
+            for blob, row, (reported, status, digest) in zip(blobs, rows, history):
+                self._store_one(conn, kind, zone, blob, row, (reported, status, digest), outcome)
+            if outcome.outside:  # checked under the write lock: no other batch can move them meanwhile
+                raise OutsideZoneError(str(zone), [r for r, _ in outcome.outside], [z for _, z in outcome.outside])
+            version = self._bump_version(conn)
             conn.execute(_WIDEN_EXTENT, _extent(bounds))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return BatchResult(ids=ids, replaced=replaced, version=int(version), batch_id=batch_id)
+        return BatchResult(ids=outcome.ids, replaced=outcome.replaced, version=version, batch_id=batch_id,
+                           unchanged=outcome.unchanged)
+
+    @staticmethod
+    def _store_one(conn: sqlite3.Connection, kind: str, zone: str | None, blob: bytes | None, row: tuple,
+                   history: tuple[str, str | None, str], outcome: _Outcome) -> None:
+        """Add one record's version and bring ``records`` up to it (or nothing, for an
+        identical resend of the current version).
+        """
+        rid = row[_TYPED.index("record_id")]
+        head = _head(conn, kind, rid) if rid is not None else None
+        if head is not None and zone is not None and head[4] != zone:
+            outcome.outside.append((rid, head[4]))
+        if head is not None and not head[3] and head[2] == history[2]:
+            outcome.add(head[0], replaced=True, unchanged=True)
+            return
+        number = 1 if head is None else head[1] + 1
+        values = (blob, *row, *history, number)
+        # A resend replaces its record with a plain UPDATE, not an UPSERT: an UPSERT's
+        # conflict clause would override the INSERT OR REPLACE inside the GeoPackage rtree
+        # triggers (SQLite applies the outer statement's policy in trigger bodies).
+        if head is None:
+            (new_id,) = conn.execute(_INSERT_CURRENT, values).fetchone()
+        elif head[3]:  # withdrawn earlier, sent again: back under its own id
+            (new_id,) = conn.execute(_INSERT_CURRENT_WITH_ID, (head[0], *values)).fetchone()
+        else:
+            new_id = head[0]
+            conn.execute(_UPDATE_CURRENT, (*values, new_id))
+        conn.execute(_INSERT_VERSION, (new_id, 0, *values))
+        outcome.add(int(new_id), replaced=head is not None, unchanged=False)
+
+    @staticmethod
+    def _bump_version(conn: sqlite3.Connection) -> int:
+        (version,) = conn.execute(
+            "UPDATE gpkg_metadata SET metadata = CAST(metadata AS INTEGER) + 1 "
+            "WHERE md_standard_uri = ? RETURNING CAST(metadata AS INTEGER)", (_VERSION_URI,)
+        ).fetchone()
+        return int(version)
+
+    def withdraw(
+        self, record_ids: list[str], *, kind: Kind = "pins", key_id: int | None = None,
+        zone: str | None = None, received_at: datetime | str | None = None,
+    ) -> BatchResult:
+        when = received_time(received_at).isoformat(timespec="milliseconds")
+        batch_id = uuid.uuid4().hex
+        conn = self._conn()
+        outcome = _Outcome()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            heads = [(str(rid), _head(conn, kind, str(rid))) for rid in dict.fromkeys(record_ids)]
+            check_withdrawable(kind, zone, heads)
+            for _rid, head in heads:
+                assert head is not None  # checked above
+                if head[3]:  # already withdrawn: nothing to add
+                    outcome.add(head[0], replaced=True, unchanged=True)
+                    continue
+                conn.execute(_INSERT_TOMBSTONE, {"version": head[1] + 1, "received": when, "batch": batch_id,
+                                                  "key": key_id, "id": head[0], "previous": head[1]})
+                conn.execute("DELETE FROM records WHERE id = ?", (head[0],))
+                outcome.add(head[0], replaced=True, unchanged=False)
+            version = self._bump_version(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return BatchResult(ids=outcome.ids, replaced=outcome.replaced, version=version, batch_id=batch_id,
+                           unchanged=outcome.unchanged)
+
+    def last_reports(self, kind: Kind, before: date, filter: RecordFilter | None = None) -> pd.DataFrame:
+        where, params = self._where(replace(filter or RecordFilter(), kind=kind))
+        rows = self._conn().execute(
+            f"SELECT {_STALE_SELECT} FROM records r{where} AND r.reported_date < ? "
+            "ORDER BY r.inspection_zone, r.reported_date, r.id", [*params, before.isoformat()]).fetchall()
+        return stale_frame(rows)
+
+    def rebuild_current(self) -> int:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM records")
+            cur = conn.execute(_REBUILD)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return int(cur.rowcount)
+
+    def versions(self, record_id: str, *, kind: Kind = "pins") -> pd.DataFrame:
+        cur = self._conn().execute(
+            f"SELECT {_VERSION_INFO} FROM record_versions WHERE kind = ? AND record_id = ? ORDER BY version",
+            (kind, str(record_id)))
+        return version_frame(cur.fetchall())
 
     def _where(self, filter: RecordFilter | None) -> tuple[str, list]:
         filter = filter or RecordFilter()
@@ -310,22 +391,71 @@ class SQLiteStore(Store):
 
     def counts_by(
         self, level: str, kind: Kind, filter: RecordFilter | None = None, *,
-        yes_no: str | None = None, distinct: str | None = None,
+        yes_no: str | None = None, distinct: str | None = None, as_of: str | date | None = None,
+        status: str | None = None,
     ) -> pd.DataFrame:
         column, filter = count_target(level, kind, filter, distinct)
-        where, params = self._where(filter)
+        source, source_params = self._source(filter, parse_day(as_of), status)
         answer, answer_params = _yes_no_sql(yes_no)
         counted = "count(*)" if distinct is None else f"count(DISTINCT {distinct})"
         # JSON answers are read once per row in the inner select, then summed per code
         sql = (
             f"SELECT code, {counted}, coalesce(sum(known), 0), coalesce(sum(yes), 0), coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
             f"(SELECT r.{column} AS code{'' if distinct is None else f', r.{distinct} AS {distinct}'}, {answer} "
-            f"FROM records r{where}) GROUP BY code"
+            f"FROM {source}) GROUP BY code"
         )
-        rows = self._conn().execute(sql, [*answer_params, *params]).fetchall()
+        rows = self._conn().execute(sql, [*answer_params, *source_params]).fetchall()
         if yes_no is not None:
             check_yes_no(yes_no, sum(r[4] for r in rows), sum(r[5] for r in rows))
         return counts_frame([r[:4] for r in rows])
+
+    def counts_series(
+        self, level: str, kind: Kind, ends: list[date], filter: RecordFilter | None = None, *,
+        yes_no: str | None = None, distinct: str | None = None, status: str | None = None,
+    ) -> list[pd.DataFrame]:
+        column, filter = count_target(level, kind, filter, distinct)
+        if filter.bbox is not None:
+            raise GeoplotsError("A bounding box cannot be combined with as_of; filter by zone or province.")
+        starts, start_params = series_start_sql(ends, "?", lambda d: as_of_cutoff(d).isoformat(timespec="milliseconds"),
+                                                lambda d: d.isoformat())
+        where, params = self._where(replace(filter, kind=None))
+        if status is not None:
+            where, params = (where + " AND" if where else " WHERE") + " r.status = ?", [*params, normalize_status(status)]
+        answer, answer_params = _yes_no_sql(yes_no)
+        value = "NULL" if distinct is None else f"r.{distinct}"
+        sql = (
+            f"WITH v AS (SELECT id, version, withdrawn, {_SPAN_COLUMNS}{', properties' if yes_no else ''}, "
+            f"{starts} AS s FROM record_versions WHERE kind = ?), "
+            "w AS (SELECT v.*, min(s) OVER (PARTITION BY id ORDER BY version "
+            "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS e FROM v) "
+            "SELECT code, value, s, e, count(*), coalesce(sum(known), 0), coalesce(sum(yes), 0), "
+            "coalesce(sum(present), 0), coalesce(sum(bad), 0) FROM "
+            f"(SELECT r.{column} AS code, {value} AS value, r.s AS s, r.e AS e, {answer} FROM w r "
+            f"WHERE r.withdrawn = 0 AND r.s < ? AND (r.e IS NULL OR r.e > r.s)"
+            f"{where.replace(' WHERE ', ' AND ', 1)}) GROUP BY code, value, s, e"
+        )
+        rows = self._conn().execute(sql, [*start_params, kind, *answer_params, len(ends), *params]).fetchall()
+        return series_frames(rows, len(ends), distinct is not None, yes_no)
+
+    def _source(self, filter: RecordFilter, day: date | None, status: str | None) -> tuple[str, list]:
+        """``FROM`` text (rows aliased ``r``, with their WHERE) and its parameters: the current
+        records, or with ``day`` each record's version as it stood at the end of that day.
+        """
+        where, params = self._where(filter)
+        if status is not None:
+            where = (where + " AND" if where else " WHERE") + " r.status = ?"
+            params = [*params, normalize_status(status)]
+        if day is None:
+            return f"records r{where}", params
+        if filter.bbox is not None:
+            raise GeoplotsError("A bounding box cannot be combined with as_of; filter by zone or province.")
+        cut = as_of_cutoff(day).isoformat(timespec="milliseconds")
+        source = (
+            "record_versions r JOIN (SELECT id, max(version) AS version FROM record_versions "
+            "WHERE received_at < ? AND reported_date <= ? GROUP BY id) h ON r.id = h.id AND r.version = h.version"
+            + (where + " AND" if where else " WHERE") + " r.withdrawn = 0"
+        )
+        return source, [cut, day.isoformat(), *params]
 
     def get(self, record_id: int) -> gpd.GeoDataFrame:
         names, rows = self._row(record_id)
@@ -385,6 +515,66 @@ def _merge_types(pairs) -> dict[str, str]:
     return out
 
 
+class _Outcome:
+    """What a batch did to each of its rows, in input order."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.replaced: list[bool] = []
+        self.unchanged: list[bool] = []
+        self.outside: list[tuple[str, str | None]] = []
+
+    def add(self, record: int, *, replaced: bool, unchanged: bool) -> None:
+        self.ids.append(int(record))
+        self.replaced.append(replaced)
+        self.unchanged.append(unchanged)
+
+
+def _head(conn: sqlite3.Connection, kind: str, record_id: str) -> tuple | None:
+    """(id, version, content_hash, withdrawn, inspection_zone) of the latest version of a
+    record, or None when it was never stored.
+    """
+    return conn.execute(
+        "SELECT id, version, content_hash, withdrawn, inspection_zone FROM record_versions "
+        "WHERE kind = ? AND record_id = ? ORDER BY version DESC LIMIT 1", (kind, record_id)
+    ).fetchone()
+
+
+# Columns of a version as written to records (the current projection) and record_versions.
+_CURRENT = ["geom", *_TYPED, "properties", "reported_date", "status", "content_hash", "version"]
+_HISTORY_ONLY = ["id", "withdrawn"]
+
+
+def _columns(names: list[str]) -> str:
+    return ", ".join(f'"{c}"' for c in names)
+
+
+_INSERT_CURRENT = (f"INSERT INTO records ({_columns(_CURRENT)}) VALUES ({', '.join('?' * len(_CURRENT))}) "
+                   "RETURNING id")
+_INSERT_CURRENT_WITH_ID = (f"INSERT INTO records (id, {_columns(_CURRENT)}) "
+                           f"VALUES (?, {', '.join('?' * len(_CURRENT))}) RETURNING id")
+_UPDATE_CURRENT = f"UPDATE records SET {', '.join(f'{chr(34)}{c}{chr(34)}=?' for c in _CURRENT)} WHERE id=?"
+_INSERT_VERSION = (f"INSERT INTO record_versions ({_columns(_HISTORY_ONLY + _CURRENT)}) "
+                   f"VALUES ({', '.join('?' * (len(_CURRENT) + 2))})")
+# A tombstone repeats the last version's content, marked withdrawn, dated the day it came.
+_KEPT = [c for c in _CURRENT if c not in ("version", "reported_date", "batch_id", "key_id", "received_at")]
+_INSERT_TOMBSTONE = (
+    f"INSERT INTO record_versions (id, withdrawn, version, reported_date, batch_id, key_id, received_at, "
+    f"{_columns(_KEPT)}) SELECT id, 1, :version, date(:received, '+7 hours'), :batch, :key, :received, "
+    f"{_columns(_KEPT)} FROM record_versions WHERE id = :id AND version = :previous"
+)
+_REBUILD = (
+    f"INSERT INTO records (id, {_columns(_CURRENT)}) SELECT v.id, "
+    + ", ".join(f'v."{c}"' for c in _CURRENT)
+    + " FROM record_versions v JOIN (SELECT id, max(version) AS version FROM record_versions GROUP BY id) h "
+    "ON v.id = h.id AND v.version = h.version WHERE v.withdrawn = 0 ORDER BY v.id"
+)
+_STALE_SELECT = ("r.record_id, r.name, r.kind, r.province_code, r.district_code, r.subdistrict_code, "
+                 "r.inspection_zone, r.status, r.reported_date")
+_SPAN_COLUMNS = "subdistrict_code, district_code, province_code, inspection_zone, status"
+_VERSION_INFO = "id, version, withdrawn, received_at, reported_date, status, name, district_code, batch_id"
+
+
 def _yes_no_sql(column: str | None) -> tuple[str, list]:
     """Columns ``known, yes, present, bad`` of one row for the yes/no property ``column``
     (all 0 without one), as ``geoplots.coverage`` reads it: JSON true/false or 1/0.
@@ -416,7 +606,7 @@ _WIDEN_EXTENT = (
     "min_y = min(coalesce(min_y, :min_y), coalesce(:min_y, min_y)), "
     "max_x = max(coalesce(max_x, :max_x), coalesce(:max_x, max_x)), "
     "max_y = max(coalesce(max_y, :max_y), coalesce(:max_y, max_y)) "
-    "WHERE table_name = 'records'"
+    "WHERE table_name IN ('records', 'record_versions')"
 )
 
 
