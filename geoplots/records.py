@@ -82,6 +82,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
         "The typed area differs from the polygon's; the polygon's area is used.",
     ),
     "bad_yes_no": ("ไม่ใช่ค่า มี/ไม่มี เว้นว่างไว้", "Not a yes/no value; left empty."),
+    "photo_far_from_pin": (
+        "รูปถ่ายถูกถ่ายห่างจากหมุดเกินระยะที่กำหนด (ตามพิกัด GPS ในรูป) โปรดตรวจสอบ",
+        "A photo was taken farther from the pin than allowed (by the GPS position in the photo); please check.",
+    ),
 }
 
 

@@ -230,7 +230,7 @@ def create_app(
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders)  # outermost: the 413s get the headers too
 
-    from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages
+    from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages, photos, report
 
     app.include_router(pages.router())
     app.include_router(features.router())
@@ -239,6 +239,8 @@ def create_app(
     app.include_router(ingest.router())
     app.include_router(events.router())
     app.include_router(keys.router())
+    app.include_router(photos.router())
+    app.include_router(report.router())
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _docs_route(app)

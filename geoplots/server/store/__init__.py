@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 
 from geoplots.errors import GeoplotsError
-from geoplots.server.store.base import ApiKey, BatchResult, KeyStore, Page, RecordFilter, Store
+from geoplots.server.store.base import ApiKey, BatchResult, KeyStore, Page, PhotoRow, RecordFilter, Store
 
-__all__ = ["ApiKey", "BatchResult", "KeyStore", "Page", "RecordFilter", "Store", "open_store", "store_url"]
+__all__ = ["ApiKey", "BatchResult", "KeyStore", "Page", "PhotoRow", "RecordFilter", "Store", "open_store", "store_url"]
 
 
 def store_url(db: str | os.PathLike[str]) -> str:

@@ -43,6 +43,7 @@ from psycopg_pool import ConnectionPool
 
 from geoplots.errors import GeoplotsError
 from geoplots.server.store._migrations import packaged
+from geoplots.server.store._photos import PhotoQueries
 from geoplots.server.store.postgis_events import PostgresEventBus
 from geoplots.server.store.sqlite import _jsonable_rows
 from geoplots.server.store.base import (
@@ -184,7 +185,7 @@ def _yes_no_sql(column: str | None) -> tuple[str, list]:
     return sql, [column] * sql.count("%s")
 
 
-class PostGISStore(Store):
+class PostGISStore(PhotoQueries, Store):
     """Located records and API keys in PostgreSQL + PostGIS.
 
     Parameters
@@ -232,6 +233,15 @@ class PostGISStore(Store):
                 "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
             ).fetchall()
         return [(v, n, _iso(t)) for v, n, t in rows]
+
+    def _photo_run(self, sql: str, params: list, *, many: list[list] | None = None) -> list[tuple]:
+        sql = sql.replace("?", "%s")  # the photo queries hold no literal question mark
+        out: list[tuple] = []
+        with self._pool.connection() as conn:  # one transaction, committed on leaving
+            for row in ([params] if many is None else many):
+                cur = conn.execute(sql, row)
+                out += cur.fetchall() if cur.description else []
+        return out
 
     def close(self) -> None:
         self._pool.close()
