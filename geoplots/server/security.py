@@ -47,6 +47,10 @@ REPORT_POLICY = (
     "connect-src 'self'; worker-src 'self'; manifest-src 'self'; " + _COMMON
 )
 
+#: The report page's service worker: a worker runs under its own script's policy, and this
+#: one loads the queue script and fetches from this server, nothing else.
+SERVICE_WORKER_POLICY = "default-src 'none'; script-src 'self'; connect-src 'self'"
+
 HEADERS: dict[str, str] = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",

@@ -29,7 +29,7 @@ from geoplots.boundaries import Boundaries
 from geoplots.server import auth
 from geoplots.server.deps import BoundariesDep, KeyDep, SettingsDep, boundary_units, require_boundaries
 from geoplots.server.models import errors
-from geoplots.server.security import REPORT_POLICY
+from geoplots.server.security import REPORT_POLICY, SERVICE_WORKER_POLICY
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -47,7 +47,7 @@ def report_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 def service_worker() -> FileResponse:
     """The service worker; ``no-cache`` so a new version reaches phones at their next visit."""
     return FileResponse(STATIC / "report-sw.js", media_type="text/javascript",
-                        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/report"})
+                        headers={"Cache-Control": "no-cache", "Content-Security-Policy": SERVICE_WORKER_POLICY})
 
 
 def manifest() -> Response:
