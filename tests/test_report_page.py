@@ -88,3 +88,11 @@ def test_keys_create_qr_prints_and_saves_the_sign_in_link(tmp_path):
     drawn = Image.open(png).convert("1")
     want = expected.make_image().get_image().convert("1")
     assert drawn.size == want.size and drawn.tobytes() == want.tobytes()
+
+
+def test_gallery_page_escapes_the_unit_it_is_asked_for(api):
+    res = api.get("/gallery", params={"unit": '"><script>alert(1)</script>'})
+    assert res.status_code == 200
+    assert "<script>alert(1)" not in res.text and "&lt;script&gt;" in res.text
+    assert re.search(r"script-src ([^;]*)", res.headers["content-security-policy"]).group(1).strip() == "'self'"
+    assert api.get("/api/photos", params={"unit": "../40"}).status_code == 422
