@@ -97,6 +97,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
         "ผู้ตรวจสอบในแบบฟอร์ม (Kobo/ODK) ไม่อนุมัติรายการนี้ แต่เก็บไว้ตามที่สั่ง",
         "A reviewer rejected this submission in Kobo/ODK; kept as asked (keep_review_rejected).",
     ),
+    "photo_far_from_pin": (
+        "รูปถ่ายถูกถ่ายห่างจากหมุดเกินระยะที่กำหนด (ตามพิกัด GPS ในรูป) โปรดตรวจสอบ",
+        "A photo was taken farther from the pin than allowed (by the GPS position in the photo); please check.",
+    ),
 }
 
 

@@ -218,8 +218,17 @@ def keys_create(
     zone: Annotated[str | None, typer.Option(help="Limit the key to one inspection zone (เขตตรวจราชการ).")] = None,
     name: Annotated[str, typer.Option(help="Who holds the key, e.g. the office name.")] = "",
     db: DbOption = None,
+    qr: Annotated[bool, typer.Option("--qr", help="Also print a QR code of the report page's sign-in link "
+                                     "(<url>/report#key=...), for a phone to scan.")] = False,
+    url: Annotated[str | None, typer.Option(help="The server's address for the QR link (default: "
+                                            "$GEOPLOTS_PUBLIC_URL, else http://127.0.0.1:8000).")] = None,
+    qr_png: Annotated[Path | None, typer.Option("--qr-png", help="Write the QR code to this PNG file too "
+                                                "(made readable by its owner only: it holds the key).")] = None,
 ) -> None:
-    """Create an API key and print it once (only its hash is stored)."""
+    """Create an API key and print it once (only its hash is stored); ``--qr`` prints the
+    field report page's sign-in link as a QR code (the key after ``#``: it never reaches
+    the server's logs).
+    """
     from geoplots.server.routers.keys import check_zone_name
     from geoplots.server.store import open_store
 
@@ -232,6 +241,26 @@ def keys_create(
         console.print(f"An admin key for zone {key.zone} manages only the editor and inspector keys of "
                       f"zone {key.zone} (it cannot make admin keys or reach other zones' keys).")
     print(secret)
+    if qr or qr_png is not None:
+        _sign_in_qr(secret, url or settings.public_url or "http://127.0.0.1:8000", qr_png)
+
+
+def _sign_in_qr(secret: str, base: str, png: Path | None) -> None:
+    """Print (and optionally save) the QR code of ``<base>/report#key=<secret>``."""
+    import os
+
+    import qrcode
+
+    link = f"{base.rstrip('/')}/report#key={secret}"
+    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(link)
+    code.make(fit=True)
+    console.print("Scan with the officer's phone to sign in to the report page (รายงานภาคสนาม):")
+    code.print_ascii(invert=True)
+    if png is not None:
+        with open(os.open(png, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            code.make_image().save(fh)
+        console.print(f"QR code written to {png} (it holds the key: hand it over, then delete it).")
 
 
 @keys_app.command("list")

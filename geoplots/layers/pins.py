@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 from collections.abc import Mapping
 from urllib.parse import urlparse
@@ -83,6 +85,29 @@ def _safe_photo(value) -> str | None:
     return text if scheme in ("http", "https", "") else None
 
 
+_PHOTO_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _photo_thumb(value) -> str | None:
+    """Return the thumbnail address of a record's first stored photo (``photo_ids``: a list,
+    or its JSON text), or None; ids that are not what the server makes are ignored.
+
+    Examples
+    --------
+    >>> _photo_thumb(["0123456789abcdef0123456789abcdef"]), _photo_thumb('["../x"]')
+    ('/photos/0123456789abcdef0123456789abcdef/thumb', None)
+    """
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    first = str(value[0])
+    return f"/photos/{first}/thumb" if _PHOTO_ID.match(first) else None
+
+
 def _value(row: dict, col: str):
     v = row.get(col)
     if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
@@ -125,7 +150,7 @@ def popup_html(row: dict) -> str:
         rows=[(label, value) for label, value in rows if value is not None],
         mismatch=mismatch,
         declared=_value(data, "declared_subdistrict_code"),
-        photo=_safe_photo(data.get("photo_url")),
+        photo=_safe_photo(data.get("photo_url")) or _photo_thumb(data.get("photo_ids")),
     )
     return html.translate(_TEMPLATE_LITERAL)
 
@@ -217,6 +242,10 @@ def _optional_columns(frame: pd.DataFrame, flags: pd.Series, code_table: list[st
         safe = frame["photo_url"].map(_safe_photo)
         if safe.notna().any():
             out["photos"], out["photo"] = _table(safe)
+    if "photo_ids" in frame:  # photos sent with the record (the report page): a thumbnail
+        thumbs = frame["photo_ids"].map(_photo_thumb)
+        if thumbs.notna().any():
+            out["thumbs"], out["thumb"] = _table(thumbs)
     return out
 
 

@@ -378,7 +378,9 @@ def create_app(
     app.add_middleware(Cors, read_origins=settings.read_origins, write_origins=settings.write_origins)
     app.add_middleware(SecurityHeaders)  # outermost: the 413s get the headers too
 
-    from geoplots.server.routers import coverage, events, features, ingest, keys, maps, pages, progress, tiles
+    from geoplots.server.routers import (
+        coverage, events, features, ingest, keys, maps, pages, photos, progress, report, tiles,
+    )
 
     app.include_router(pages.router())
     app.include_router(features.router())
@@ -389,6 +391,8 @@ def create_app(
     app.include_router(ingest.router())
     app.include_router(events.router())
     app.include_router(keys.router())
+    app.include_router(photos.router())
+    app.include_router(report.router())
 
     _openapi_without_422s(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

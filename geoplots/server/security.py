@@ -5,6 +5,8 @@ same-origin`` and ``X-Frame-Options: DENY``. Pages say which scripts may run:
 
 * the war-room page ``/`` has no inline script at all: :data:`WARROOM_POLICY` allows only
   this server's own files (``script-src 'self'``) and connections back to it;
+* the field report page ``/report`` and the photo gallery have :data:`REPORT_POLICY`:
+  the war room's, plus ``blob:`` images, a service worker and a manifest from this server;
 * the coverage map ``/maps/coverage`` is a folium page whose map is an inline script:
   :func:`page_policy` allows exactly the inline scripts the page was rendered with, by
   their SHA-256 hash (computed once per rendered page, cached with it);
@@ -36,6 +38,18 @@ WARROOM_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; " + _COMMON
 )
+
+#: The field pages (``/report``, ``/gallery``): this server's files only, like the war room,
+#: plus what a phone report needs: photos shown from ``blob:`` URLs before they are sent,
+#: the service worker that keeps the page and its queue offline, the web app manifest.
+REPORT_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
+    "connect-src 'self'; worker-src 'self'; manifest-src 'self'; " + _COMMON
+)
+
+#: The report page's service worker: a worker runs under its own script's policy, and this
+#: one loads the queue script and fetches from this server, nothing else.
+SERVICE_WORKER_POLICY = "default-src 'none'; script-src 'self'; connect-src 'self'"
 
 HEADERS: dict[str, str] = {
     "x-content-type-options": "nosniff",

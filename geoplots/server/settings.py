@@ -76,6 +76,35 @@ class Settings(BaseSettings):
         2.0, description="How often open event streams look for writes by other processes."
     )
 
+    # -- photos and the field report page (/report) --------------------------------
+    photos_dir: Path | None = Field(
+        None, description="Where photo files are kept; every server process of a PostGIS store must share it. "
+        "Default: beside a SQLite store (<db>.photos/), data/photos for PostGIS.",
+    )
+    max_photo_bytes: int = Field(8 * 1024 * 1024, gt=0, description="Largest photo file accepted (413 above).")
+    max_photo_pixels: int = Field(
+        40_000_000, gt=0, description="Most pixels a photo may decode to (413 above; decompression bombs).",
+    )
+    max_photos: int = Field(10, ge=1, description="Most photos sent with one record.")
+    photo_far_m: float = Field(
+        500, ge=0, description="A photo whose EXIF position is farther than this from its pin warns "
+        "(photo_far_from_pin).",
+    )
+    report_accuracy_m: float = Field(
+        30, gt=0, description="The report page asks for confirmation of a GPS fix less accurate than this.",
+    )
+
+    def photo_directory(self) -> Path:
+        """The directory of photo files: :attr:`photos_dir`, else beside a SQLite store."""
+        if self.photos_dir is not None:
+            return Path(self.photos_dir)
+        if "://" not in self.db or self.db.lower().startswith("sqlite:"):
+            path = self.db.split("://", 1)[1].lstrip("/") if "://" in self.db else self.db
+            if self.db.startswith("sqlite:////"):
+                path = "/" + path
+            return Path(path + ".photos")
+        return Path("data/photos")
+
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

@@ -59,6 +59,16 @@ var {{ this.get_name() }} = (function () {
             var wrap = document.createElement("div"); wrap.style.marginTop = "4px";
             wrap.appendChild(link); box.appendChild(wrap);
         }
+        if (d.thumb && d.thumb[i] >= 0) {
+            // a stored photo's thumbnail, linked to the photo: built with DOM methods only
+            var thumb = d.thumbs[d.thumb[i]];
+            var tlink = document.createElement("a");
+            tlink.href = thumb.replace(/\/thumb$/, ""); tlink.target = "_blank"; tlink.rel = "noopener";
+            var timg = document.createElement("img");
+            timg.src = thumb; timg.alt = "ภาพถ่าย / photo"; timg.loading = "lazy";
+            timg.style.cssText = "display:block;max-width:160px;max-height:120px;margin-top:4px;";
+            tlink.appendChild(timg); box.appendChild(tlink);
+        }
         return box;
     }
     // Four shared style objects and one popup for the layer: markers stay cheap.

@@ -4,7 +4,10 @@ One record (a JSON object), a batch (a JSON array, or a GeoJSON FeatureCollectio
 plots with polygons), or a file upload (CSV/XLSX/GeoJSON/GeoPackage/KML, as
 ``multipart/form-data`` field ``file`` or as the raw body with its content type). A file
 is read only by the reader its name (or content type) names, within the row and size
-limits: a disguised file is a 415, a too-long one a 413 before it is all read. Rows go
+limits: a disguised file is a 415, a too-long one a 413 before it is all read. A record
+with its photos (the ``/report`` page, a Kobo bridge) is ``multipart/form-data`` with a
+``record`` field (the JSON of one record) and ``photo`` file fields: see
+:func:`_photo_report` and :mod:`geoplots.server.photos`. Rows go
 through the same rules as ``geoplots check`` (:func:`geoplots.readers.normalize_records`)
 and the join (:func:`geoplots.locate`); the accepted rows are stored in one transaction
 and the answer lists every row's outcome. A batch with no valid row is a 422 with the
@@ -27,7 +30,7 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from geoplots.boundaries import Boundaries
 from geoplots.errors import FileContentError, GeoplotsError, InputTooLargeError, TooManyRowsError
@@ -38,6 +41,7 @@ from geoplots.server.errors import ApiError
 from geoplots.server.events import Event
 from geoplots.server.inputs import check_frame_text, read_json
 from geoplots.server.models import ErrorModel, IngestOutcome, IngestRejected
+from geoplots.server.photo_ingest import attach_photos, photo_report_parts, prepare_photos, read_form, store_photos
 from geoplots.server.settings import Settings
 from geoplots.server.store.base import ApiKey, BatchResult, Kind, OutsideZoneError, Store
 from geoplots.server.store import with_names
@@ -57,7 +61,7 @@ _UPLOAD_SUFFIXES = {".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml", ".kmz
 
 #: Located columns echoed back for each accepted row.
 _ECHO = ["record_id", "subdistrict_code", "district_code", "province_code", "inspection_zone", "match",
-         "distance_m", "address_mismatch", "declared_subdistrict_code"]
+         "distance_m", "address_mismatch", "declared_subdistrict_code", "photo_ids"]
 
 _REQUEST_BODY = {
     "required": True,
@@ -74,8 +78,13 @@ _REQUEST_BODY = {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-                "required": ["file"],
+                "description": "A file in field 'file'; or one record as JSON in field 'record' with its "
+                "photos (JPEG, PNG or WebP) in one or more 'photo' fields.",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "record": {"type": "string", "description": "One record, as the JSON body would be"},
+                    "photo": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                },
             }
         },
     },
@@ -272,12 +281,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _upload(request: Request) -> tuple[bytes, str]:
+async def _upload(form: FormData) -> tuple[bytes, str]:
     """The file of a ``multipart/form-data`` body (field ``file``), with its suffix."""
-    try:
-        form = await request.form(max_files=1, max_fields=20)
-    except Exception as exc:  # malformed multipart bodies raise from the parser
-        raise ApiError(422, "invalid_form", f"The upload could not be read: {exc}") from exc
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise ApiError(422, "no_file", "Send the file in a form field named 'file'.")
@@ -290,16 +295,40 @@ async def _upload(request: Request) -> tuple[bytes, str]:
     return await upload.read(), suffix
 
 
-async def _read_body(request: Request, settings: Settings) -> tuple[pd.DataFrame | None, tuple[bytes, str] | None]:
-    """The posted records: a table (JSON) or a file with its suffix, by the content type."""
+async def _photo_report(form: FormData, settings: Settings) -> tuple[pd.DataFrame, list[tuple[str, bytes]]]:
+    """One record (field ``record``, JSON as the body would be) and its ``photo`` files."""
+    record = form.get("record")
+    if not isinstance(record, str):
+        raise ApiError(422, "invalid_form", "Field 'record' must be the record as JSON text, not a file.")
+    frame = _frame_from_json(read_json(record.encode("utf-8")), settings.max_batch_rows)
+    photos = await photo_report_parts(form, settings)
+    if photos and len(frame) != 1:
+        raise ApiError(422, "photos_need_one_record", f"Photos go with one record; field 'record' holds "
+                       f"{len(frame)}. Send each record with its own photos.")
+    return frame, photos
+
+
+async def _read_body(
+    request: Request, settings: Settings
+) -> tuple[pd.DataFrame | None, tuple[bytes, str] | None, list[tuple[str, bytes]]]:
+    """The posted records: a table (JSON) or a file with its suffix, by the content type,
+    and the photos sent with a record (multipart field ``record``).
+    """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
-        return None, await _upload(request)
+        form = await read_form(request, settings)
+        try:
+            if "record" in form:
+                frame, photos = await _photo_report(form, settings)
+                return frame, None, photos
+            return None, await _upload(form), []
+        finally:
+            await form.close()
     if ctype in _FILE_TYPES:
-        return None, (await request.body(), _FILE_TYPES[ctype])
+        return None, (await request.body(), _FILE_TYPES[ctype]), []
     if ctype in ("application/json", "application/geo+json", ""):
         payload = read_json(await request.body())  # strict: 422 for NaN, deep nesting, NUL, surrogates
-        return _frame_from_json(payload, settings.max_batch_rows), None
+        return _frame_from_json(payload, settings.max_batch_rows), None, []
     raise ApiError(
         415, "unsupported_media_type", f"Content type {ctype!r} is not read. Send application/json, "
         "text/csv, an XLSX, GeoPackage or KML file, or a multipart/form-data upload in field 'file'.",
@@ -335,7 +364,8 @@ async def add_pins(
     ),
 ) -> JSONResponse:
     """Read, check, locate and store a batch; answer every row's outcome."""
-    frame, file = await _read_body(request, settings)
+    frame, file, sent_photos = await _read_body(request, settings)
+    photos = await run_in_threadpool(prepare_photos, sent_photos, settings)  # 413/415 before any row is read
     try:
         located = await run_in_threadpool(
             _process, frame, file, kind, settings, {"yes_no": yes_no} if yes_no else {},
@@ -347,7 +377,9 @@ async def add_pins(
     await run_in_threadpool(_check_plot_areas, key, located, request.app.state.boundaries, settings)
     result = None
     if len(located.accepted):
+        attached = await run_in_threadpool(attach_photos, located, photos, kind, store, settings)
         result = await run_in_threadpool(_store, store, located, kind, key)
+        await run_in_threadpool(store_photos, store, attached, result.ids, key)
         await request.app.state.bus.publish(_batch_event(result, located, kind))
     return _answer(located, result, kind, from_json=frame is not None)
 

@@ -13,9 +13,10 @@ import os
 from pathlib import Path
 
 from geoplots.errors import GeoplotsError
-from geoplots.server.store.base import ApiKey, BatchResult, KeyStore, Page, RecordFilter, Store, with_names
+from geoplots.server.store.base import ApiKey, BatchResult, KeyStore, Page, PhotoRow, RecordFilter, Store, with_names
 
-__all__ = ["ApiKey", "BatchResult", "KeyStore", "Page", "RecordFilter", "Store", "open_store", "store_url", "with_names"]
+__all__ = ["ApiKey", "BatchResult", "KeyStore", "Page", "PhotoRow", "RecordFilter", "Store", "open_store", "store_url",
+           "with_names"]
 
 
 def store_url(db: str | os.PathLike[str]) -> str:

@@ -32,9 +32,12 @@ def packaged(folder: str) -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
     found.sort()
     numbers = [n for n, _, _ in found]
-    if numbers != list(range(1, len(found) + 1)):
-        # A gap or a duplicate number would silently skip or reorder a schema step.
-        raise RuntimeError(f"migrations/{folder} must be numbered 0001, 0002, ... without gaps: {numbers}")
+    if len(set(numbers)) != len(numbers) or (numbers and numbers[0] != 1):
+        # A duplicate number would apply two schema steps as one; the first must be 0001.
+        raise RuntimeError(f"migrations/{folder} must be numbered from 0001, each number once: {numbers}")
+    # A gap is allowed: numbers are reserved per feature (photos took sqlite 0005 while
+    # record versions, 0004, were still being written), and a number applied later is
+    # still applied, since stores apply every packaged number they have not recorded.
     return found
 
 

@@ -436,6 +436,62 @@ def version_frame(rows: list[tuple]) -> pd.DataFrame:
     return table
 
 
+@dataclass(frozen=True)
+class PhotoRow:
+    """A stored photo's metadata (รูปถ่ายประกอบรายงาน); the image files are kept apart.
+
+    Attributes
+    ----------
+    id : str
+        The photo id (hex), as in a record's ``photo_ids`` and ``/photos/{id}``.
+    record : int
+        Store id of the record it came with.
+    kind, record_id : str
+        The record's kind and the sender's id for it (None when it had none).
+    sha256 : str
+        SHA-256 of the bytes sent: one photo per content per record.
+    media_type : str
+        ``image/jpeg``, ``image/png`` or ``image/webp``, from decoding the bytes.
+    width, height, bytes : int
+        Of the image as served (orientation applied).
+    taken_at : str or None
+        EXIF time the photo was taken, as the camera wrote it (ISO 8601, local time).
+    lat, lon : float or None
+        EXIF GPS position of the camera.
+    distance_m : float or None
+        From the EXIF position to the record's pin.
+    key_id : int or None
+    received_at : str
+        UTC ISO 8601.
+    inspection_zone : str or None
+        The zone of its record now (read rules), filled in by the store on reads.
+    """
+
+    id: str
+    record: int
+    kind: str
+    record_id: str | None
+    sha256: str
+    media_type: str
+    width: int
+    height: int
+    bytes: int
+    taken_at: str | None
+    lat: float | None
+    lon: float | None
+    distance_m: float | None
+    key_id: int | None
+    received_at: str
+    inspection_zone: str | None = None
+
+
+#: Columns of the photos table, in :class:`PhotoRow` order (without the read-only zone).
+PHOTO_COLUMNS: tuple[str, ...] = (
+    "id", "record", "kind", "record_id", "sha256", "media_type", "width", "height", "bytes", "taken_at", "lat",
+    "lon", "distance_m", "key_id", "received_at",
+)
+
+
 def new_key_secret() -> str:
     """Return a new random API key secret (shown to its holder once).
 
@@ -773,6 +829,26 @@ class Store(ABC):
         if len(frame) == 0 or frame.geometry.is_empty.all():
             return None
         return tuple(float(v) for v in frame.total_bounds)  # type: ignore[return-value]
+    # -- photos (metadata; the files are kept by geoplots.server.photos) ----------
+    def add_photos(self, photos: list[PhotoRow]) -> list[str]:
+        """Store photo rows in one transaction; a photo already stored (same id, or the
+        same content for the same record) is kept as it is. Return the ids newly added.
+        """
+        raise NotImplementedError
+
+    def photo(self, photo_id: str) -> PhotoRow | None:
+        """Return the photo with this id, with its record's zone, or None."""
+        raise NotImplementedError
+
+    def photo_ids_of(self, kind: Kind, record_id: str) -> list[str]:
+        """Return the ids of the photos stored for the record ``(kind, record_id)``, oldest first."""
+        raise NotImplementedError
+
+    def unit_photos(self, code: str, *, zone: str | None = None, limit: int = 200) -> list[tuple[PhotoRow, str | None]]:
+        """Return the newest photos of records in the unit ``code`` (province, district or
+        sub-district code), each with its record's name; only zone ``zone`` when given.
+        """
+        raise NotImplementedError
 
     # -- API keys (held by the key store) -----------------------------------------
     #: Where this store's API keys live (never inside the records file).

@@ -46,6 +46,7 @@ from psycopg_pool import ConnectionPool
 from geoplots.errors import GeoplotsError
 from geoplots.server.store._migrations import packaged
 from geoplots.server.mvt import BUFFER, EXTENT, TileAddress
+from geoplots.server.store._photos import PhotoQueries
 from geoplots.server.store.postgis_events import PostgresEventBus
 from geoplots.server.store.sqlite import _jsonable_rows, _merge_types
 from geoplots.server.store.base import (
@@ -241,6 +242,7 @@ def _head(conn: psycopg.Connection, kind: str, record_id: str) -> tuple | None:
 
 
 class PostGISStore(Store):
+class PostGISStore(PhotoQueries, Store):
     """Located records and API keys in PostgreSQL + PostGIS.
 
     Parameters
@@ -288,6 +290,15 @@ class PostGISStore(Store):
                 "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
             ).fetchall()
         return [(v, n, _iso(t)) for v, n, t in rows]
+
+    def _photo_run(self, sql: str, params: list, *, many: list[list] | None = None) -> list[tuple]:
+        sql = sql.replace("?", "%s")  # the photo queries hold no literal question mark
+        out: list[tuple] = []
+        with self._pool.connection() as conn:  # one transaction, committed on leaving
+            for row in ([params] if many is None else many):
+                cur = conn.execute(sql, row)
+                out += cur.fetchall() if cur.description else []
+        return out
 
     def close(self) -> None:
         self._pool.close()

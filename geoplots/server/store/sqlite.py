@@ -8,7 +8,8 @@ extension (``rtree_records_geom``, kept by the specification's triggers), which 
 QGIS use too; SQLite's built-in R*Tree module does the work and the ``ST_*`` functions
 the triggers call are registered on each connection, so no extension has to be loaded.
 The change counter and the migration log are GeoPackage metadata (``gpkg_metadata``),
-so nothing but records is listed as a layer. API keys are not in this file at all: they
+so nothing but records and the ``photos`` attributes table (the metadata of photos sent
+with records; the image files are kept beside the store) is listed as a layer. API keys are not in this file at all: they
 live in the store's key store, ``<db>.keys.sqlite`` (:mod:`.sqlite_keys`).
 
 Schema: numbered SQL files in ``migrations/sqlite/``, applied in order by
@@ -41,6 +42,7 @@ import shapely
 from geoplots.errors import GeoplotsError
 from geoplots.server.cql import register_sqlite_functions
 from geoplots.server.store._migrations import packaged, split_sql
+from geoplots.server.store._photos import PhotoQueries
 from geoplots.server.store._sqlite_connections import ThreadConnections
 from geoplots.server.store.base import (
     RECORD_COLUMNS,
@@ -138,7 +140,7 @@ def _jsonable_rows(frame: pd.DataFrame) -> list[str | None]:
     return [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False) for r in rows]
 
 
-class SQLiteStore(Store):
+class SQLiteStore(PhotoQueries, Store):
     """The embedded store in one SQLite/GeoPackage file (``sqlite:///path.db``).
 
     Parameters
@@ -163,6 +165,21 @@ class SQLiteStore(Store):
     def close(self) -> None:
         self._connections.close()
         self.keys.close()
+
+    def _photo_run(self, sql: str, params: list, *, many: list[list] | None = None) -> list[tuple]:
+        conn = self._conn()
+        if many is None:
+            return conn.execute(sql, params).fetchall()
+        out: list[tuple] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for row in many:
+                out += conn.execute(sql, row).fetchall()
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return out
 
     # -- schema -----------------------------------------------------------------
     def migrate(self) -> int:
