@@ -241,7 +241,6 @@ def _head(conn: psycopg.Connection, kind: str, record_id: str) -> tuple | None:
     ).fetchone()
 
 
-class PostGISStore(Store):
 class PostGISStore(PhotoQueries, Store):
     """Located records and API keys in PostgreSQL + PostGIS.
 
