@@ -113,7 +113,7 @@ class PhotosFactory:
     def __post_init__(self) -> None:
         self.router = APIRouter(tags=self.tags)
         files = {200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}, "description": "The image"},
-                 **errors(401, 403, 404, 429)}
+                 **errors(401, 403, 404, 422, 429)}
         self.router.add_api_route("/photos/{photo_id}", photo, name="photo", response_class=FileResponse,
                                   summary="A record's photo (orientation applied, no EXIF)", responses=files)
         self.router.add_api_route("/photos/{photo_id}/thumb", thumb, name="photo_thumb",

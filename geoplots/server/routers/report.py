@@ -136,10 +136,10 @@ class ReportFactory:
         r.add_api_route("/report.webmanifest", manifest, name="report_manifest", include_in_schema=False)
         r.add_api_route("/api/report/me", me, name="report_me", response_model=ReportMe,
                         summary="The key's holder and zone, and the report page's settings",
-                        responses=errors(401, 429))
+                        responses=errors(401, 422, 429))
         r.add_api_route("/api/report/units", units, name="report_units", response_model=list[Unit],
                         summary="Sub-districts of the key's zone (to report by address)",
-                        responses=errors(401, 429, 503))
+                        responses=errors(401, 422, 429, 503))
 
 
 def router() -> APIRouter:

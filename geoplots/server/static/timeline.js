@@ -49,10 +49,19 @@
 
   function load() {
     var mine = ++generation;
+    // Household participation (KPI tiers) has no units-covered timeline yet: the section is hidden.
+    // Nationally the gap list and the ranking need the room: the timeline shows one zone's.
+    root.hidden = kind() === "households" || !value("zone");
+    if (root.hidden) return;
     var today = new Date(), start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - 11, 1));
-    var params = { level: value("level"), zone: value("zone"), rule: value("target"), from: iso(start), to: iso(today) };
+    var levelSel = document.getElementById("level");
+    // a rule without a level option refuses one (422): send it only when the page offers it
+    var params = { level: levelSel && !levelSel.disabled ? levelSel.value : "", zone: value("zone"),
+                   rule: value("target"), from: iso(start), to: iso(today) };
     if (!params.rule) params.kind = kind();
-    fetch("/api/progress" + query(params)).then(function (r) {
+    var key = null;  // the kiosk's read key, kept by warroom.js (never in a URL)
+    try { key = sessionStorage.getItem("geoplots-read-key"); } catch (e) { key = null; }
+    fetch("/api/progress" + query(params), { headers: key ? { Authorization: "Bearer " + key } : {} }).then(function (r) {
       if (!r.ok) throw new Error(r.status);
       return r.json();
     }).then(function (body) {
@@ -88,12 +97,16 @@
     root.setAttribute("data-drawn", String(Object.keys(groups).length));
   }
 
+  function zoneName(group) {  // as the page names zones: Bangkok by its name
+    return group === "central" ? "กรุงเทพมหานคร" : "เขต " + group;
+  }
+
   function chart(group, rows) {
     var figure = document.createElement("figure");
     figure.className = "tl-zone";
     var caption = document.createElement("figcaption");
     var last = rows[rows.length - 1];
-    caption.appendChild(document.createTextNode("เขต " + group + ": " + last.covered + " / " + last.total +
+    caption.appendChild(document.createTextNode(zoneName(group) + ": " + last.covered + " / " + last.total +
       " (+" + last.newly_covered + " −" + last.fell_back + ")"));
     figure.appendChild(caption);
     var w = 240, h = 70, pad = 4, n = rows.length, top = Math.max(1, last.total);
